@@ -1,0 +1,152 @@
+import { awscdk, javascript, JsonPatch } from 'projen';
+import { UpdateSnapshot } from 'projen/lib/javascript';
+
+// Versions are pinned: every runtime library below is bundled into the Lambda and CLI assets at
+// library build time, so the version we test is the version our users deploy.
+const AWS_SDK = '3.1164.0';
+const POWERTOOLS = '2.36.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  author: 'cdk-streaming-chatbot developers',
+  authorAddress: 'dev@cdk-streaming-chatbot.invalid',
+  cdkVersion: '2.257.0',
+  constructsVersion: '10.5.1',
+  defaultReleaseBranch: 'main',
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~6.0.0',
+  name: 'cdk-streaming-chatbot',
+  description:
+    'A streaming, Korean-first chatbot on Amazon Bedrock in one CDK construct: API Gateway WebSocket + Lambda, DynamoDB history, Cognito, S3/CloudFront web client, and a local stack.',
+  keywords: ['cdk', 'awscdk', 'bedrock', 'chatbot', 'websocket', 'streaming', 'korean', 'genai'],
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  repositoryUrl: 'https://github.com/cdk-streaming-chatbot/cdk-streaming-chatbot.git',
+  license: 'Apache-2.0',
+  minNodeVersion: '20.16.0',
+  workflowNodeVersion: '22.x',
+
+  publishToPypi: {
+    distName: 'cdk-streaming-chatbot',
+    module: 'cdk_streaming_chatbot',
+  },
+
+  // Handlers are discovered as src/**/*.lambda.ts and prebundled by esbuild into assets/ at
+  // library build time, so no user ever needs esbuild or Docker at synth.
+  lambdaAutoDiscover: true,
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_22_X,
+    // Bundle the AWS SDK too: the version we test is the version that runs, and the same bundle
+    // runs in the local stack where no SDK is preinstalled.
+    bundlingOptions: { externals: [], sourcemap: false },
+    awsSdkConnectionReuse: false,
+  },
+
+  bundledDeps: [
+    // The local stack's embedded DynamoDB keeps a native LevelDB binding (prebuilt binaries), which
+    // esbuild cannot inline; it ships as a bundled dependency of the npm package.
+    'dynalite@4.0.0',
+  ],
+  devDeps: [
+    `@aws-sdk/client-dynamodb@${AWS_SDK}`,
+    '@aws-sdk/lib-dynamodb@3.1162.0',
+    `@aws-sdk/client-bedrock-runtime@${AWS_SDK}`,
+    `@aws-sdk/client-apigatewaymanagementapi@${AWS_SDK}`,
+    `@aws-sdk/client-lambda@${AWS_SDK}`,
+    `@aws-lambda-powertools/logger@${POWERTOOLS}`,
+    `@aws-lambda-powertools/metrics@${POWERTOOLS}`,
+    '@smithy/eventstream-codec@4.5.2',
+    '@smithy/util-utf8@4.5.2',
+    'aws-jwt-verify@5.2.1',
+    '@types/aws-lambda@8.10.164',
+    'ws@8.23.0',
+    '@types/ws@8.18.2',
+    'commander@15.1.0',
+    'esbuild@0.28.2',
+    'marked@18.2.1',
+    'dompurify@3.4.18',
+    'highlight.js@11.12.0',
+    'oidc-client-ts@3.5.0',
+    'playwright-core@1.65.1',
+    'cdk-nag@3.0.2',
+  ],
+
+  jestOptions: {
+    updateSnapshot: UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testTimeout: 120_000,
+      maxWorkers: 2,
+      collectCoverage: false,
+    },
+  },
+  tsconfigDevFile: 'tsconfig.dev.json',
+  tsconfigDev: {
+    compilerOptions: { lib: ['es2022', 'dom', 'dom.iterable'] },
+    exclude: ['node_modules', 'assets', 'lib', 'dist', 'cdk.out', '**/cdk.out'],
+  },
+  // The web client is a browser program: it is bundled by build-tools/build-client.ts, never by jsii,
+  // so the library's published types stay free of the DOM lib.
+  excludeTypescript: ['src/client/**'],
+  gitignore: ['/assets/', '/.chatbot/', '/cdk.out/', '/examples/**/cdk.out/', '/test-output/', '/bench-output/'],
+  npmignoreEnabled: true,
+});
+
+// Published tarball: the prebundled handlers, the prebuilt web client and the local-stack CLI.
+project.addFields({ files: undefined });
+project.npmignore?.include('/assets/');
+project.npmignore?.exclude('/examples/', '/build-tools/', '/test-output/', '/bench-output/', '/.chatbot/', '/.ci/');
+
+// The local stack's command-line entry, bundled like the handlers (all pure-JS deps inlined).
+project.bundler.addBundle('./src/local/cli.ts', {
+  platform: 'node',
+  target: 'node20',
+  externals: ['dynalite'],
+  sourcemap: false,
+  banner: '#!/usr/bin/env node',
+  executable: true,
+});
+project.addBins({ 'cdk-streaming-chatbot': 'assets/local/cli/index.js' });
+
+// The static web client is built into assets/client by esbuild during the bundle step.
+const clientTask = project.addTask('bundle:client', {
+  description: 'Build the static web client into assets/client',
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json build-tools/build-client.ts',
+});
+project.bundler.bundleTask.spawn(clientTask);
+
+// `npm test` must pass on a fresh clone: build the assets and the jsii assembly first, then test,
+// then prove the Python binding generates.
+const pythonCheck = project.addTask('check:python', {
+  description: 'Generate the Python binding (code only; wheels are built by the release pipeline)',
+  exec: 'jsii-pacmak --target python --code-only --outdir dist/python-check',
+});
+project.testTask.prependSpawn(project.compileTask);
+project.testTask.prependSpawn(project.bundler.bundleTask);
+project.testTask.spawn(pythonCheck);
+
+project.addTask('start', {
+  description: 'Run the chatbot locally (no AWS account needed)',
+  steps: [{ spawn: 'bundle' }, { exec: 'node assets/local/cli/index.js dev' }],
+  receiveArgs: true,
+});
+project.addTask('bench', {
+  description: 'Measure streaming cost and latency against the seed protocol (prints BENCH json)',
+  exec: 'ts-node --transpile-only --project tsconfig.dev.json test/bench/bench.ts',
+});
+project.addTask('test:load', {
+  description: 'Load-and-fault suite on the local stack',
+  exec: 'jest --testMatch "<rootDir>/test/load/**/*.load.ts" --runInBand',
+});
+
+// Minify every esbuild bundle (handlers and CLI): smaller assets, faster Lambda cold starts.
+for (const task of project.tasks.all) {
+  const args = task.steps[0]?.execArgs;
+  if (task.name.startsWith('bundle:') && args?.[0] === 'esbuild' && !args.includes('--minify')) {
+    task.updateStep(0, { ...task.steps[0], execArgs: [...args, '--minify'] });
+  }
+}
+
+// Strictness beyond projen's default eslint config is not needed; keep jest globals for tests.
+project.tryFindObjectFile('.eslintrc.json')?.patch(JsonPatch.add('/ignorePatterns/-', 'assets/'));
+
+project.synth();

@@ -1,0 +1,4 @@
+// Entry point of the chat Lambda. Work in progress: filled in by the runtime issue.
+export async function handler(_event: unknown): Promise<unknown> {
+  throw new Error('not implemented yet');
+}
