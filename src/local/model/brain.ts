@@ -1,0 +1,72 @@
+/**
+ * The brain interface of the local model server: what answers a Converse request. The server
+ * owns the wire (event-stream encoding, HTTP errors); a brain owns only the words and their timing.
+ */
+
+/** One Converse message as Bedrock receives it (text blocks only are read). */
+export interface ConverseMessage {
+  readonly role: 'user' | 'assistant';
+  readonly content: ReadonlyArray<{ readonly text?: string }>;
+}
+
+/** The parts of a Converse request a brain sees. */
+export interface BrainRequest {
+  readonly modelId: string;
+  readonly messages: readonly ConverseMessage[];
+  readonly system: readonly string[];
+  readonly inferenceConfig: { maxTokens?: number; temperature?: number; topP?: number; stopSequences?: string[] };
+  /** `true` for ConverseStream, `false` for Converse. */
+  readonly streaming: boolean;
+}
+
+/** How a reply ended. `usage` is estimated by the server when omitted. */
+export interface BrainFinish {
+  readonly stopReason?: 'end_turn' | 'max_tokens' | 'stop_sequence' | 'content_filtered' | 'guardrail_intervened' | 'tool_use';
+  readonly usage?: { inputTokens: number; outputTokens: number };
+}
+
+/** Bedrock's modelled errors a brain may raise (names as in the event stream). */
+export type BrainErrorType =
+  | 'throttlingException'
+  | 'validationException'
+  | 'accessDeniedException'
+  | 'modelStreamErrorException'
+  | 'serviceUnavailableException'
+  | 'internalServerException'
+  | 'modelTimeoutException';
+
+/**
+ * Thrown by a brain. Before the first piece it becomes an HTTP error response (e.g. 429
+ * ThrottlingException); after it, an exception message inside the event stream.
+ */
+export class BrainError extends Error {
+  constructor(public readonly type: BrainErrorType, message: string) {
+    super(message);
+    this.name = 'BrainError';
+  }
+}
+
+/**
+ * Answers one request: the promise may reject with a {@link BrainError} (refused before any
+ * output); the generator yields text pieces as they are produced (sleeping as it likes, and
+ * stopping when `signal` aborts — the caller went away) and returns how the reply ended.
+ */
+export interface Brain {
+  converse(request: BrainRequest, signal: AbortSignal): Promise<AsyncGenerator<string, BrainFinish | void, void>>;
+}
+
+/** The text of the newest user message. */
+export function lastUserText(request: BrainRequest): string {
+  for (let i = request.messages.length - 1; i >= 0; i--) {
+    const m = request.messages[i];
+    if (m.role === 'user') return m.content.map((c) => c.text ?? '').join('');
+  }
+  return '';
+}
+
+/** Rough token count (~4 characters, or one Hangul syllable, a token) for usage estimates. */
+export function estimateTokens(text: string): number {
+  let n = 0;
+  for (const ch of text) n += /[\u1100-\u11FF\u3130-\u318F\uAC00-\uD7A3]/.test(ch) ? 1 : 0.25;
+  return Math.ceil(n);
+}
