@@ -1,3 +1,96 @@
-// The cdk-streaming-chatbot command. Work in progress: filled in by the local-stack issue.
-console.error('cdk-streaming-chatbot: the local stack is not implemented yet');
-process.exit(1);
+/**
+ * The `cdk-streaming-chatbot` command (bundled to assets/local/cli/index.js, the package's bin).
+ * `dev` starts the local stack and prints one `ready` line with its URL.
+ */
+import { LocalStackError, startLocalStack } from './stack';
+
+// commander is ESM-only; esbuild inlines it into the bundled bin either way.
+type Commander = typeof import('commander', { with: { 'resolution-mode': 'import' } });
+
+/** Builds the command line program. */
+export async function program() {
+  const { Command, InvalidArgumentError, Option }: Commander = await import('commander');
+  const integer = (min: number, max: number) => (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
+    return n;
+  };
+  const positive = (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number above 0');
+    return n;
+  };
+  const cli = new Command('cdk-streaming-chatbot')
+    .description('A streaming, Korean-first chatbot on Amazon Bedrock — local stack')
+    .showHelpAfterError('(run with --help for usage)');
+  cli.command('dev')
+    .description('Run the whole chatbot on this machine: the real handlers and web client behind local emulators')
+    .option('--port <n>', 'port to listen on; 0 picks a free one', integer(0, 65535), 8787)
+    .option('--host <h>', 'address to listen on', '127.0.0.1')
+    .option('--data-dir <d>', 'where the embedded DynamoDB and the sign-in key are kept', '.chatbot')
+    .option('--in-memory', 'keep nothing on disk', false)
+    .addOption(new Option('--model <m>', 'auto: Bedrock when AWS credentials resolve, else offline')
+      .choices(['auto', 'bedrock', 'openai', 'offline']).default('auto'))
+    .option('--model-id <id>', 'Bedrock model or inference profile id, or the OpenAI-compatible model name')
+    .option('--region <r>', 'AWS Region for Bedrock')
+    .option('--openai-base-url <u>', 'OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 (Ollama)')
+    .option('--offline-cps <n>', 'characters per second of the offline model', positive)
+    .option('--history-token-budget <n>', 'tokens of history the model is given', integer(1, 1_000_000))
+    .action(async (opts: Record<string, any>) => {
+      await dev(opts);
+    });
+  return cli;
+}
+
+async function dev(opts: Record<string, any>): Promise<void> {
+  const started = Date.now();
+  let stack;
+  try {
+    stack = await startLocalStack({
+      port: opts.port,
+      host: opts.host,
+      dataDir: opts.dataDir,
+      inMemory: opts.inMemory,
+      model: opts.model,
+      modelId: opts.modelId,
+      region: opts.region,
+      openaiBaseUrl: opts.openaiBaseUrl,
+      offlineCps: opts.offlineCps,
+      historyTokenBudget: opts.historyTokenBudget,
+    });
+  } catch (err) {
+    fail(err);
+    return;
+  }
+  const s = stack;
+  process.stdout.write(`${s.modelDescription}\n`);
+  process.stdout.write(s.dataDir ? `data: ${s.dataDir}\n` : 'data: in memory (nothing kept)\n');
+  process.stdout.write(`cdk-streaming-chatbot ready at ${s.url} (${Date.now() - started} ms)\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      // A second Ctrl-C: the user does not want to wait for running replies.
+      process.stderr.write('cdk-streaming-chatbot: forced exit\n');
+      process.exit(130);
+    }
+    stopping = true;
+    process.stdout.write(`cdk-streaming-chatbot: ${signal}, finishing running replies and flushing the store…\n`);
+    s.close().then(() => {
+      process.stdout.write('cdk-streaming-chatbot: stopped\n');
+      process.exit(0);
+    }, (err) => fail(err));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** One line, no stack trace: the user can act on the message alone. */
+function fail(err: unknown): void {
+  const message = err instanceof LocalStackError ? err.message : `unexpected error: ${String((err as Error)?.message ?? err).split('\n')[0]}`;
+  process.stderr.write(`cdk-streaming-chatbot: ${message}\n`);
+  process.exit(1);
+}
+
+if (require.main === module) {
+  program().then((cli) => cli.parseAsync(process.argv)).catch(fail);
+}

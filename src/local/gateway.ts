@@ -1,0 +1,374 @@
+/**
+ * An emulator of an API Gateway WebSocket API, in front of the real authorizer and chat handlers.
+ * It reproduces what the deployed API does to our code: the REQUEST authorizer at `$connect`
+ * (401 before any socket opens), route selection on `$request.body.action`, API-Gateway-shaped
+ * events, `sendMessage` as an asynchronous (not awaited) invocation, and the service's limits
+ * (32 KB frames, 128 KB messages, 10 min idle, 2 h per connection).
+ */
+import * as crypto from 'crypto';
+import type { IncomingMessage, Server } from 'http';
+import type { Duplex } from 'stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { ConnectionInfo, ConnectionSink } from './connections-server';
+import { FrameSizeGuard } from './frame-guard';
+import { headerMaps, requestId, requestTime, sourceIp } from './http-util';
+import { DEFAULT_MAX_FRAME_BYTES, GATEWAY_MAX_MESSAGE_BYTES } from '../core/protocol';
+
+/** A Lambda-style handler: event in, result out. */
+export type LambdaHandler = (event: any, context?: any) => Promise<any>;
+
+/** The routes the deployed API defines besides `$connect`, `$disconnect` and `$default`. */
+export const MESSAGE_ROUTES = ['sendMessage', 'stop', 'ping'] as const;
+/** Routes wired as asynchronous (`X-Amz-Invocation-Type: Event`) integrations in AWS. */
+const ASYNC_ROUTES = new Set<string>(['sendMessage']);
+
+/** Options of {@link WebSocketGateway}. */
+export interface GatewayOptions {
+  /** The real authorizer handler. */
+  readonly authorizer: LambdaHandler;
+  /** The real chat handler. */
+  readonly chat: LambdaHandler;
+  /** `host:port` the clients connect to (the events' `requestContext.domainName`). */
+  readonly domainName: string;
+  /** @default 'local' */
+  readonly stage?: string;
+  /** URL path of the API. @default '/ws' */
+  readonly path?: string;
+  /** @default 32768 (API Gateway's frame limit) */
+  readonly maxFrameBytes?: number;
+  /** @default 131072 (API Gateway's message limit) */
+  readonly maxMessageBytes?: number;
+  /** @default 10 minutes */
+  readonly idleTimeoutMs?: number;
+  /** @default 2 hours */
+  readonly maxConnectionMs?: number;
+  /** Where problems of the handlers are reported (one line each). */
+  readonly log?: (line: string) => void;
+}
+
+interface Connection {
+  id: string;
+  socket: WebSocket;
+  connectedAt: number;
+  lastActiveAt: number;
+  sourceIp: string;
+  userAgent?: string;
+  authorizer: Record<string, unknown>;
+  idleTimer?: NodeJS.Timeout;
+  lifeTimer?: NodeJS.Timeout;
+  closing?: { code: number; reason: string };
+}
+
+const API_ID = 'localwsapi';
+const ACCOUNT = '000000000000';
+const REGION = 'local';
+
+/** A new connection id shaped like API Gateway's (base64 with `=`, e.g. `L0SM9cOFvHcCIhw=`). */
+function newConnectionId(): string {
+  return crypto.randomBytes(10).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+/** True when the authorizer's policy allows `execute-api:Invoke` on `methodArn` and nothing denies it. */
+export function policyAllows(policy: any, methodArn: string): boolean {
+  const statements: any[] = Array.isArray(policy?.Statement) ? policy.Statement : policy?.Statement ? [policy.Statement] : [];
+  const matches = (s: any) => {
+    const actions = ([] as string[]).concat(s.Action ?? []);
+    const resources = ([] as string[]).concat(s.Resource ?? []);
+    const actionOk = actions.some((a) => a === '*' || a === 'execute-api:*' || a === 'execute-api:Invoke');
+    const resourceOk = resources.some((r) => wildcard(r).test(methodArn));
+    return actionOk && resourceOk;
+  };
+  if (statements.some((s) => s.Effect === 'Deny' && matches(s))) return false;
+  return statements.some((s) => s.Effect === 'Allow' && matches(s));
+}
+
+function wildcard(pattern: string): RegExp {
+  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+/** Writes a plain HTTP answer on a socket that asked to upgrade, then closes it. */
+function refuse(socket: Duplex, status: number, text: string, body: unknown): void {
+  const payload = JSON.stringify(body);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n`
+    + `Connection: close\r\n\r\n${payload}`,
+  );
+}
+
+/**
+ * The WebSocket API emulator. Attach it to the stack's HTTP server; it is also the sink of the
+ * local `@connections` endpoint, so the handler's PostToConnection lands on the client's socket.
+ */
+export class WebSocketGateway implements ConnectionSink {
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Map<string, Connection>();
+  private readonly stage: string;
+  private readonly path: string;
+  private readonly maxFrameBytes: number;
+  private readonly idleTimeoutMs: number;
+  private readonly maxConnectionMs: number;
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly options: GatewayOptions) {
+    this.stage = options.stage ?? 'local';
+    this.path = options.path ?? '/ws';
+    this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.idleTimeoutMs = options.idleTimeoutMs ?? 10 * 60 * 1000;
+    this.maxConnectionMs = options.maxConnectionMs ?? 2 * 60 * 60 * 1000;
+    // API Gateway negotiates no compression; ws closes with 1009 past maxPayload, as API Gateway does.
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: options.maxMessageBytes ?? GATEWAY_MAX_MESSAGE_BYTES });
+  }
+
+  /** Handles WebSocket upgrades on `server` for this API's path. */
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== this.path) {
+        refuse(socket, 404, 'Not Found', { message: 'Not Found' });
+        return;
+      }
+      this.track(this.connect(req, socket, head, url).catch((err) => {
+        this.log(`$connect failed: ${(err as Error).message}`);
+        refuse(socket, 500, 'Internal Server Error', { message: 'Internal server error' });
+      }));
+    });
+  }
+
+  /** Sends `data` to a connection as one text message; false when the connection is gone. */
+  post(connectionId: string, data: Buffer | string): boolean {
+    const c = this.connections.get(connectionId);
+    if (!c || c.closing || c.socket.readyState !== WebSocket.OPEN) return false;
+    c.socket.send(typeof data === 'string' ? data : data.toString('utf8'));
+    return true;
+  }
+
+  /** `GET @connections/{id}`: undefined when gone. */
+  info(connectionId: string): ConnectionInfo | undefined {
+    const c = this.connections.get(connectionId);
+    if (!c || c.closing) return undefined;
+    return { connectedAt: new Date(c.connectedAt), lastActiveAt: new Date(c.lastActiveAt), sourceIp: c.sourceIp, userAgent: c.userAgent ?? '' };
+  }
+
+  /** `DELETE @connections/{id}`: closes the connection; false when already gone. */
+  disconnect(connectionId: string): boolean {
+    const c = this.connections.get(connectionId);
+    if (!c || c.closing) return false;
+    this.closeConnection(c, 1000, 'Disconnected by the server');
+    return true;
+  }
+
+  /** Number of open connections. */
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /**
+   * Closes every connection (running `$disconnect`) and waits up to `drainMs` for handler work in
+   * flight, so replies being generated are finalized in the store before it shuts down.
+   */
+  async close(drainMs = 5000): Promise<void> {
+    for (const c of this.connections.values()) this.closeConnection(c, 1001, 'Going away');
+    const deadline = Date.now() + drainMs;
+    while (this.pending.size > 0 && Date.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.pending]),
+        new Promise((r) => { timer = setTimeout(r, Math.max(0, deadline - Date.now())); }),
+      ]);
+      clearTimeout(timer);
+    }
+    this.wss.close();
+  }
+
+  /** Handler invocations still running (asynchronous sendMessage included). */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  private log(line: string): void {
+    (this.options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(line);
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  private baseContext(c: Pick<Connection, 'id' | 'connectedAt' | 'sourceIp' | 'userAgent'>, routeKey: string, eventType: string) {
+    const now = new Date();
+    return {
+      routeKey,
+      eventType,
+      messageDirection: 'IN',
+      extendedRequestId: requestId(),
+      requestId: requestId(),
+      requestTime: requestTime(now),
+      requestTimeEpoch: now.getTime(),
+      stage: this.stage,
+      domainName: this.options.domainName,
+      apiId: API_ID,
+      connectionId: c.id,
+      connectedAt: c.connectedAt,
+      identity: { sourceIp: c.sourceIp, ...(c.userAgent ? { userAgent: c.userAgent } : {}) },
+    };
+  }
+
+  private async connect(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
+    const base = { id: newConnectionId(), connectedAt: Date.now(), sourceIp: sourceIp(req), userAgent: req.headers['user-agent'] };
+    const { headers, multiValueHeaders } = headerMaps(req);
+    const queryStringParameters: Record<string, string> = {};
+    const multiValueQueryStringParameters: Record<string, string[]> = {};
+    for (const [k, v] of url.searchParams) {
+      queryStringParameters[k] = v;
+      (multiValueQueryStringParameters[k] ??= []).push(v);
+    }
+    const hasQuery = Object.keys(queryStringParameters).length > 0;
+    // The authorizer's identity source is `route.request.querystring.token`: without it API
+    // Gateway answers 401 and never calls the authorizer.
+    if (!queryStringParameters.token) {
+      refuse(socket, 401, 'Unauthorized', { message: 'Unauthorized' });
+      return;
+    }
+    const requestContext = this.baseContext(base, '$connect', 'CONNECT');
+    const methodArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${this.stage}/$connect`;
+    const authEvent = {
+      type: 'REQUEST',
+      methodArn,
+      headers,
+      multiValueHeaders,
+      ...(hasQuery ? { queryStringParameters, multiValueQueryStringParameters } : {}),
+      stageVariables: {},
+      requestContext,
+    };
+    const started = Date.now();
+    let result: any;
+    try {
+      result = await this.options.authorizer(authEvent);
+    } catch (err) {
+      // A Lambda authorizer signals "no or bad credentials" by failing with exactly "Unauthorized".
+      if ((err as Error)?.message === 'Unauthorized') {
+        refuse(socket, 401, 'Unauthorized', { message: 'Unauthorized' });
+      } else {
+        this.log(`authorizer failed: ${(err as Error)?.message}`);
+        refuse(socket, 500, 'Internal Server Error', { message: 'Internal server error' });
+      }
+      return;
+    }
+    if (!result || typeof result.principalId !== 'string' || !policyAllows(result.policyDocument, methodArn)) {
+      refuse(socket, 403, 'Forbidden', { message: 'Forbidden' });
+      return;
+    }
+    const authorizer: Record<string, unknown> = {
+      ...(result.context ?? {}),
+      principalId: result.principalId,
+      integrationLatency: Date.now() - started,
+    };
+    const connectEvent = {
+      headers,
+      multiValueHeaders,
+      ...(hasQuery ? { queryStringParameters, multiValueQueryStringParameters } : {}),
+      requestContext: { ...this.baseContext(base, '$connect', 'CONNECT'), authorizer },
+      isBase64Encoded: false,
+    };
+    const answer = await this.options.chat(connectEvent);
+    const status = typeof answer?.statusCode === 'number' ? answer.statusCode : 200;
+    if (status < 200 || status >= 300) {
+      refuse(socket, status, 'Refused', { message: 'Refused' });
+      return;
+    }
+    if (socket.destroyed) return;
+    const conn: Connection = { ...base, authorizer, lastActiveAt: Date.now(), socket: undefined as unknown as WebSocket };
+    const guard = new FrameSizeGuard(this.maxFrameBytes, () => {
+      if (conn.socket) this.closeConnection(conn, 1009, 'Frame too big');
+      else socket.destroy();
+    });
+    // Registered before ws's own listener so an oversized frame is seen before ws delivers it.
+    socket.on('data', (chunk: Buffer) => guard.push(chunk));
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      conn.socket = ws;
+      this.connections.set(conn.id, conn);
+      this.armIdle(conn);
+      conn.lifeTimer = setTimeout(() => this.closeConnection(conn, 1001, 'Going away'), this.maxConnectionMs);
+      conn.lifeTimer.unref();
+      ws.on('message', (data, isBinary) => this.onMessage(conn, data as Buffer, isBinary));
+      ws.on('ping', () => this.armIdle(conn));
+      ws.on('close', (code, reason) => this.onClose(conn, code, reason.toString()));
+      ws.on('error', () => undefined);
+    });
+  }
+
+  private armIdle(c: Connection): void {
+    c.lastActiveAt = Date.now();
+    if (c.idleTimer) clearTimeout(c.idleTimer);
+    c.idleTimer = setTimeout(() => this.closeConnection(c, 1001, 'Going away'), this.idleTimeoutMs);
+    c.idleTimer.unref();
+  }
+
+  private closeConnection(c: Connection, code: number, reason: string): void {
+    if (c.closing) return;
+    c.closing = { code, reason };
+    c.socket.close(code, reason);
+    // A client that never answers the close handshake is cut off, as API Gateway does.
+    setTimeout(() => c.socket.terminate(), 1000).unref();
+  }
+
+  private onMessage(c: Connection, data: Buffer, isBinary: boolean): void {
+    if (c.closing) return;
+    this.armIdle(c);
+    const text = data.toString('utf8');
+    let parsed: any;
+    if (!isBinary) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = undefined;
+      }
+    }
+    const action = parsed && typeof parsed === 'object' && typeof parsed.action === 'string' ? parsed.action : undefined;
+    const routeKey = action && (MESSAGE_ROUTES as readonly string[]).includes(action) ? action : '$default';
+    const requestContext = { ...this.baseContext(c, routeKey, 'MESSAGE'), messageId: requestId(), authorizer: c.authorizer };
+    if (ASYNC_ROUTES.has(routeKey)) {
+      // AWS: a non-proxy integration invoked with X-Amz-Invocation-Type Event — the route answers
+      // at once and nobody awaits the Lambda. Its request template (SEND_MESSAGE_TEMPLATE in
+      // src/infra/socket-api.ts) passes only these fields, with `body` as a JSON object.
+      const templated = {
+        requestContext: {
+          routeKey,
+          connectionId: c.id,
+          domainName: this.options.domainName,
+          stage: this.stage,
+          requestId: requestContext.requestId,
+          authorizer: { principalId: String(c.authorizer.principalId) },
+        },
+        body: parsed,
+      };
+      this.track(this.options.chat(templated).catch((err) => this.log(`${routeKey} failed: ${(err as Error)?.message}`)));
+      return;
+    }
+    const event = isBinary
+      ? { requestContext, body: data.toString('base64'), isBase64Encoded: true }
+      : { requestContext, body: text, isBase64Encoded: false };
+    this.track(this.options.chat(event).catch((err) => {
+      this.log(`${routeKey} failed: ${(err as Error)?.message}`);
+      // What API Gateway sends the client when a proxy integration fails.
+      this.post(c.id, JSON.stringify({ message: 'Internal server error', connectionId: c.id, requestId: requestContext.requestId }));
+    }));
+  }
+
+  private onClose(c: Connection, code: number, reason: string): void {
+    if (c.idleTimer) clearTimeout(c.idleTimer);
+    if (c.lifeTimer) clearTimeout(c.lifeTimer);
+    c.closing ??= { code, reason };
+    this.connections.delete(c.id);
+    const requestContext = {
+      ...this.baseContext(c, '$disconnect', 'DISCONNECT'),
+      authorizer: c.authorizer,
+      disconnectStatusCode: code,
+      disconnectReason: reason,
+    };
+    this.track(this.options.chat({ headers: {}, multiValueHeaders: {}, requestContext, isBase64Encoded: false })
+      .catch((err) => this.log(`$disconnect failed: ${(err as Error)?.message}`)));
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Which model the local stack talks to (PROTOCOL.md §4 `--model`): real Bedrock when asked or when
+ * credentials resolve under `auto`, an OpenAI-compatible server, or the offline demo model.
+ */
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { Brain } from './model/brain';
+import { offlineBrain } from './model/offline';
+import { DEFAULT_OPENAI_BASE_URL, openaiBrain } from './model/openai';
+
+/** The `--model` values. */
+export type ModelFlag = 'auto' | 'bedrock' | 'openai' | 'offline';
+/** What the stack ends up using (`config.json` `model.provider`). */
+export type ModelProvider = 'bedrock' | 'openai' | 'offline';
+
+/** Bedrock model used when `--model-id` is not given: a small, cheap cross-Region profile. */
+export const DEFAULT_BEDROCK_MODEL_ID = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
+/** OpenAI-compatible model used when `--model-id` is not given (an Ollama model that writes Korean). */
+export const DEFAULT_OPENAI_MODEL_ID = 'qwen2.5:7b';
+/** The model id the offline brain is addressed by. */
+export const OFFLINE_MODEL_ID = 'offline';
+/** Region used for Bedrock when neither `--region` nor the AWS configuration names one. */
+export const DEFAULT_REGION = 'us-east-1';
+/** How long `auto`/`bedrock` wait for the credential chain (instance metadata can be slow to fail). */
+export const CREDENTIAL_PROBE_MS = 5000;
+
+/** A user-facing failure of the local stack: the CLI prints its message as one line. */
+export class LocalStackError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LocalStackError';
+  }
+}
+
+/** Options that pick the model. */
+export interface ModelOptions {
+  readonly model?: ModelFlag;
+  readonly modelId?: string;
+  readonly region?: string;
+  readonly openaiBaseUrl?: string;
+  /** Offline model speed, characters per second. @default 50 */
+  readonly offlineCps?: number;
+}
+
+/** The chosen model. `brain` is set when the local model server answers (not for real Bedrock). */
+export interface ModelSelection {
+  readonly provider: ModelProvider;
+  readonly modelId: string;
+  readonly region: string;
+  readonly brain?: Brain;
+  /** One line for the console, e.g. `model: offline (no AWS credentials found)`. */
+  readonly description: string;
+}
+
+/** Resolves AWS credentials and Region through the SDK's own default chain. */
+async function probeAws(region: string | undefined): Promise<{ ok: boolean; region?: string; reason?: string }> {
+  const client = new BedrockRuntimeClient(region ? { region } : {});
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('timed out looking for credentials')), CREDENTIAL_PROBE_MS);
+    });
+    const creds = await Promise.race([client.config.credentials(), timeout]);
+    if (!creds?.accessKeyId) return { ok: false, reason: 'no credentials' };
+    let resolved: string | undefined;
+    try {
+      resolved = await client.config.region();
+    } catch {
+      resolved = undefined;
+    }
+    return { ok: true, region: resolved };
+  } catch (err) {
+    return { ok: false, reason: String((err as Error)?.message ?? err).split('\n')[0] };
+  } finally {
+    clearTimeout(timer);
+    client.destroy();
+  }
+}
+
+/** Picks the model for the flags given. Throws {@link LocalStackError} for `bedrock` without credentials. */
+export async function selectModel(options: ModelOptions): Promise<ModelSelection> {
+  const flag = options.model ?? 'auto';
+  const envRegion = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const offline = (why: string): ModelSelection => ({
+    provider: 'offline',
+    modelId: OFFLINE_MODEL_ID,
+    region: options.region ?? envRegion ?? DEFAULT_REGION,
+    brain: offlineBrain({ cps: options.offlineCps }),
+    description: `model: offline (${why}; no language model, replies quote your message)`,
+  });
+  switch (flag) {
+    case 'offline':
+      return offline('--model offline');
+    case 'openai': {
+      const baseUrl = options.openaiBaseUrl ?? DEFAULT_OPENAI_BASE_URL;
+      const modelId = options.modelId ?? DEFAULT_OPENAI_MODEL_ID;
+      return {
+        provider: 'openai',
+        modelId,
+        region: options.region ?? envRegion ?? DEFAULT_REGION,
+        brain: openaiBrain({ baseUrl, apiKey: process.env.OPENAI_API_KEY }),
+        description: `model: openai ${modelId} at ${baseUrl}`,
+      };
+    }
+    case 'bedrock':
+    case 'auto': {
+      const probe = await probeAws(options.region ?? envRegion);
+      if (!probe.ok) {
+        if (flag === 'auto') return offline('no AWS credentials found');
+        throw new LocalStackError(`--model bedrock needs AWS credentials, and none resolved (${probe.reason}). `
+          + 'Configure a profile (aws configure / AWS_PROFILE) or use --model offline.');
+      }
+      const region = options.region ?? probe.region ?? envRegion ?? DEFAULT_REGION;
+      const modelId = options.modelId ?? DEFAULT_BEDROCK_MODEL_ID;
+      return { provider: 'bedrock', modelId, region, description: `model: bedrock ${modelId} in ${region}` };
+    }
+    default:
+      throw new LocalStackError(`Unknown --model "${String(flag)}": use auto, bedrock, openai or offline.`);
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * The local stack: the real handlers and the real web client behind emulators of the AWS parts
+ * (docs/INTERNALS.md "Local emulators"). Used by the CLI, the tests and the bench.
+ */
+import * as fs from 'fs';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import * as path from 'path';
+import { JWKS_PATH, LOCAL_CLIENT_ID, LocalAuth } from './auth';
+import { startConnectionsServer } from './connections-server';
+import { startDynamo } from './dynamo';
+import { LambdaHandler, WebSocketGateway } from './gateway';
+import { HttpApi, TokenVerifier } from './http-api';
+import { BodyTooLargeError, readBody, sendJson } from './http-util';
+import { LocalStackError, ModelOptions, ModelProvider, selectModel } from './model-choice';
+import { startModelServer } from './model-server';
+import { findClientDir, serveStatic } from './static-client';
+import { ClientConfig, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_INPUT_CHARS } from '../core/protocol';
+
+export { LocalStackError } from './model-choice';
+export type { ModelFlag, ModelProvider } from './model-choice';
+
+/** Options of {@link startLocalStack} (the CLI flags of PROTOCOL.md §4, plus knobs for tests). */
+export interface LocalStackOptions extends ModelOptions {
+  /** @default 8787; 0 picks a free port */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** Where the store and the signing key live. @default '.chatbot' */
+  readonly dataDir?: string;
+  /** Keep nothing on disk. @default false */
+  readonly inMemory?: boolean;
+  /** `HISTORY_TOKEN_BUDGET` of the chat handler. @default the handler's own (8000) */
+  readonly historyTokenBudget?: number;
+  /** Gateway idle timeout. @default 10 minutes */
+  readonly idleTimeoutMs?: number;
+  /** Local ID token lifetime. @default 8 hours */
+  readonly tokenTtlSeconds?: number;
+  /** Where handler failures are reported. @default stderr */
+  readonly log?: (line: string) => void;
+}
+
+/** A running local stack. */
+export interface LocalStack {
+  /** `http://host:port`: the client, `/config.json`, `/api`, `/local/login`. */
+  readonly url: string;
+  /** `ws://host:port/ws`. */
+  readonly wsUrl: string;
+  readonly modelProvider: ModelProvider;
+  readonly modelId: string;
+  /** One line saying which model is in use. */
+  readonly modelDescription: string;
+  /** Where the data is kept, or undefined when in memory. */
+  readonly dataDir?: string;
+  /** Signs tokens like `POST /local/login` does (tests use it to make expired or odd tokens). */
+  readonly auth: LocalAuth;
+  /** Closes sockets, lets running handlers finish (up to `drainMs`), then flushes and closes the store. */
+  close(drainMs?: number): Promise<void>;
+}
+
+const LOGIN_MAX_BODY_BYTES = 4096;
+
+/** Makes sure `dir` exists and can be written, or throws a one-line {@link LocalStackError}. */
+function prepareDataDir(dir: string): void {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    const probe = path.join(dir, `.write-test-${process.pid}`);
+    fs.writeFileSync(probe, '');
+    fs.unlinkSync(probe);
+  } catch (err) {
+    throw new LocalStackError(`Cannot write to the data dir ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. `
+      + 'Pick another --data-dir or use --in-memory.');
+  }
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new LocalStackError(`Port ${port} on ${host} is already in use: pick another with --port (0 = any free port).`));
+      else if (err.code === 'EACCES') reject(new LocalStackError(`Not allowed to listen on ${host}:${port}: pick a port above 1023 with --port.`));
+      else if (err.code === 'EADDRNOTAVAIL') reject(new LocalStackError(`Cannot listen on ${host}: no such local address.`));
+      else reject(err);
+    });
+    server.listen(port, host, () => resolve());
+  });
+}
+
+/**
+ * Starts everything. The handlers read their environment when first loaded, so the stack sets
+ * it and only then loads them; run one stack per process.
+ */
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const host = options.host ?? '127.0.0.1';
+  const dataDir = options.inMemory ? undefined : path.resolve(options.dataDir ?? '.chatbot');
+  if (dataDir) prepareDataDir(dataDir);
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+
+  // Listen first: a port in use is the most common failure and should be reported before any work.
+  let ready: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
+  const server = http.createServer((req, res) => {
+    if (ready) ready(req, res);
+    else sendJson(res, 503, { message: 'Starting' });
+  });
+  await listen(server, options.port ?? 8787, host);
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${port}`;
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const c of closers.splice(0).reverse()) await c().catch((err) => log(`shutdown: ${(err as Error).message}`));
+  };
+  closers.push(() => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  }));
+
+  try {
+    const [model, dynamo, connectionsServerAndGateway] = await Promise.all([
+      selectModel(options),
+      startDynamo({ path: dataDir ? path.join(dataDir, 'dynamodb') : undefined }),
+      (async () => {
+        // The gateway is the connections server's sink; the handlers are bound to it further down.
+        let handlers: { authorizer: LambdaHandler; chat: LambdaHandler } | undefined;
+        const gateway = new WebSocketGateway({
+          authorizer: (e) => handlers!.authorizer(e),
+          chat: (e) => handlers!.chat(e),
+          domainName: `${urlHost}:${port}`,
+          idleTimeoutMs: options.idleTimeoutMs,
+          log,
+        });
+        const connections = await startConnectionsServer(gateway, { host: '127.0.0.1' });
+        return { gateway, connections, bind: (h: typeof handlers) => { handlers = h; } };
+      })(),
+    ]);
+    closers.push(() => dynamo.close());
+    const { gateway, connections, bind } = connectionsServerAndGateway;
+    closers.push(() => connections.close());
+    let modelEndpoint: string | undefined;
+    if (model.brain) {
+      const modelServer = await startModelServer(model.brain, { host: '127.0.0.1' });
+      closers.push(() => modelServer.close());
+      modelEndpoint = modelServer.endpoint;
+    }
+
+    const auth = new LocalAuth({ dataDir, issuer: `${url}/local`, tokenTtlSeconds: options.tokenTtlSeconds });
+    setHandlerEnvironment({
+      TABLE_NAME: dynamo.tableName,
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      CONNECTIONS_ENDPOINT: connections.endpoint,
+      BEDROCK_ENDPOINT: modelEndpoint,
+      MODEL_ID: model.modelId,
+      AWS_REGION: model.region,
+      CHATBOT_LOCAL: '1',
+      JWT_ISSUER: auth.issuer,
+      JWT_AUDIENCE: LOCAL_CLIENT_ID,
+      JWKS_URI: `${url}${JWKS_PATH}`,
+      HISTORY_TOKEN_BUDGET: options.historyTokenBudget !== undefined ? String(options.historyTokenBudget) : undefined,
+    });
+    const handlers = await loadHandlers();
+    bind(handlers);
+    gateway.attach(server);
+    closers.push(() => gateway.close());
+
+    const api = new HttpApi({ history: handlers.history, verify: handlers.verify, domainName: `${urlHost}:${port}`, log });
+    const clientDir = findClientDir();
+    const config = (req: http.IncomingMessage): ClientConfig => ({
+      // The Host the browser used, so the stack also works when reached by another name.
+      webSocketUrl: `ws://${req.headers.host ?? `${urlHost}:${port}`}/ws`,
+      apiUrl: '/api',
+      auth: { mode: 'local' },
+      model: { provider: model.provider, modelId: model.modelId },
+      limits: { maxInputChars: DEFAULT_MAX_INPUT_CHARS, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES },
+    });
+    ready = (req, res) => {
+      const pathname = (req.url ?? '/').split('?')[0];
+      if (api.handle(req, res)) return;
+      if (pathname === '/config.json') return sendJson(res, 200, config(req));
+      if (pathname === JWKS_PATH) return sendJson(res, 200, auth.jwks);
+      if (pathname === '/local/login') return void login(auth, req, res);
+      serveStatic(clientDir, req, res);
+    };
+
+    let closed: Promise<void> | undefined;
+    return {
+      url,
+      wsUrl: `ws://${urlHost}:${port}/ws`,
+      modelProvider: model.provider,
+      modelId: model.modelId,
+      modelDescription: model.description,
+      dataDir,
+      auth,
+      close: (drainMs?: number) => {
+        closed ??= (async () => {
+          ready = undefined;
+          await gateway.close(drainMs);
+          await closeAll();
+        })();
+        return closed;
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+async function login(auth: LocalAuth, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  if (req.method !== 'POST') return sendJson(res, 405, { code: 'BAD_REQUEST', message: 'Use POST.' }, { allow: 'POST' });
+  let body: unknown;
+  try {
+    body = JSON.parse((await readBody(req, LOGIN_MAX_BODY_BYTES)).toString('utf8'));
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) return sendJson(res, 413, { code: 'TOO_LARGE', message: err.message });
+    return sendJson(res, 400, { code: 'BAD_REQUEST', message: 'The body must be JSON: {"username": "..."}.' });
+  }
+  const result = auth.login(body);
+  if (!result.ok) return sendJson(res, result.status, { code: 'BAD_REQUEST', message: result.message });
+  sendJson(res, 200, { idToken: result.idToken });
+}
+
+/** Sets the handlers' environment (docs/INTERNALS.md); undefined values are removed. */
+function setHandlerEnvironment(env: Record<string, string | undefined>): void {
+  for (const [k, v] of Object.entries(env)) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  // Quiet by default: the console is the developer's; set these to see the handlers' JSON logs/EMF.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  process.env.POWERTOOLS_SERVICE_NAME ??= 'cdk-streaming-chatbot-local';
+  process.env.POWERTOOLS_METRICS_NAMESPACE ??= 'CdkStreamingChatbotLocal';
+}
+
+interface Handlers {
+  authorizer: LambdaHandler;
+  chat: LambdaHandler;
+  history: LambdaHandler;
+  verify: TokenVerifier;
+}
+
+/** Loads the real handlers (after their environment is set: they read it at load time). */
+async function loadHandlers(): Promise<Handlers> {
+  // require, not import: esbuild then initializes them lazily, here, in the bundled CLI too.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const authorizer = require('../handlers/authorizer.lambda') as { handler: unknown };
+  const chat = require('../handlers/chat.lambda') as { handler: unknown };
+  const history = require('../handlers/history.lambda') as { handler: unknown };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return {
+    authorizer: authorizer.handler as LambdaHandler,
+    chat: chat.handler as LambdaHandler,
+    history: history.handler as LambdaHandler,
+    verify: async () => {
+      throw new Error('TODO verifier');
+    },
+  };
+}
