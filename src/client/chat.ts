@@ -1,0 +1,381 @@
+/**
+ * The open conversation and everything in flight: sending (split into parts when needed, retried
+ * with the same messageId after a reconnect), streaming replies in, stop, errors, and paging
+ * older messages in when the list is scrolled to its top.
+ */
+import { buildSendFrames, type ClientConfig, type MessageItem, type ServerFrame, type Usage } from '../core/protocol';
+import { ApiRequestError, type HistoryApi } from './api';
+import { byId, h, newId } from './dom';
+import { errorText, t } from './i18n';
+import { AssistantMessage, userMessage } from './message-view';
+import { classifyDelta, storedOutcome, type PendingSend, type Reply } from './replies';
+import type { Sidebar } from './sidebar';
+import type { ChatSocket, ConnectionState } from './socket';
+
+/** How often a reply read over HTTP is re-read while it is still streaming. */
+const POLL_MS = 800;
+/** …and after a failed read. */
+const POLL_RETRY_MS = 2000;
+/** A reply re-read over HTTP is the newest message, so a small page finds it. */
+const POLL_PAGE = 10;
+/** Within this many pixels of the end, the list follows a streaming answer. */
+const FOLLOW_SLACK_PX = 80;
+
+/** The parts the controller drives besides its own elements. */
+export interface ChatDeps {
+  config: ClientConfig;
+  api: HistoryApi;
+  socket: ChatSocket;
+  sidebar: Sidebar;
+  setGenerating(generating: boolean): void;
+  toast(text: string): void;
+  sessionEnded(): void;
+}
+
+/** The chat view's controller. */
+export class ChatController {
+  private conversationId?: string;
+  private viewToken = 0;
+  private olderCursor?: string;
+  private loadingOlder = false;
+  private following = true;
+  private readonly sends = new Map<string, PendingSend>();
+  private readonly replies = new Map<string, Reply>();
+  private readonly scroller = byId('messages');
+  private readonly list = byId<HTMLOListElement>('message-list');
+  private readonly empty = byId('empty-chat');
+  private readonly title = byId('chat-title');
+
+  constructor(private readonly deps: ChatDeps) {
+    this.scroller.addEventListener('scroll', () => {
+      const s = this.scroller;
+      this.following = s.scrollHeight - s.scrollTop - s.clientHeight < FOLLOW_SLACK_PX;
+    });
+    new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) void this.loadOlder();
+    }, { root: this.scroller }).observe(byId('older-sentinel'));
+    this.list.addEventListener('click', (e) => {
+      const button = (e.target as Element).closest<HTMLButtonElement>('.copy-code');
+      if (button) void copyCode(button);
+    });
+  }
+
+  /** The open conversation (undefined: a new chat). */
+  get current(): string | undefined {
+    return this.conversationId;
+  }
+
+  /** Opens a conversation (or a new chat), reading its newest messages. */
+  async open(conversationId: string | undefined): Promise<void> {
+    const token = ++this.viewToken;
+    this.conversationId = conversationId;
+    this.olderCursor = undefined;
+    this.list.replaceChildren();
+    this.deps.sidebar.select(conversationId);
+    this.updateTitle();
+    this.updateGenerating();
+    if (!conversationId) {
+      this.empty.hidden = false;
+      return;
+    }
+    this.empty.hidden = true;
+    try {
+      const page = await this.deps.api.listMessages(conversationId);
+      if (token !== this.viewToken) return;
+      this.list.append(...page.items.map((m) => this.itemElement(m)));
+      for (const p of this.sends.values()) {
+        if (p.conversationId === conversationId) this.list.append(p.userElement, p.view.element);
+      }
+      this.olderCursor = page.nextCursor;
+      this.empty.hidden = this.list.childElementCount > 0;
+      this.scrollToEnd();
+      this.updateGenerating();
+    } catch (e) {
+      if (token !== this.viewToken) return;
+      if (e instanceof ApiRequestError && e.status === 404) {
+        this.deps.toast(t('notFoundConversation'));
+        location.hash = '#/';
+      } else this.fail(e);
+    }
+  }
+
+  /** Sends a message in the open conversation. */
+  send(text: string): void {
+    const messageId = newId();
+    const conversationId = this.conversationId;
+    const view = new AssistantMessage(() => this.follow());
+    const p: PendingSend = {
+      messageId,
+      text,
+      conversationId,
+      frames: buildSendFrames({ messageId, text, conversationId }, this.deps.config.limits.maxFrameBytes),
+      userElement: userMessage(text, messageId),
+      view,
+      state: 'queued',
+      resent: false,
+      stopRequested: false,
+      viewToken: this.viewToken,
+    };
+    this.sends.set(messageId, p);
+    this.empty.hidden = true;
+    this.list.append(p.userElement, view.element);
+    this.following = true;
+    this.scrollToEnd();
+    this.transmit(p);
+    this.updateGenerating();
+  }
+
+  /** Stops the reply being written in the open conversation. */
+  stop(): void {
+    for (const r of this.replies.values()) {
+      if (r.conversationId !== this.conversationId || r.finished) continue;
+      r.stopPending = !this.deps.socket.send({ action: 'stop', replyId: r.replyId });
+    }
+    for (const p of this.sends.values()) if (this.inView(p)) p.stopRequested = true;
+  }
+
+  /** Handles one frame from the server. */
+  onFrame(frame: ServerFrame): void {
+    switch (frame.type) {
+      case 'accepted': {
+        const p = this.sends.get(frame.messageId);
+        if (!p) return;
+        this.sends.delete(frame.messageId);
+        const r: Reply = {
+          replyId: frame.replyId,
+          conversationId: frame.conversationId,
+          view: p.view,
+          nextSeq: 0,
+          viaHttp: false,
+          finished: false,
+          stopPending: false,
+        };
+        this.replies.set(r.replyId, r);
+        p.view.setReplyId(r.replyId);
+        if (!p.conversationId) this.adoptNewConversation(p, frame.conversationId);
+        if (p.stopRequested) r.stopPending = !this.deps.socket.send({ action: 'stop', replyId: r.replyId });
+        // A send repeated on a newer connection may have been generating on the old one already.
+        if (p.resent) this.readOverHttp(r);
+        this.updateGenerating();
+        return;
+      }
+      case 'delta': {
+        const r = this.replies.get(frame.replyId);
+        if (!r || r.finished || r.viaHttp) return;
+        const kind = classifyDelta(r.nextSeq, frame.seq);
+        if (kind === 'gap') this.readOverHttp(r);
+        else if (kind === 'apply') {
+          r.nextSeq++;
+          r.view.markdown.append(frame.text);
+        }
+        return;
+      }
+      case 'done': {
+        const r = this.replies.get(frame.replyId);
+        if (!r || r.finished) return;
+        if (r.viaHttp) {
+          r.done = frame;
+          this.poll(r, 0);
+        } else this.finishReply(r, frame.stopReason, frame.usage);
+        return;
+      }
+      case 'error':
+        this.onError(frame);
+        return;
+      case 'title':
+        this.deps.sidebar.setTitle(frame.conversationId, frame.title);
+        if (frame.conversationId === this.conversationId) this.updateTitle();
+        return;
+      default:
+    }
+  }
+
+  /** Connection changes: replies in flight move to HTTP; sends in flight go out again. */
+  onConnection(state: ConnectionState): void {
+    if (state !== 'online') {
+      // Deltas of a reply follow the connection that asked for it: that one is gone.
+      for (const r of this.replies.values()) if (!r.finished) this.readOverHttp(r);
+      return;
+    }
+    for (const p of this.sends.values()) if (p.state !== 'failed') this.transmit(p);
+    for (const r of this.replies.values()) {
+      if (r.stopPending && !r.finished) r.stopPending = !this.deps.socket.send({ action: 'stop', replyId: r.replyId });
+    }
+  }
+
+  /** Leaves a conversation that was deleted. */
+  forget(conversationId: string): void {
+    if (this.conversationId === conversationId) location.hash = '#/';
+  }
+
+  /** Re-renders the title after a rename or language switch. */
+  updateTitle(): void {
+    const id = this.conversationId;
+    this.title.textContent = id ? this.deps.sidebar.title(id) || t('untitled') : t('newChat');
+    document.title = `${this.title.textContent} · ${t('appTitle')}`;
+  }
+
+  private transmit(p: PendingSend): void {
+    if (!this.deps.socket.open) return;
+    if (p.state === 'sent') p.resent = true;
+    for (const f of p.frames) this.deps.socket.send(f);
+    p.state = 'sent';
+  }
+
+  private adoptNewConversation(p: PendingSend, conversationId: string): void {
+    p.conversationId = conversationId;
+    const now = new Date().toISOString();
+    this.deps.sidebar.upsert({ conversationId, title: '', createdAt: now, updatedAt: now });
+    if (p.viewToken === this.viewToken && !this.conversationId) {
+      // The view already shows this conversation: name it without reloading it.
+      this.conversationId = conversationId;
+      history.replaceState(null, '', `#/c/${conversationId}`);
+      this.deps.sidebar.select(conversationId);
+      this.updateTitle();
+    }
+  }
+
+  private onError(frame: Extract<ServerFrame, { type: 'error' }>): void {
+    const text = errorText(frame.code);
+    const p = frame.messageId ? this.sends.get(frame.messageId) : undefined;
+    if (p) {
+      p.state = 'failed';
+      p.view.showError(text, () => {
+        p.state = 'queued';
+        p.resent = false;
+        this.transmit(p);
+        this.updateGenerating();
+      });
+      this.updateGenerating();
+      return;
+    }
+    const r = frame.replyId ? this.replies.get(frame.replyId) : undefined;
+    if (r && !r.finished) {
+      r.view.showError(text);
+      this.finishReply(r, 'error');
+      return;
+    }
+    this.deps.toast(text);
+  }
+
+  private finishReply(r: Reply, reason: Parameters<AssistantMessage['finish']>[0], usage?: Usage): void {
+    r.finished = true;
+    clearTimeout(r.pollTimer);
+    this.replies.delete(r.replyId);
+    r.view.finish(reason, usage);
+    const known = this.deps.sidebar.title(r.conversationId);
+    const now = new Date().toISOString();
+    this.deps.sidebar.upsert({ conversationId: r.conversationId, title: known ?? '', createdAt: now, updatedAt: now });
+    this.updateGenerating();
+  }
+
+  private readOverHttp(r: Reply): void {
+    if (r.viaHttp || r.finished) return;
+    r.viaHttp = true;
+    this.poll(r, 0);
+  }
+
+  private poll(r: Reply, delay: number): void {
+    clearTimeout(r.pollTimer);
+    r.pollTimer = setTimeout(() => void this.pollOnce(r), delay);
+  }
+
+  private async pollOnce(r: Reply): Promise<void> {
+    if (r.finished) return;
+    try {
+      const page = await this.deps.api.listMessages(r.conversationId, undefined, POLL_PAGE);
+      if (r.finished) return;
+      const item = page.items.find((m) => m.messageId === r.replyId);
+      if (!item) return this.poll(r, POLL_MS);
+      const outcome = storedOutcome(item, r.done);
+      r.view.markdown.replace(item.text, outcome.final);
+      if (outcome.final) this.finishReply(r, outcome.reason, outcome.usage);
+      else this.poll(r, POLL_MS);
+    } catch (e) {
+      if (e instanceof ApiRequestError && e.status === 401) return this.deps.sessionEnded();
+      this.poll(r, POLL_RETRY_MS);
+    }
+  }
+
+  private itemElement(m: MessageItem): HTMLElement {
+    if (m.role === 'user') return userMessage(m.text, m.messageId);
+    const live = this.replies.get(m.messageId);
+    if (live) return live.view.element;
+    const view = new AssistantMessage(() => this.follow(), m.messageId);
+    const outcome = storedOutcome(m);
+    view.markdown.replace(m.text, outcome.final);
+    if (outcome.final) {
+      view.finish(outcome.reason, outcome.usage);
+      if (m.status === 'error') view.showError(errorText('MODEL_ERROR'));
+    } else if (this.conversationId) {
+      // Being written elsewhere (another tab, or before a reload): follow it over HTTP.
+      const r: Reply = { replyId: m.messageId, conversationId: this.conversationId, view, nextSeq: 0, viaHttp: false, finished: false, stopPending: false };
+      this.replies.set(r.replyId, r);
+      this.readOverHttp(r);
+    }
+    return view.element;
+  }
+
+  private async loadOlder(): Promise<void> {
+    const id = this.conversationId;
+    if (!id || !this.olderCursor || this.loadingOlder) return;
+    const token = this.viewToken;
+    this.loadingOlder = true;
+    try {
+      const page = await this.deps.api.listMessages(id, this.olderCursor);
+      if (token !== this.viewToken) return;
+      // Keep what the person is looking at in place while older messages go in above it.
+      const fromEnd = this.scroller.scrollHeight - this.scroller.scrollTop;
+      this.list.prepend(...page.items.map((m) => this.itemElement(m)));
+      this.scroller.scrollTop = this.scroller.scrollHeight - fromEnd;
+      this.olderCursor = page.nextCursor;
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      this.loadingOlder = false;
+    }
+  }
+
+  private inView(p: PendingSend): boolean {
+    return p.state !== 'failed' && (p.conversationId ? p.conversationId === this.conversationId : p.viewToken === this.viewToken);
+  }
+
+  private updateGenerating(): void {
+    let busy = false;
+    for (const p of this.sends.values()) busy ||= this.inView(p);
+    for (const r of this.replies.values()) busy ||= !r.finished && r.conversationId === this.conversationId;
+    this.deps.setGenerating(busy);
+  }
+
+  private follow(): void {
+    if (this.following) this.scrollToEnd();
+  }
+
+  private scrollToEnd(): void {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  private fail(e: unknown): void {
+    if (e instanceof ApiRequestError && e.status === 401) this.deps.sessionEnded();
+    else this.deps.toast(t('loadFailed'));
+  }
+}
+
+async function copyCode(button: HTMLButtonElement): Promise<void> {
+  const code = button.closest('.code-block')?.querySelector('code')?.textContent ?? '';
+  try {
+    await navigator.clipboard.writeText(code);
+  } catch {
+    // Clipboard API refused (insecure context or permissions): fall back to a selection copy.
+    const area = h('textarea', { 'class': 'visually-hidden', 'aria-hidden': 'true' });
+    area.value = code;
+    document.body.append(area);
+    area.select();
+    document.execCommand('copy');
+    area.remove();
+  }
+  button.textContent = t('copied');
+  setTimeout(() => {
+    button.textContent = t('copy');
+  }, 1500);
+}

@@ -1,0 +1,190 @@
+/**
+ * Entry point: reads /config.json, signs in, then wires the sidebar, the chat view, the composer
+ * and the WebSocket together. Everything else lives in its own module.
+ */
+import type { ClientConfig } from '../core/protocol';
+import { HistoryApi, ApiRequestError } from './api';
+import { signIn, SessionExpiredError, type Session } from './auth';
+import { ChatController } from './chat';
+import { Composer } from './composer';
+import { byId } from './dom';
+import { initLang, lang, setLang, t, translateDom, type Lang } from './i18n';
+import { Sidebar } from './sidebar';
+import { ChatSocket, type ConnectionState } from './socket';
+import { initTheme } from './theme';
+
+async function loadConfig(): Promise<ClientConfig> {
+  const res = await fetch('/config.json', { cache: 'no-store' });
+  if (!res.ok) throw new Error(`/config.json: HTTP ${res.status}`);
+  return (await res.json()) as ClientConfig;
+}
+
+let toastTimer: ReturnType<typeof setTimeout> | undefined;
+function toast(text: string): void {
+  const el = byId('toast');
+  el.textContent = text;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => {
+    el.hidden = true;
+  }, 6000);
+}
+
+/** The sign-in screen, shown only when sign-in needs the person. */
+function signInUi(config: ClientConfig) {
+  const screen = byId('sign-in');
+  const form = byId<HTMLFormElement>('local-login');
+  const redirect = byId<HTMLButtonElement>('cognito-login');
+  const error = byId('sign-in-error');
+  return {
+    askUsername(message?: string): Promise<string> {
+      screen.hidden = false;
+      form.hidden = false;
+      error.hidden = !message;
+      error.textContent = message ? `${t('signInFailed')} (${message})` : '';
+      const input = byId<HTMLInputElement>('username');
+      input.focus();
+      return new Promise<string>((resolve) => {
+        const submit = (e: Event) => {
+          e.preventDefault();
+          if (!input.value.trim()) return;
+          form.removeEventListener('submit', submit);
+          resolve(input.value);
+        };
+        form.addEventListener('submit', submit);
+      });
+    },
+    askRedirect(): Promise<void> {
+      screen.hidden = false;
+      redirect.hidden = false;
+      redirect.focus();
+      return new Promise<void>((resolve) => redirect.addEventListener('click', () => resolve(), { once: true }));
+    },
+    config,
+  };
+}
+
+function connectionLabel(state: ConnectionState): string {
+  return t(state === 'online' ? 'connOnline' : state === 'connecting' ? 'connConnecting' : 'connOffline');
+}
+
+function routeId(): string | undefined {
+  return /^#\/c\/([A-Za-z0-9_-]{8,64})$/.exec(location.hash)?.[1];
+}
+
+async function start(): Promise<void> {
+  initLang();
+  initTheme(byId<HTMLSelectElement>('theme'));
+  translateDom();
+  const config = await loadConfig();
+  const session: Session = await signIn(config, signInUi(config));
+  byId('sign-in').hidden = true;
+  byId('app').hidden = false;
+
+  const sessionEnded = () => {
+    toast(t('sessionExpired'));
+    void session.signOut().then(() => setTimeout(() => location.reload(), 1500));
+  };
+  const api = new HistoryApi(config.apiUrl, () => session.idToken());
+  const composer = new Composer({
+    form: byId<HTMLFormElement>('composer'),
+    input: byId<HTMLTextAreaElement>('message-input'),
+    send: byId<HTMLButtonElement>('send'),
+    stop: byId<HTMLButtonElement>('stop'),
+    counter: byId('char-count'),
+    onSend: (text) => chat.send(text),
+    onStop: () => chat.stop(),
+  }, config.limits.maxInputChars);
+  const sidebar = new Sidebar(api, {
+    deleted: (id) => chat.forget(id),
+    renamed: () => chat.updateTitle(),
+    error: (e) => (e instanceof ApiRequestError && e.status === 401 ? sessionEnded() : toast(t('loadFailed'))),
+  });
+  let connState: ConnectionState = 'connecting';
+  const connection = byId('connection');
+  const showConnection = () => {
+    connection.dataset.state = connState;
+    connection.textContent = connectionLabel(connState);
+  };
+  const socket = new ChatSocket(config.webSocketUrl, () => session.idToken(), {
+    frame: (f) => chat.onFrame(f),
+    state: (s) => {
+      connState = s;
+      showConnection();
+      chat.onConnection(s);
+    },
+    fatal: (e) => (e instanceof SessionExpiredError ? sessionEnded() : toast(String(e))),
+  });
+  const chat = new ChatController({ config, api, socket, sidebar, toast, sessionEnded, setGenerating: (g) => composer.setGenerating(g) });
+
+  byId('user-name').textContent = session.userName;
+  const model = byId('model-badge');
+  model.textContent = config.model.modelId ? `${config.model.provider} · ${config.model.modelId}` : config.model.provider;
+  model.title = `${t('model')}: ${model.textContent}`;
+
+  byId('sign-out').addEventListener('click', () => {
+    socket.stop();
+    void session.signOut().then(() => location.reload());
+  });
+  const languageSelect = byId<HTMLSelectElement>('language');
+  languageSelect.value = lang();
+  languageSelect.addEventListener('change', () => {
+    setLang(languageSelect.value as Lang);
+    translateDom();
+    sidebar.retranslate();
+    chat.updateTitle();
+    composer.refresh();
+    showConnection();
+  });
+  wireShell(() => composer.focus());
+
+  window.addEventListener('hashchange', () => {
+    const id = routeId();
+    if (id !== chat.current || !id) void chat.open(id);
+    closeDrawer();
+  });
+  byId('new-chat').addEventListener('click', () => {
+    if (routeId()) location.hash = '#/';
+    else void chat.open(undefined);
+    composer.focus();
+  });
+  socket.start();
+  await Promise.all([sidebar.reload(), chat.open(routeId())]);
+  composer.focus();
+}
+
+function closeDrawer(): void {
+  byId('app').classList.remove('nav-open');
+  byId('menu').setAttribute('aria-expanded', 'false');
+}
+
+/** The phone-width drawer and the global keyboard shortcuts. */
+function wireShell(focusComposer: () => void): void {
+  const app = byId('app');
+  const menu = byId('menu');
+  menu.addEventListener('click', () => {
+    const open = !app.classList.contains('nav-open');
+    app.classList.toggle('nav-open', open);
+    menu.setAttribute('aria-expanded', String(open));
+    if (open) byId('new-chat').focus();
+  });
+  byId('scrim').addEventListener('click', closeDrawer);
+  document.addEventListener('keydown', (e) => {
+    const mod = e.ctrlKey || e.metaKey;
+    if (mod && e.shiftKey && e.key.toLowerCase() === 'o') {
+      e.preventDefault();
+      byId('new-chat').click();
+    } else if (e.shiftKey && e.key === 'Escape') {
+      e.preventDefault();
+      focusComposer();
+    } else if (e.key === 'Escape' && app.classList.contains('nav-open')) {
+      closeDrawer();
+      menu.focus();
+    }
+  });
+}
+
+start().catch((e: unknown) => {
+  byId('fatal').hidden = false;
+  byId('fatal').textContent = e instanceof Error ? e.message : String(e);
+});

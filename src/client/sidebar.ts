@@ -1,0 +1,161 @@
+/**
+ * The conversation list: newest first, paged ("Load more" and scrolling to the end), rename and
+ * delete through modal dialogs, titles updated live from `title` frames.
+ */
+import type { ConversationSummary } from '../core/protocol';
+import type { HistoryApi } from './api';
+import { byId, h } from './dom';
+import { t } from './i18n';
+
+/** Sidebar callbacks. */
+export interface SidebarEvents {
+  /** A conversation was deleted (the view leaves it when it was open). */
+  deleted(conversationId: string): void;
+  /** A conversation was renamed. */
+  renamed(conversation: ConversationSummary): void;
+  /** Something failed; show it. */
+  error(error: unknown): void;
+}
+
+/** The conversation sidebar. */
+export class Sidebar {
+  private readonly list = byId<HTMLUListElement>('conversation-list');
+  private readonly more = byId<HTMLButtonElement>('more-conversations');
+  private readonly empty = byId('no-conversations');
+  private readonly items = new Map<string, ConversationSummary>();
+  private cursor?: string;
+  private loading = false;
+  private current?: string;
+
+  constructor(private readonly api: HistoryApi, private readonly events: SidebarEvents) {
+    this.more.addEventListener('click', () => void this.loadMore());
+    // Scrolling the list to its end loads the next page too.
+    new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting) && this.cursor) void this.loadMore();
+    }).observe(this.more);
+  }
+
+  /** Loads the first page. */
+  async reload(): Promise<void> {
+    this.items.clear();
+    this.list.replaceChildren();
+    this.cursor = undefined;
+    await this.loadPage(undefined);
+  }
+
+  /** Highlights the open conversation. */
+  select(conversationId: string | undefined): void {
+    this.current = conversationId;
+    for (const a of this.list.querySelectorAll<HTMLAnchorElement>('a.conv-link')) {
+      if (a.dataset.id === conversationId) a.setAttribute('aria-current', 'page');
+      else a.removeAttribute('aria-current');
+    }
+  }
+
+  /** The title we know for a conversation. */
+  title(conversationId: string): string | undefined {
+    return this.items.get(conversationId)?.title;
+  }
+
+  /** Adds or updates a conversation and moves it to the top (it was just used). */
+  upsert(conversation: ConversationSummary, toTop = true): void {
+    const known = this.items.get(conversation.conversationId);
+    const merged = { ...known, ...conversation, title: conversation.title || known?.title || '' };
+    this.items.set(merged.conversationId, merged);
+    const old = this.list.querySelector<HTMLLIElement>(`li[data-id="${CSS.escape(merged.conversationId)}"]`);
+    const li = this.row(merged);
+    if (old && !toTop) old.replaceWith(li);
+    else {
+      old?.remove();
+      this.list.prepend(li);
+    }
+    this.empty.hidden = true;
+    this.select(this.current);
+  }
+
+  /** Applies a generated title. */
+  setTitle(conversationId: string, title: string): void {
+    const known = this.items.get(conversationId);
+    if (known) this.upsert({ ...known, title }, false);
+  }
+
+  /** Re-renders labels after a language switch. */
+  retranslate(): void {
+    for (const c of this.items.values()) this.upsert(c, false);
+  }
+
+  private async loadMore(): Promise<void> {
+    if (this.cursor) await this.loadPage(this.cursor);
+  }
+
+  private async loadPage(cursor: string | undefined): Promise<void> {
+    if (this.loading) return;
+    this.loading = true;
+    try {
+      const page = await this.api.listConversations(cursor);
+      for (const c of page.items) {
+        if (this.items.has(c.conversationId)) continue;
+        this.items.set(c.conversationId, c);
+        this.list.append(this.row(c));
+      }
+      this.cursor = page.nextCursor;
+      this.more.hidden = !this.cursor;
+      this.empty.hidden = this.items.size > 0;
+      this.select(this.current);
+    } catch (e) {
+      this.events.error(e);
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  private row(c: ConversationSummary): HTMLLIElement {
+    const title = c.title || t('untitled');
+    const link = h('a', { 'class': 'conv-link', 'href': `#/c/${c.conversationId}`, 'data-id': c.conversationId }, title);
+    const rename = h('button', { 'type': 'button', 'class': 'icon-btn', 'aria-label': `${t('rename')}: ${title}`, 'title': t('rename') }, '✎');
+    const remove = h('button', { 'type': 'button', 'class': 'icon-btn danger', 'aria-label': `${t('delete')}: ${title}`, 'title': t('delete') }, '🗑');
+    rename.addEventListener('click', () => void this.rename(c.conversationId));
+    remove.addEventListener('click', () => void this.remove(c.conversationId));
+    return h('li', { 'class': 'conv', 'data-id': c.conversationId }, link, h('span', { class: 'conv-actions' }, rename, remove));
+  }
+
+  private async rename(conversationId: string): Promise<void> {
+    const dialog = byId<HTMLDialogElement>('rename-dialog');
+    const input = byId<HTMLInputElement>('rename-input');
+    input.value = this.items.get(conversationId)?.title ?? '';
+    const answer = await showDialog(dialog);
+    const title = input.value.trim();
+    if (answer !== 'save' || !title) return;
+    try {
+      const updated = await this.api.rename(conversationId, title);
+      this.upsert({ ...updated, title: updated.title ?? title }, false);
+      this.events.renamed(this.items.get(conversationId)!);
+    } catch (e) {
+      this.events.error(e);
+    }
+  }
+
+  private async remove(conversationId: string): Promise<void> {
+    const dialog = byId<HTMLDialogElement>('delete-dialog');
+    byId('delete-name').textContent = this.items.get(conversationId)?.title || t('untitled');
+    if ((await showDialog(dialog)) !== 'delete') return;
+    try {
+      await this.api.remove(conversationId);
+      this.items.delete(conversationId);
+      this.list.querySelector(`li[data-id="${CSS.escape(conversationId)}"]`)?.remove();
+      this.empty.hidden = this.items.size > 0;
+      this.events.deleted(conversationId);
+    } catch (e) {
+      this.events.error(e);
+    }
+  }
+}
+
+/** Opens a modal `<dialog>` and resolves with the value of the button that closed it. */
+function showDialog(dialog: HTMLDialogElement): Promise<string> {
+  dialog.returnValue = '';
+  return new Promise((resolve) => {
+    dialog.addEventListener('close', () => resolve(dialog.returnValue), { once: true });
+    dialog.showModal();
+  });
+}
