@@ -168,7 +168,13 @@ export class WebSocketGateway implements ConnectionSink {
    * flight, so replies being generated are finalized in the store before it shuts down.
    */
   async close(drainMs = 5000): Promise<void> {
+    const gone = [...this.connections.values()].map((c) => new Promise<void>((resolve) => {
+      if (c.socket.readyState === WebSocket.CLOSED) resolve();
+      else c.socket.once('close', () => resolve());
+    }));
     for (const c of this.connections.values()) this.closeConnection(c, 1001, 'Going away');
+    // Every socket ends within a second (close handshake or cut off), and then runs $disconnect.
+    await Promise.all(gone);
     const deadline = Date.now() + drainMs;
     while (this.pending.size > 0 && Date.now() < deadline) {
       let timer: NodeJS.Timeout | undefined;
