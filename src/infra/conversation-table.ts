@@ -1,0 +1,69 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+import { TABLE_SCHEMA } from '../core/table-schema';
+
+/** Settings of the table the construct creates (see `ChatbotTableOptions` in the public API). */
+export interface ConversationTableProps {
+  readonly existingTable?: dynamodb.ITable;
+  readonly encryptionKey?: kms.IKey;
+  readonly tableName?: string;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The one conversation table: on-demand, point-in-time recovery on, TTL for expiring part sets
+ * and rate-limit counters, and the `byUpdated` index for a user's conversation list. Items are
+ * one per message (the item layout belongs to core/store).
+ */
+export class ConversationTable extends Construct {
+  /** The table the handlers use. */
+  public readonly table: dynamodb.ITable;
+  private readonly imported: boolean;
+
+  constructor(scope: Construct, id: string, props: ConversationTableProps) {
+    super(scope, id);
+    if (props.existingTable) {
+      this.table = props.existingTable;
+      this.imported = true;
+      return;
+    }
+    this.imported = false;
+    const table = new dynamodb.Table(this, 'Table', {
+      tableName: props.tableName,
+      partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_SCHEMA.sortKey, type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: TABLE_SCHEMA.ttlAttribute,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: props.encryptionKey ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED,
+      encryptionKey: props.encryptionKey,
+      // A retained table must also survive an accidental `DeleteTable` outside CloudFormation.
+      deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy: props.removalPolicy,
+    });
+    table.addGlobalSecondaryIndex({
+      indexName: TABLE_SCHEMA.updatedIndex.name,
+      partitionKey: { name: TABLE_SCHEMA.updatedIndex.partitionKey, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: TABLE_SCHEMA.updatedIndex.sortKey, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    this.table = table;
+  }
+
+  /** Item read/write on the table and its index: nothing else (no table management). */
+  public grantData(grantee: iam.IGrantable): void {
+    this.table.grantReadWriteData(grantee);
+    if (this.imported) {
+      // An imported ITable only knows the indexes it was imported with; the handlers query
+      // `byUpdated` whatever the caller declared.
+      iam.Grant.addToPrincipal({
+        grantee,
+        actions: ['dynamodb:Query'],
+        resourceArns: [`${this.table.tableArn}/index/${TABLE_SCHEMA.updatedIndex.name}`],
+      });
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { Duration } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { createLogGroup, LogSettings } from './log-group';
+import { HistoryFunction } from '../handlers/history-function';
+
+/** Inputs of the history part. */
+export interface HistoryApiProps {
+  readonly environment: Record<string, string>;
+  readonly throttle: apigwv2.ThrottleSettings;
+  readonly logs: LogSettings;
+}
+
+/** The routes of PROTOCOL.md §2; CloudFront forwards `/api/*` unchanged, so they keep the prefix. */
+export const HISTORY_ROUTES: ReadonlyArray<{ method: apigwv2.HttpMethod; path: string }> = [
+  { method: apigwv2.HttpMethod.GET, path: '/api/conversations' },
+  { method: apigwv2.HttpMethod.GET, path: '/api/conversations/{id}' },
+  { method: apigwv2.HttpMethod.PATCH, path: '/api/conversations/{id}' },
+  { method: apigwv2.HttpMethod.DELETE, path: '/api/conversations/{id}' },
+  { method: apigwv2.HttpMethod.GET, path: '/api/conversations/{id}/messages' },
+];
+
+/**
+ * The HTTP API for conversation history: every route behind a JWT authorizer that accepts only
+ * ID/access tokens of this user pool issued to this app client.
+ */
+export class HistoryApi extends Construct {
+  /** The HTTP API (reached by the browser through CloudFront `/api/*`). */
+  public readonly api: apigwv2.HttpApi;
+  /** Serves the history routes. */
+  public readonly historyFunction: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: HistoryApiProps) {
+    super(scope, id);
+    this.historyFunction = new HistoryFunction(this, 'HistoryFunction', {
+      description: 'Conversation history HTTP routes',
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.seconds(29),
+      environment: props.environment,
+      logGroup: createLogGroup(this, 'HistoryLogs', props.logs),
+    });
+
+    this.api = new apigwv2.HttpApi(this, 'Api', {
+      description: 'Streaming chatbot history API',
+      createDefaultStage: false,
+    });
+    const accessLogs = createLogGroup(this, 'AccessLogs', props.logs);
+    new apigwv2.HttpStage(this, 'Stage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: props.throttle,
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(accessLogs),
+        format: apigateway.AccessLogFormat.custom(JSON.stringify({
+          requestId: '$context.requestId',
+          ip: '$context.identity.sourceIp',
+          requestTime: '$context.requestTime',
+          method: '$context.httpMethod',
+          routeKey: '$context.routeKey',
+          status: '$context.status',
+          responseLength: '$context.responseLength',
+          integrationLatency: '$context.integrationLatency',
+          authorizerError: '$context.authorizer.error',
+        })),
+      },
+    });
+
+  }
+
+  /**
+   * Adds the routes behind a JWT authorizer for this pool and client. Separate from the
+   * constructor because the client's callback URL needs the distribution, which needs this API.
+   */
+  public addAuthorizedRoutes(userPool: cognito.IUserPool, userPoolClient: cognito.IUserPoolClient): void {
+    const authorizer = new HttpUserPoolAuthorizer('CognitoJwt', userPool, {
+      userPoolClients: [userPoolClient],
+      identitySource: ['$request.header.Authorization'],
+    });
+    const integration = new HttpLambdaIntegration('History', this.historyFunction);
+    for (const route of HISTORY_ROUTES) {
+      this.api.addRoutes({ path: route.path, methods: [route.method], integration, authorizer });
+    }
+  }
+
+  /** `<apiId>.execute-api.<region>.amazonaws.com`: the CloudFront origin. */
+  public get domainName(): string {
+    return `${this.api.apiId}.execute-api.${this.api.stack.region}.${this.api.stack.urlSuffix}`;
+  }
+}

@@ -1,0 +1,97 @@
+import { Duration, Token } from 'aws-cdk-lib';
+
+/**
+ * Every limit the construct enforces on its props, in one place (the README lists them).
+ * Byte limits count UTF-8 bytes: Hangul takes 3 bytes a character. They exist because all of
+ * the chat function's settings travel in its environment, which Lambda caps at 4 KB in total.
+ */
+export const PROP_LIMITS = {
+  modelIdBytes: 200,
+  systemPromptBytes: 2048,
+  stopSequences: 4,
+  stopSequenceBytes: 64,
+  maxTokens: { min: 1, max: 65_536 },
+  historyTokenBudget: { min: 500, max: 200_000 },
+  maxInputChars: { min: 1, max: 64_000 },
+  rateLimitPerMinute: { min: 1, max: 1_000 },
+  chatTimeoutMinutes: { min: 1, max: 15 },
+} as const;
+
+/** UTF-8 byte length (Hangul is 3 bytes a character). */
+export function utf8Length(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** Throws unless `value` is an integer in [min, max]. Unresolved tokens pass (checked at deploy). */
+export function checkInteger(name: string, value: number | undefined, range: { min: number; max: number }): void {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  if (!Number.isInteger(value) || value < range.min || value > range.max) {
+    throw new Error(`${name} must be an integer from ${range.min} to ${range.max} (got ${value}).`);
+  }
+}
+
+/** Throws unless `value` is a number in [0, 1]. */
+export function checkUnit(name: string, value: number | undefined): void {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || value > 1) {
+    throw new Error(`${name} must be a number from 0 to 1 (got ${value}).`);
+  }
+}
+
+/** Throws unless `value` is non-blank and at most `maxBytes` UTF-8 bytes. */
+export function checkText(name: string, value: string | undefined, maxBytes: number): void {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  if (value.trim().length === 0) throw new Error(`${name} must not be empty.`);
+  const bytes = utf8Length(value);
+  if (bytes > maxBytes) {
+    throw new Error(`${name} may be at most ${maxBytes} bytes of UTF-8 (got ${bytes}; Hangul takes 3 bytes a character).`);
+  }
+}
+
+/** Throws unless `value` is a Converse model id, inference profile id or ARN. */
+export function checkModelId(name: string, value: string | undefined): void {
+  if (value === undefined || Token.isUnresolved(value)) return;
+  checkText(name, value, PROP_LIMITS.modelIdBytes);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/.test(value)) {
+    throw new Error(`${name} "${value}" is not a Bedrock model id, inference profile id or ARN.`);
+  }
+}
+
+/** Throws unless the stop sequences fit Converse's limits and ours. */
+export function checkStopSequences(value: string[] | undefined): void {
+  if (value === undefined) return;
+  if (value.length > PROP_LIMITS.stopSequences) {
+    throw new Error(`inferenceConfig.stopSequences may hold at most ${PROP_LIMITS.stopSequences} sequences (got ${value.length}).`);
+  }
+  value.forEach((s, i) => {
+    if (Token.isUnresolved(s)) return;
+    if (s.length === 0) throw new Error(`inferenceConfig.stopSequences[${i}] must not be empty.`);
+    checkText(`inferenceConfig.stopSequences[${i}]`, s, PROP_LIMITS.stopSequenceBytes);
+  });
+}
+
+/** Throws unless the chat timeout is whole minutes Lambda allows. */
+export function checkChatTimeout(value: Duration | undefined): void {
+  if (value === undefined || value.isUnresolved()) return;
+  const seconds = value.toSeconds();
+  const { min, max } = PROP_LIMITS.chatTimeoutMinutes;
+  if (seconds < min * 60 || seconds > max * 60) {
+    throw new Error(`chatTimeout must be from ${min} to ${max} minutes (got ${seconds} s).`);
+  }
+}
+
+/** Throws unless `prefix` is a valid Cognito prefix domain. */
+export function checkDomainPrefix(prefix: string | undefined): void {
+  if (prefix === undefined || Token.isUnresolved(prefix)) return;
+  if (!/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(prefix) || /aws|amazon|cognito/.test(prefix)) {
+    throw new Error(`cognitoDomainPrefix "${prefix}" must be 1-63 lowercase letters, digits and hyphens, must not start or end with a hyphen, and must not contain aws, amazon or cognito.`);
+  }
+}
+
+/** Throws unless `arn` is a CloudFront-scoped (us-east-1, global) WAFv2 web ACL ARN. */
+export function checkWebAclArn(arn: string | undefined): void {
+  if (arn === undefined || Token.isUnresolved(arn)) return;
+  if (!/^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global\/webacl\/.+/.test(arn)) {
+    throw new Error(`webAclArn must be the ARN of a WAFv2 web ACL with CLOUDFRONT scope (arn:aws:wafv2:us-east-1:<account>:global/webacl/…), got "${arn}".`);
+  }
+}

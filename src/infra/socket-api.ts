@@ -1,0 +1,131 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { WebSocketAwsIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { createLogGroup, LogSettings } from './log-group';
+import { AuthorizerFunction } from '../handlers/authorizer-function';
+import { ChatFunction } from '../handlers/chat-function';
+
+/** Inputs of the WebSocket part. */
+export interface SocketApiProps {
+  /** Environment of the chat function (docs/INTERNALS.md). */
+  readonly chatEnvironment: Record<string, string>;
+  /** Environment of the `$connect` authorizer (Cognito pool and client). */
+  readonly authorizerEnvironment: Record<string, string>;
+  readonly chatTimeout: Duration;
+  readonly chatMemorySize: number;
+  readonly throttle: apigwv2.ThrottleSettings;
+  readonly logs: LogSettings;
+  readonly stageName: string;
+}
+
+/**
+ * The request template of the asynchronous `sendMessage` integration: the same shape as the
+ * proxy event the other routes get, with `body` as a JSON object (docs/INTERNALS.md "Events").
+ */
+export const SEND_MESSAGE_TEMPLATE = '{"requestContext":{"routeKey":"sendMessage","connectionId":"$context.connectionId",'
+  + '"domainName":"$context.domainName","stage":"$context.stage","requestId":"$context.requestId",'
+  + '"authorizer":{"principalId":"$context.authorizer.principalId"}},"body":$input.json(\'$\')}';
+
+/**
+ * The WebSocket API: a Lambda REQUEST authorizer at `$connect` (token in the query string), the
+ * chat function behind every route, and `sendMessage` invoked asynchronously so that an answer
+ * may stream for longer than API Gateway's 29-second integration timeout.
+ */
+export class SocketApi extends Construct {
+  /** The WebSocket API. */
+  public readonly api: apigwv2.WebSocketApi;
+  /** Its only stage (throttled, auto-deployed). */
+  public readonly stage: apigwv2.WebSocketStage;
+  /** Handles every route and streams answers back through `@connections`. */
+  public readonly chatFunction: lambda.Function;
+  /** Verifies the ID token once, at `$connect`. */
+  public readonly authorizerFunction: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: SocketApiProps) {
+    super(scope, id);
+
+    this.authorizerFunction = new AuthorizerFunction(this, 'AuthorizerFunction', {
+      description: 'Verifies the Cognito ID token at WebSocket $connect',
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      environment: props.authorizerEnvironment,
+      logGroup: createLogGroup(this, 'AuthorizerLogs', props.logs),
+    });
+
+    this.chatFunction = new ChatFunction(this, 'ChatFunction', {
+      description: 'Chat routes: stores messages and streams Bedrock answers over @connections',
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.chatMemorySize,
+      timeout: props.chatTimeout,
+      // A failed generation is finalized as an error reply by the handler; a retry would only
+      // repeat work the user already saw fail (and the handler is idempotent on messageId anyway).
+      retryAttempts: 0,
+      // A message not picked up within minutes has been given up on by its sender.
+      maxEventAge: Duration.minutes(5),
+      environment: props.chatEnvironment,
+      logGroup: createLogGroup(this, 'ChatLogs', props.logs),
+    });
+
+    const proxy = (name: string) => new WebSocketLambdaIntegration(name, this.chatFunction);
+    this.api = new apigwv2.WebSocketApi(this, 'Api', {
+      description: 'Streaming chatbot WebSocket API',
+      routeSelectionExpression: '$request.body.action',
+      connectRouteOptions: {
+        integration: proxy('ConnectIntegration'),
+        authorizer: new WebSocketLambdaAuthorizer('TokenAuthorizer', this.authorizerFunction, {
+          identitySource: ['route.request.querystring.token'],
+        }),
+      },
+      disconnectRouteOptions: { integration: proxy('DisconnectIntegration') },
+      defaultRouteOptions: { integration: proxy('DefaultIntegration') },
+    });
+    this.api.addRoute('stop', { integration: proxy('StopIntegration') });
+    this.api.addRoute('ping', { integration: proxy('PingIntegration') });
+
+    const stack = Stack.of(this);
+    this.api.addRoute('sendMessage', {
+      integration: new WebSocketAwsIntegration('SendMessage', {
+        integrationMethod: 'POST',
+        integrationUri: `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${this.chatFunction.functionArn}/invocations`,
+        requestParameters: { 'integration.request.header.X-Amz-Invocation-Type': "'Event'" },
+        templateSelectionExpression: '\\$default',
+        requestTemplates: { $default: SEND_MESSAGE_TEMPLATE },
+      }),
+    });
+    this.chatFunction.addPermission('SendMessageInvoke', {
+      principal: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+      action: 'lambda:InvokeFunction',
+      sourceArn: stack.formatArn({ service: 'execute-api', resource: this.api.apiId, resourceName: '*/sendMessage' }),
+    });
+
+    this.stage = new apigwv2.WebSocketStage(this, 'Stage', {
+      webSocketApi: this.api,
+      stageName: props.stageName,
+      autoDeploy: true,
+      throttle: props.throttle,
+    });
+    this.stage.grantManagementApiAccess(this.chatFunction);
+
+    for (const route of this.api.node.children) {
+      if (!(route instanceof apigwv2.WebSocketRoute) || route.routeKey === '$connect') continue;
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: 'A WebSocket API authorizes only at $connect: this route runs on a connection whose ID token the $connect authorizer already verified, and the handler takes the user from that authorizer context.',
+      });
+    }
+    Validations.of(this.stage).acknowledge({
+      id: 'AwsSolutions-APIG1',
+      reason: 'WebSocket access logging needs an account-wide API Gateway CloudWatch role that a library must not change; the chat function logs every route with its request id instead.',
+    });
+  }
+
+  /** `wss://…/<stage>`: what the browser connects to. */
+  public get url(): string {
+    return this.stage.url;
+  }
+}

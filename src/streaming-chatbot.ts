@@ -1,0 +1,246 @@
+import { CfnOutput, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import { Construct } from 'constructs';
+import type { ClientConfig } from './core/protocol';
+import { Auth, defaultDomainPrefix, prefixDomainUrl } from './infra/auth';
+import { ConversationTable } from './infra/conversation-table';
+import { HistoryApi } from './infra/history-api';
+import * as limits from './infra/limits';
+import { LogSettings } from './infra/log-group';
+import { grantModelInvoke } from './infra/model-access';
+import { Monitoring } from './infra/monitoring';
+import { SocketApi } from './infra/socket-api';
+import { WebClient } from './infra/web-client';
+import { StreamingChatbotProps } from './streaming-chatbot-props';
+
+/** Answers: Claude Sonnet 4.5 through the global cross-Region inference profile. */
+export const DEFAULT_MODEL_ID = 'global.anthropic.claude-sonnet-4-5-20250929-v1:0';
+/** Titles: the cheap, fast Claude Haiku 4.5 through the global profile. */
+export const DEFAULT_TITLE_MODEL_ID = 'global.anthropic.claude-haiku-4-5-20251001-v1:0';
+
+const DEFAULTS = {
+  historyTokenBudget: 8000,
+  maxInputChars: 16_000,
+  maxFrameBytes: 32 * 1024,
+  rateLimitPerMinute: 20,
+  chatTimeout: Duration.minutes(10),
+  throttle: { rateLimit: 50, burstLimit: 100 },
+  metricsNamespace: 'CdkStreamingChatbot',
+  stageName: 'chat',
+};
+
+/**
+ * A streaming, Korean-first chatbot on Amazon Bedrock: WebSocket API + Lambda streaming
+ * answers, DynamoDB history, Cognito sign-in, and the web client on S3 + CloudFront.
+ */
+export class StreamingChatbot extends Construct {
+  /** Conversations and messages, one item per message. */
+  public readonly table: dynamodb.ITable;
+  /** The WebSocket API the client streams over. */
+  public readonly webSocketApi: apigwv2.WebSocketApi;
+  /** The WebSocket API's stage. */
+  public readonly webSocketStage: apigwv2.WebSocketStage;
+  /** The history HTTP API (behind CloudFront `/api/*`). */
+  public readonly httpApi: apigwv2.HttpApi;
+  /** Handles the WebSocket routes and streams answers. */
+  public readonly chatFunction: lambda.Function;
+  /** Verifies the ID token at WebSocket `$connect`. */
+  public readonly authorizerFunction: lambda.Function;
+  /** Serves the history HTTP routes. */
+  public readonly historyFunction: lambda.Function;
+  /** The user pool whose users may chat. */
+  public readonly userPool: cognito.IUserPool;
+  /** The web client's app client. */
+  public readonly userPoolClient: cognito.IUserPoolClient;
+  /** The managed login domain, when created by this construct. */
+  public readonly userPoolDomain?: cognito.UserPoolDomain;
+  /** Holds the web client. */
+  public readonly bucket: s3.Bucket;
+  /** Serves the web client and `/api/*`. */
+  public readonly distribution: cloudfront.Distribution;
+  /** Uploads the web client and `config.json`. */
+  public readonly clientDeployment: s3deploy.BucketDeployment;
+  /** The dashboard, unless monitoring is disabled. */
+  public readonly dashboard?: cloudwatch.Dashboard;
+  /** The alarms (empty when monitoring is disabled). */
+  public readonly alarms: cloudwatch.Alarm[];
+  /** The site's URL (`https://…`). */
+  public readonly siteUrl: string;
+  /** The WebSocket URL (`wss://…/chat`). */
+  public readonly webSocketUrl: string;
+
+  constructor(scope: Construct, id: string, props: StreamingChatbotProps = {}) {
+    super(scope, id);
+    validate(props);
+    const stack = Stack.of(this);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logSettings: LogSettings = { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy };
+    const modelId = props.modelId ?? DEFAULT_MODEL_ID;
+    const titleModelId = props.titleModelId ?? DEFAULT_TITLE_MODEL_ID;
+    const maxInputChars = props.maxInputChars ?? DEFAULTS.maxInputChars;
+    const throttle = props.throttle ?? DEFAULTS.throttle;
+    const namespace = props.metricsNamespace ?? DEFAULTS.metricsNamespace;
+    // Unique per construct instance, so two chatbots in one account keep separate metrics.
+    const service = Names.uniqueResourceName(this, { maxLength: 64 });
+
+    const conversations = new ConversationTable(this, 'Conversations', {
+      existingTable: props.existingTable,
+      tableName: props.tableOptions?.tableName,
+      encryptionKey: props.tableOptions?.encryptionKey,
+      removalPolicy,
+    });
+    this.table = conversations.table;
+
+    const powertools = { POWERTOOLS_SERVICE_NAME: service, POWERTOOLS_METRICS_NAMESPACE: namespace, POWERTOOLS_LOG_LEVEL: 'INFO' };
+    const chatEnvironment: Record<string, string> = {
+      ...powertools,
+      TABLE_NAME: this.table.tableName,
+      MODEL_ID: modelId,
+      TITLE_MODEL_ID: titleModelId,
+      HISTORY_TOKEN_BUDGET: String(props.historyTokenBudget ?? DEFAULTS.historyTokenBudget),
+      MAX_INPUT_CHARS: String(maxInputChars),
+      MAX_FRAME_BYTES: String(DEFAULTS.maxFrameBytes),
+      RATE_LIMIT_PER_MINUTE: String(props.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute),
+    };
+    if (props.systemPrompt !== undefined) chatEnvironment.SYSTEM_PROMPT = props.systemPrompt;
+    if (props.inferenceConfig) chatEnvironment.INFERENCE_CONFIG = JSON.stringify(props.inferenceConfig);
+
+    const socket = new SocketApi(this, 'Socket', {
+      chatEnvironment,
+      authorizerEnvironment: powertools,
+      chatTimeout: props.chatTimeout ?? DEFAULTS.chatTimeout,
+      chatMemorySize: 512,
+      throttle,
+      logs: logSettings,
+      stageName: DEFAULTS.stageName,
+    });
+    this.webSocketApi = socket.api;
+    this.webSocketStage = socket.stage;
+    this.chatFunction = socket.chatFunction;
+    this.authorizerFunction = socket.authorizerFunction;
+    this.webSocketUrl = socket.url;
+    conversations.grantData(this.chatFunction);
+    grantModelInvoke(this, this.chatFunction, [modelId, titleModelId]);
+
+    const history = new HistoryApi(this, 'History', {
+      environment: { ...powertools, TABLE_NAME: this.table.tableName },
+      throttle,
+      logs: logSettings,
+    });
+    this.httpApi = history.api;
+    this.historyFunction = history.historyFunction;
+    conversations.grantData(this.historyFunction);
+
+    // CloudFormation resolves these in dependency order, but the constructs need them in a
+    // cycle: the distribution's CSP names the sign-in domain, and the sign-in client's callback
+    // names the distribution. The domain URL is therefore computed, not read from the domain.
+    const domainPrefix = props.cognitoDomainPrefix ?? defaultDomainPrefix(this);
+    const authDomainUrl = props.existingUserPoolDomainUrl?.replace(/\/+$/, '') ?? prefixDomainUrl(this, domainPrefix);
+    const web = new WebClient(this, 'Web', {
+      apiDomainName: history.domainName,
+      webSocketUrl: socket.api.apiEndpoint,
+      authDomainUrl,
+      customDomain: props.domain,
+      webAclArn: props.webAclArn,
+      removalPolicy,
+      logs: logSettings,
+    });
+    this.bucket = web.bucket;
+    this.distribution = web.distribution;
+    this.siteUrl = web.siteUrl;
+
+    const auth = new Auth(this, 'Auth', {
+      siteUrl: this.siteUrl,
+      existingUserPool: props.existingUserPool,
+      existingUserPoolClient: props.existingUserPoolClient,
+      existingUserPoolDomainUrl: props.existingUserPoolDomainUrl,
+      selfSignUpEnabled: props.selfSignUpEnabled ?? false,
+      domainPrefix,
+      removalPolicy,
+    });
+    this.userPool = auth.userPool;
+    this.userPoolClient = auth.userPoolClient;
+    this.userPoolDomain = auth.userPoolDomain;
+    history.addAuthorizedRoutes(this.userPool, this.userPoolClient);
+    this.authorizerFunction.addEnvironment('USER_POOL_ID', this.userPool.userPoolId);
+    this.authorizerFunction.addEnvironment('CLIENT_ID', this.userPoolClient.userPoolClientId);
+
+    const config: ClientConfig = {
+      webSocketUrl: this.webSocketUrl,
+      apiUrl: '/api',
+      auth: {
+        mode: 'cognito',
+        region: stack.region,
+        userPoolId: this.userPool.userPoolId,
+        clientId: this.userPoolClient.userPoolClientId,
+        domain: auth.domainUrl,
+      },
+      model: { provider: 'bedrock', modelId },
+      limits: { maxInputChars, maxFrameBytes: DEFAULTS.maxFrameBytes },
+    };
+    this.clientDeployment = web.deploy(config);
+
+    if (props.monitoring?.enabled ?? true) {
+      const monitoring = new Monitoring(this, 'Monitoring', {
+        namespace,
+        service,
+        functions: { Chat: this.chatFunction, Authorizer: this.authorizerFunction, History: this.historyFunction },
+        webSocketApiId: this.webSocketApi.apiId,
+        webSocketStage: this.webSocketStage.stageName,
+        timeToFirstTokenThreshold: props.monitoring?.timeToFirstTokenThreshold ?? Duration.seconds(10),
+        alarmActions: props.monitoring?.alarmActions ?? [],
+        dashboardName: props.monitoring?.dashboardName,
+      });
+      this.dashboard = monitoring.dashboard;
+      this.alarms = monitoring.alarms;
+    } else {
+      this.alarms = [];
+    }
+
+    new CfnOutput(this, 'SiteUrl', { value: this.siteUrl, description: 'Open this in a browser to chat' });
+    new CfnOutput(this, 'WebSocketUrl', { value: this.webSocketUrl, description: 'WebSocket endpoint (needs ?token=<Cognito ID token>)' });
+    new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId, description: 'Create users here' });
+  }
+}
+
+function validate(props: StreamingChatbotProps): void {
+  if (props.existingTable && props.tableOptions) {
+    throw new Error('Give either existingTable or tableOptions, not both: tableOptions configures a table this construct creates.');
+  }
+  if (props.existingUserPool && props.selfSignUpEnabled !== undefined) {
+    throw new Error('selfSignUpEnabled applies only to a user pool this construct creates; configure sign-up on existingUserPool itself.');
+  }
+  if (props.existingUserPoolClient && !props.existingUserPool) {
+    throw new Error('existingUserPoolClient needs existingUserPool (the pool the client belongs to).');
+  }
+  if (props.existingUserPoolDomainUrl !== undefined) {
+    if (!props.existingUserPool) throw new Error('existingUserPoolDomainUrl needs existingUserPool (the pool the domain belongs to).');
+    if (props.cognitoDomainPrefix !== undefined) {
+      throw new Error('Give either existingUserPoolDomainUrl or cognitoDomainPrefix, not both: the prefix names a domain this construct creates.');
+    }
+    if (!/^https:\/\/[^/\s]+\/?$/.test(props.existingUserPoolDomainUrl)) {
+      throw new Error(`existingUserPoolDomainUrl must be an https:// base URL with no path, got "${props.existingUserPoolDomainUrl}".`);
+    }
+  }
+  limits.checkModelId('modelId', props.modelId);
+  limits.checkModelId('titleModelId', props.titleModelId);
+  limits.checkText('systemPrompt', props.systemPrompt, limits.PROP_LIMITS.systemPromptBytes);
+  limits.checkInteger('inferenceConfig.maxTokens', props.inferenceConfig?.maxTokens, limits.PROP_LIMITS.maxTokens);
+  limits.checkUnit('inferenceConfig.temperature', props.inferenceConfig?.temperature);
+  limits.checkUnit('inferenceConfig.topP', props.inferenceConfig?.topP);
+  limits.checkStopSequences(props.inferenceConfig?.stopSequences);
+  limits.checkInteger('historyTokenBudget', props.historyTokenBudget, limits.PROP_LIMITS.historyTokenBudget);
+  limits.checkInteger('maxInputChars', props.maxInputChars, limits.PROP_LIMITS.maxInputChars);
+  limits.checkInteger('rateLimitPerMinute', props.rateLimitPerMinute, limits.PROP_LIMITS.rateLimitPerMinute);
+  limits.checkChatTimeout(props.chatTimeout);
+  limits.checkDomainPrefix(props.cognitoDomainPrefix);
+  limits.checkWebAclArn(props.webAclArn);
+}
