@@ -34,6 +34,10 @@ export function tag(key: string): string {
 export interface TagRecord {
   /** Streaming calls received (throttled ones included). */
   calls: number;
+  /** `performance.now()` when each streaming call arrived. */
+  requestAt: number[];
+  /** Messages (history + the new one) each streaming call was sent. */
+  messageCounts: number[];
   /** `performance.now()` when each call's first piece was produced. */
   firstTokenAt: number[];
   /** Pieces produced by the last call that produced any. */
@@ -60,7 +64,7 @@ export class BenchBrain implements Brain {
   public record(key: string): TagRecord {
     let r = this.records.get(key);
     if (!r) {
-      r = { calls: 0, firstTokenAt: [], produced: 0 };
+      r = { calls: 0, requestAt: [], messageCounts: [], firstTokenAt: [], produced: 0 };
       this.records.set(key, r);
     }
     return r;
@@ -75,6 +79,8 @@ export class BenchBrain implements Brain {
     const b = (key && this.behaviours.get(key)) || this.fallback;
     const rec = this.record(key ?? '_untagged');
     rec.calls++;
+    rec.requestAt.push(nowMs());
+    rec.messageCounts.push(request.messages.length);
     if (rec.calls <= (b.throttleCalls ?? 0)) {
       throw new BrainError('throttlingException', 'Too many requests, please wait before trying again.');
     }

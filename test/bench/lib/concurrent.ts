@@ -1,0 +1,98 @@
+/**
+ * The bench's load step: many users streaming at once with no faults injected, judged from the
+ * store. (The fault-injecting suite is test/load; this step gives the figures under load.)
+ */
+import type { DoneFrame } from '../../../src/core/protocol';
+import { BenchBrain } from './bench-brain';
+import type { Harness } from './harness';
+import { measureOurs } from './measure';
+import { percentile } from './stats';
+import { snapshotStore } from './store-check';
+import { koreanText, englishText, tokenize } from './text';
+import { login, mustConnect } from './wire-client';
+
+/** Knobs of the step. */
+export interface ConcurrentOptions {
+  readonly streams: number;
+  readonly firstTokenMs: number;
+  readonly intervalMs: number;
+  /** Tokens per answer. */
+  readonly tokens: number;
+  readonly charsPerToken: number;
+}
+
+/** The figures of the step. */
+export interface ConcurrentResult {
+  concurrentStreams: number;
+  /** Replies that ended `end_turn`, arrived whole and in order, and are stored complete and equal. */
+  streamsCompleted: number;
+  /** Accepted messages whose user message or reply is missing from the store, or stored differently. */
+  messagesLost: number;
+  /** Messages or replies stored more than once, plus deltas received twice. */
+  messagesDuplicated: number;
+  /** p99 of sendMessage → first delta received, ms. */
+  p99FirstTokenMs: number;
+  /** p99 of model's first token → client's receipt, ms. */
+  p99AddedFirstTokenMs: number;
+  failures: string[];
+}
+
+/** Runs `streams` users at once, one answer each, then checks the store. */
+export async function runConcurrentStreams(harness: Harness, brain: BenchBrain, o: ConcurrentOptions): Promise<ConcurrentResult> {
+  const failures: string[] = [];
+  const clients = await Promise.all(Array.from({ length: o.streams }, async (_, i) => mustConnect(harness.wsUrl, await login(harness.url, `bench-load-${i}`))));
+  const expected: string[] = [];
+  const results = await Promise.all(clients.map(async (client, i) => {
+    const text = i % 2 === 0 ? koreanText(o.tokens * o.charsPerToken) : englishText(o.tokens * o.charsPerToken * 2);
+    const tokens = tokenize(text, i % 2 === 0 ? o.charsPerToken : o.charsPerToken * 2);
+    expected[i] = tokens.join('');
+    const key = `load-${i}`;
+    brain.define(key, { tokens, firstTokenMs: o.firstTokenMs, intervalMs: o.intervalMs });
+    const sentAt = performance.now();
+    try {
+      const m = await measureOurs(client, key, i % 2 === 0 ? '동시에 답해 주세요.' : 'Answer at the same time, please.');
+      const deltas = client.deltasOf(m.replyId);
+      const seqs = deltas.map((d) => d.frame.seq);
+      const dupDeltas = seqs.length - new Set(seqs).size;
+      const inOrder = seqs.every((s, k) => s === k);
+      return { i, m, sentAt, dupDeltas, inOrder };
+    } catch (err) {
+      failures.push(`stream ${i}: ${(err as Error).message}`);
+      return undefined;
+    } finally {
+      await client.close();
+    }
+  }));
+  const store = await snapshotStore(harness.dynamoEndpoint, harness.tableName);
+  let completed = 0;
+  let lost = 0;
+  let duplicated = 0;
+  const firstToken: number[] = [];
+  const added: number[] = [];
+  for (const r of results) {
+    if (!r) continue;
+    const { i, m, sentAt, dupDeltas, inOrder } = r;
+    const userItems = store.byId.get(m.messageId) ?? [];
+    const replyItems = store.byId.get(m.replyId) ?? [];
+    duplicated += Math.max(0, userItems.length - 1) + Math.max(0, replyItems.length - 1) + dupDeltas;
+    const stored = replyItems[0];
+    if (userItems.length === 0 || !stored || stored.text !== m.text) lost++;
+    const ok = m.ending === ('end_turn' satisfies DoneFrame['stopReason']) && inOrder && m.text === expected[i]
+      && stored?.status === 'complete' && stored.text === m.text && userItems.length === 1 && replyItems.length === 1;
+    if (ok) completed++;
+    else failures.push(`stream ${i}: ending ${m.ending}, inOrder ${inOrder}, intact ${m.text === expected[i]}, stored ${stored?.status}`);
+    firstToken.push(m.firstTextAt - sentAt);
+    added.push(m.firstTextAt - brain.record(`load-${i}`).firstTokenAt[0]);
+  }
+  // A stream that never got its answer is lost too.
+  lost += results.filter((r) => !r).length;
+  return {
+    concurrentStreams: o.streams,
+    streamsCompleted: completed,
+    messagesLost: lost,
+    messagesDuplicated: duplicated,
+    p99FirstTokenMs: percentile(firstToken, 99),
+    p99AddedFirstTokenMs: percentile(added, 99),
+    failures,
+  };
+}

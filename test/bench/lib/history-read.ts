@@ -1,0 +1,133 @@
+/**
+ * `historyReadMs`: what reading the history window costs when a conversation has 10 prior
+ * messages and when it has 10,000. Two views: the window read itself (the store's newest-first
+ * query fed to the window builder, page by page, as the chat handler does), and the whole handler
+ * path from the client's `sendMessage` to the model receiving its request.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import * as K from '../../../src/core/keys';
+import { MAX_WINDOW_MESSAGES, WINDOW_PAGE } from '../../../src/core/limits';
+import { ConversationStore } from '../../../src/core/store';
+import { WindowBuilder } from '../../../src/core/window';
+import { subForUsername } from '../../../src/local/auth';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../src/local/dynamo';
+import { BenchBrain } from './bench-brain';
+import type { Harness } from './harness';
+import { measureOurs } from './measure';
+import { median, nowMs, round } from './stats';
+import { koreanText, tokenize } from './text';
+import { login, mustConnect } from './wire-client';
+
+/** Budget the handler uses by default (HISTORY_TOKEN_BUDGET). */
+const BUDGET = 8000;
+/** A typical turn: a 60-character question and a 400-character answer, in Korean. */
+const USER_CHARS = 60;
+const REPLY_CHARS = 400;
+const READS = 30;
+const HANDLER_SENDS = 5;
+
+/** The figures. */
+export interface HistoryRead {
+  /** Median ms of the window read with 10 prior messages. */
+  prior10: number;
+  prior10000: number;
+  /** prior10000 / prior10. */
+  ratio: number;
+  /** Messages the window held in each case. */
+  windowMessages: { prior10: number; prior10000: number };
+  /** Median ms from the client's sendMessage to the model getting the request, in each case. */
+  sendToModelMs: { prior10: number; prior10000: number };
+}
+
+function docClient(endpoint: string): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
+}
+
+/** Writes `count` prior messages (alternating user/complete reply) into a new conversation of `user`. */
+async function seedConversation(store: ConversationStore, user: string, conversationId: string, count: number): Promise<void> {
+  const start = Date.now() - count * 1000;
+  await store.createConversation(user, conversationId, 'history bench', start, 'seed-reply-0000', 0);
+  await store.finishLease(user, conversationId, 'seed-reply-0000', start);
+  const pk = K.messagesPk(user, conversationId);
+  const requests: Array<Record<string, any>> = [];
+  for (let i = 0; i < count; i++) {
+    const t = start + i * 1000;
+    const isUser = i % 2 === 0;
+    const id = `seed-${conversationId}-${i}`.slice(0, 64);
+    const at = new Date(t).toISOString();
+    requests.push({
+      PutRequest: {
+        Item: isUser
+          ? { pk, sk: K.messageSk(t, 0, id), messageId: id, role: 'user', text: koreanText(USER_CHARS), status: 'complete', createdAt: at }
+          : { pk, sk: K.messageSk(t, 1, id), messageId: id, role: 'assistant', text: koreanText(REPLY_CHARS), status: 'complete', createdAt: at, checkpointAt: t, stopReason: 'end_turn' },
+      },
+    });
+  }
+  await store.batchWrite(requests);
+}
+
+/** One window read, as the chat handler builds it: newest-first pages until the window is full. */
+async function readWindow(store: ConversationStore, user: string, conversationId: string): Promise<number> {
+  const builder = new WindowBuilder(BUDGET, 1, MAX_WINDOW_MESSAGES);
+  let cursor: string | undefined;
+  do {
+    const page = await store.messagesNewestFirst(user, conversationId, WINDOW_PAGE, cursor);
+    builder.add(page.items);
+    cursor = page.nextCursor;
+  } while (cursor && !builder.full);
+  return builder.result().length;
+}
+
+/** Seeds two conversations and measures both views. */
+export async function measureHistoryRead(harness: Harness, brain: BenchBrain, progress: (line: string) => void = () => undefined): Promise<HistoryRead> {
+  const doc = docClient(harness.dynamoEndpoint);
+  const store = new ConversationStore(doc, harness.tableName);
+  const username = 'bench-history';
+  const user = subForUsername(username);
+  const small = 'history-prior-10';
+  const large = 'history-prior-10000';
+  const t0 = nowMs();
+  await seedConversation(store, user, small, 10);
+  await seedConversation(store, user, large, 10_000);
+  progress(`  seeded 10 + 10,000 messages in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
+
+  const timed = async (conversationId: string) => {
+    const samples: number[] = [];
+    let size = 0;
+    await readWindow(store, user, conversationId); // warm the client's connection
+    for (let i = 0; i < READS; i++) {
+      const t = nowMs();
+      size = await readWindow(store, user, conversationId);
+      samples.push(nowMs() - t);
+    }
+    return { ms: median(samples), size };
+  };
+  const a = await timed(small);
+  const b = await timed(large);
+  doc.destroy();
+
+  // The handler path: each send adds a turn, so the small conversation stays small (≤ 20 messages).
+  const socket = await mustConnect(harness.wsUrl, await login(harness.url, username));
+  const viaHandler = async (conversationId: string, label: string) => {
+    const samples: number[] = [];
+    for (let i = 0; i < HANDLER_SENDS; i++) {
+      const key = `hist-${label}-${i}`;
+      brain.define(key, { tokens: tokenize(koreanText(20), 2), firstTokenMs: 0, intervalMs: 0 });
+      const sentAt = nowMs();
+      await measureOurs(socket, key, '기록을 읽어 주세요.', conversationId);
+      samples.push(brain.record(key).requestAt[0] - sentAt);
+    }
+    return median(samples);
+  };
+  const h10 = await viaHandler(small, 'small');
+  const h10000 = await viaHandler(large, 'large');
+  await socket.close();
+  return {
+    prior10: round(a.ms, 2),
+    prior10000: round(b.ms, 2),
+    ratio: round(b.ms / a.ms, 2),
+    windowMessages: { prior10: a.size, prior10000: b.size },
+    sendToModelMs: { prior10: round(h10, 2), prior10000: round(h10000, 2) },
+  };
+}

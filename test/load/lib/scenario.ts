@@ -1,0 +1,224 @@
+/**
+ * What each simulated user of the load suite does, and what it saw. Users are told apart by their
+ * index: most chat normally (Korean or English), the rest each carry one fault. Every message is
+ * tagged so the bench brain knows how to answer it (see test/bench/lib/bench-brain.ts).
+ */
+import type { AcceptedFrame, DeltaFrame, DoneFrame, ErrorCode, ErrorFrame, MessageItem, Page } from '../../../src/core/protocol';
+import { buildSendFrames } from '../../../src/core/protocol';
+import { BenchBrain, tag } from '../../bench/lib/bench-brain';
+import { newId } from '../../bench/lib/measure';
+import { englishText, koreanText, tokenize } from '../../bench/lib/text';
+import { assembled, login, mustConnect, WireClient } from '../../bench/lib/wire-client';
+
+/** The fault a message carries. */
+export type Fault =
+  | 'none'
+  | 'model-throttled-retried' // the model refuses once, the handler's retry succeeds
+  | 'model-throttled-exhausted' // the model refuses every attempt
+  | 'model-error-mid-stream'
+  | 'disconnect-and-retry' // the client drops mid-answer, reconnects and resends the same messageId
+  | 'stop'
+  | 'busy'; // a second message to the conversation while the first is generating
+
+/** One message a user sent and everything it got back. */
+export interface SentMessage {
+  readonly user: number;
+  readonly messageId: string;
+  readonly text: string;
+  readonly fault: Fault;
+  /** The model's whole script for this message (what a complete reply must equal). */
+  readonly tokens: readonly string[];
+  /** The model fails after this many tokens (for mid-stream errors). */
+  readonly failAfterTokens?: number;
+  accepted?: AcceptedFrame;
+  /** `done` or `error` that ended the reply (or answered the message). */
+  end?: DoneFrame | ErrorFrame;
+  /** Deltas as received, when the client stayed connected to the end. */
+  received?: { text: string; contiguous: boolean };
+  /** A message the server must NOT have stored (refused with BUSY). */
+  refused?: ErrorFrame;
+  /** The `accepted` answering the resend after a reconnect. */
+  reaccepted?: AcceptedFrame;
+}
+
+/** A bad frame and the code the protocol says answers it. */
+export interface FaultAnswer {
+  readonly user: number;
+  readonly fault: string;
+  readonly expected: ErrorCode;
+  got?: ErrorCode;
+}
+
+/** Knobs of the run. */
+export interface ScenarioOptions {
+  readonly httpUrl: string;
+  readonly wsUrl: string;
+  readonly brain: BenchBrain;
+  /** Model pace: ms before the first token and between tokens. */
+  readonly firstTokenMs: number;
+  readonly intervalMs: number;
+  /** Tokens per reply. */
+  readonly tokensPerReply: number;
+}
+
+const KOREAN_QUESTIONS = ['서울의 날씨는 어떤가요?', '스트리밍 응답을 설명해 주세요.', '대화 기록은 어디에 저장되나요?'];
+const ENGLISH_QUESTIONS = ['What is streaming?', 'Where is the history kept?', 'Explain the reconnect logic.'];
+
+/** Which fault user `u` puts on its `m`-th message (0-based). Ten user kinds, in turn. */
+export function faultOf(u: number, m: number): Fault {
+  if (m !== 1) return 'none';
+  switch (u % 10) {
+    case 2: return 'model-throttled-retried';
+    case 3: return 'model-throttled-exhausted';
+    case 4: return 'model-error-mid-stream';
+    case 5: return 'disconnect-and-retry';
+    case 7: return 'stop';
+    case 8: return 'busy';
+    default: return 'none';
+  }
+}
+
+/** Users of kind 6 open with a burst of bad frames. */
+function sendsBadFrames(u: number): boolean {
+  return u % 10 === 6;
+}
+
+function korean(u: number): boolean {
+  return u % 2 === 0;
+}
+
+async function historyPage(httpUrl: string, token: string, conversationId: string): Promise<Page<MessageItem>> {
+  const res = await fetch(`${httpUrl}/api/conversations/${conversationId}/messages?limit=100`, { headers: { authorization: `Bearer ${token}` } });
+  if (res.status !== 200) throw new Error(`history read answered ${res.status}`);
+  return await res.json() as Page<MessageItem>;
+}
+
+/**
+ * Waits, reading over HTTP as the web client does after a reconnect, until the reply has left
+ * `streaming`. The bound only guards against a hang.
+ */
+async function waitFinished(httpUrl: string, token: string, conversationId: string, replyId: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const page = await historyPage(httpUrl, token, conversationId);
+    const reply = page.items.find((x) => x.messageId === replyId);
+    if (reply && reply.status !== 'streaming') return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`reply ${replyId} still streaming after 120 s`);
+}
+
+/** Runs one user: sign in, connect, three messages in one conversation (then bad frames, for some). */
+export async function runUser(u: number, o: ScenarioOptions, sent: SentMessage[], faults: FaultAnswer[], victimConversation: () => string | undefined): Promise<{ conversationId?: string }> {
+  const username = `load-user-${u}`;
+  const token = await login(o.httpUrl, username);
+  let client: WireClient = await mustConnect(o.wsUrl, token);
+  let conversationId: string | undefined;
+  try {
+    for (let m = 0; m < 3; m++) {
+      const fault = faultOf(u, m);
+      const key = `u${u}m${m}`;
+      const text = korean(u) ? koreanText(60 + 97 * u % 23) : englishText(8 * (17 + u % 7));
+      const tokens = korean(u) ? tokenize(text, 2) : tokenize(text, 4);
+      const script = tokens.slice(0, o.tokensPerReply);
+      const failAfterTokens = fault === 'model-error-mid-stream' ? Math.floor(script.length / 2) : undefined;
+      o.brain.define(key, {
+        tokens: script,
+        firstTokenMs: o.firstTokenMs,
+        // Faults that act mid-answer need an answer slow enough to act on.
+        intervalMs: fault === 'stop' || fault === 'disconnect-and-retry' || fault === 'busy' ? Math.max(o.intervalMs, 20) : o.intervalMs,
+        throttleCalls: fault === 'model-throttled-retried' ? 1 : fault === 'model-throttled-exhausted' ? 1000 : 0,
+        failAfterTokens,
+      });
+      const question = (korean(u) ? KOREAN_QUESTIONS : ENGLISH_QUESTIONS)[m];
+      const msg: SentMessage = { user: u, messageId: newId(`u${u}`), text: `${question} ${tag(key)}`, fault, tokens: script, failAfterTokens };
+      sent.push(msg);
+      client = await oneMessage(msg, client, conversationId, o, token);
+      conversationId ??= msg.accepted?.conversationId;
+    }
+    // After its own chat, so other users' conversations exist to be probed.
+    if (sendsBadFrames(u)) await badFrameBurst(u, client, faults, victimConversation());
+  } finally {
+    await client.close();
+  }
+  return { conversationId };
+}
+
+async function oneMessage(msg: SentMessage, client: WireClient, conversationId: string | undefined, o: ScenarioOptions, token: string): Promise<WireClient> {
+  const frames = buildSendFrames({ messageId: msg.messageId, text: msg.text, conversationId });
+  for (const f of frames) client.send(f);
+  const answer = await client.answerTo(msg.messageId);
+  if (answer.type === 'error') {
+    msg.end = answer as ErrorFrame;
+    return client;
+  }
+  const accepted = answer as AcceptedFrame;
+  msg.accepted = accepted;
+  const replyId = accepted.replyId;
+  const deltaFrom = (n: number) => client.waitFor((x: DeltaFrame) => x.type === 'delta' && x.replyId === replyId && x.seq >= n - 1);
+
+  switch (msg.fault) {
+    case 'busy': {
+      await deltaFrom(1);
+      const second = newId('busy');
+      client.send({ action: 'sendMessage', messageId: second, text: 'one more while you are busy', conversationId: accepted.conversationId });
+      const refused = await client.answerTo(second);
+      msg.refused = refused as ErrorFrame;
+      break;
+    }
+    case 'stop':
+      await deltaFrom(3);
+      client.send({ action: 'stop', replyId });
+      break;
+    case 'disconnect-and-retry': {
+      await deltaFrom(3);
+      await client.kill();
+      const fresh = await mustConnect(o.wsUrl, token);
+      // The client does not know whether the message got through: it resends it as it was.
+      for (const f of buildSendFrames({ messageId: msg.messageId, text: msg.text, conversationId })) fresh.send(f);
+      const again = await fresh.answerTo(msg.messageId);
+      if (again.type === 'accepted') msg.reaccepted = again as AcceptedFrame;
+      else msg.end = again as ErrorFrame;
+      await waitFinished(o.httpUrl, token, accepted.conversationId, replyId);
+      return fresh;
+    }
+    default:
+      break;
+  }
+  msg.end = await client.endOf(replyId);
+  msg.received = assembled(client.deltasOf(replyId));
+  return client;
+}
+
+/**
+ * Bad frames, one at a time (each waits for its answer so answers pair with frames). A ping at
+ * the end proves the connection survived them.
+ */
+async function badFrameBurst(u: number, client: WireClient, faults: FaultAnswer[], someoneElsesConversation: string | undefined): Promise<void> {
+  const bad: Array<{ fault: string; expected: ErrorCode; frames: string[] }> = [
+    { fault: 'not JSON', expected: 'BAD_REQUEST', frames: ['{"action": "sendMessage", '] },
+    { fault: 'JSON array', expected: 'BAD_REQUEST', frames: ['[1,2,3]'] },
+    { fault: 'unknown action', expected: 'BAD_REQUEST', frames: [JSON.stringify({ action: 'dance', messageId: newId('bad') })] },
+    { fault: 'sendMessage without messageId', expected: 'BAD_REQUEST', frames: [JSON.stringify({ action: 'sendMessage', text: 'hi' })] },
+    { fault: 'empty text', expected: 'BAD_REQUEST', frames: [JSON.stringify({ action: 'sendMessage', messageId: newId('bad'), text: '   ' })] },
+    { fault: 'stop with a malformed replyId', expected: 'BAD_REQUEST', frames: [JSON.stringify({ action: 'stop', replyId: 'x' })] },
+    { fault: 'text one character over the limit (English, one frame)', expected: 'TOO_LARGE', frames: [JSON.stringify({ action: 'sendMessage', messageId: newId('big'), text: 'a'.repeat(16_001) })] },
+    {
+      fault: 'text one character over the limit (Korean, split into parts)',
+      expected: 'TOO_LARGE',
+      frames: buildSendFrames({ messageId: newId('bigko'), text: '가'.repeat(16_001) }).map((f) => JSON.stringify(f)),
+    },
+    { fault: 'unknown conversation', expected: 'NOT_FOUND', frames: [JSON.stringify({ action: 'sendMessage', messageId: newId('nf'), text: 'hi', conversationId: 'no-such-conversation-0001' })] },
+  ];
+  if (someoneElsesConversation) {
+    bad.push({ fault: 'another user\'s conversation', expected: 'NOT_FOUND', frames: [JSON.stringify({ action: 'sendMessage', messageId: newId('nf'), text: 'hi', conversationId: someoneElsesConversation })] });
+  }
+  for (const b of bad) {
+    const from = client.frames.length;
+    for (const f of b.frames) client.sendRaw(f);
+    const answer = await client.waitFor((x: ErrorFrame) => x.type === 'error', 60_000, from);
+    faults.push({ user: u, fault: b.fault, expected: b.expected, got: (answer.frame as ErrorFrame).code });
+  }
+  const from = client.frames.length;
+  client.send({ action: 'ping' });
+  await client.waitFor((x: { type: string }) => x.type === 'pong', 60_000, from);
+}
