@@ -38,7 +38,7 @@ buildSync({
   target: ['chrome111', 'firefox111', 'safari16.4'],
   logLevel: 'warning',
 });
-fs.copyFileSync(path.join(src, 'index.html'), path.join(out, 'index.html'));
+for (const file of ['index.html', 'favicon.svg']) fs.copyFileSync(path.join(src, file), path.join(out, file));
 
 const js = fs.readFileSync(path.join(out, 'app.js'));
 const gzip = zlib.gzipSync(js, { level: 9 }).length;

@@ -1,5 +1,5 @@
 /** The history HTTP API (PROTOCOL §2), with the ID token as a bearer token. */
-import type { ApiError, ConversationSummary, MessageItem, Page } from '../core/protocol';
+import { DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, MAX_PAGE, type ApiError, type ConversationSummary, type MessageItem, type Page } from '../core/protocol';
 
 /** An HTTP API answer that was not a success. */
 export class ApiRequestError extends Error {
@@ -9,17 +9,39 @@ export class ApiRequestError extends Error {
   }
 }
 
+/** Page sizes the client asks for. */
+export interface PageSizes {
+  conversations: number;
+  messages: number;
+}
+
+/** The protocol's default page sizes. */
+export const DEFAULT_PAGE_SIZES: PageSizes = { conversations: DEFAULT_CONVERSATION_PAGE, messages: DEFAULT_MESSAGE_PAGE };
+
+/**
+ * Page sizes: the protocol defaults, or one smaller size from localStorage `chatbot.pageSize`
+ * (1–100), which makes paging visible with a handful of messages (tests, demos).
+ */
+export function pageSizesFrom(storage: Pick<Storage, 'getItem'>): PageSizes {
+  const n = Number(storage.getItem('chatbot.pageSize'));
+  return Number.isInteger(n) && n >= 1 && n <= MAX_PAGE ? { conversations: n, messages: n } : DEFAULT_PAGE_SIZES;
+}
+
 /** Typed calls to the history API. */
 export class HistoryApi {
-  constructor(private readonly baseUrl: string, private readonly token: () => Promise<string>) {}
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: () => Promise<string>,
+    private readonly pages: PageSizes = DEFAULT_PAGE_SIZES,
+  ) {}
 
   /** A page of conversations, most recently updated first. */
-  listConversations(cursor?: string, limit = 20): Promise<Page<ConversationSummary>> {
+  listConversations(cursor?: string, limit = this.pages.conversations): Promise<Page<ConversationSummary>> {
     return this.call('GET', `/conversations${query({ limit, cursor })}`);
   }
 
   /** A page of messages: the first page is the newest; items inside a page are oldest first. */
-  listMessages(conversationId: string, cursor?: string, limit = 50): Promise<Page<MessageItem>> {
+  listMessages(conversationId: string, cursor?: string, limit = this.pages.messages): Promise<Page<MessageItem>> {
     return this.call('GET', `/conversations/${encodeURIComponent(conversationId)}/messages${query({ limit, cursor })}`);
   }
 

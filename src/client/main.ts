@@ -3,7 +3,7 @@
  * and the WebSocket together. Everything else lives in its own module.
  */
 import type { ClientConfig } from '../core/protocol';
-import { HistoryApi, ApiRequestError } from './api';
+import { ApiRequestError, HistoryApi, pageSizesFrom } from './api';
 import { signIn, SessionExpiredError, type Session } from './auth';
 import { ChatController } from './chat';
 import { Composer } from './composer';
@@ -85,7 +85,7 @@ async function start(): Promise<void> {
     toast(t('sessionExpired'));
     void session.signOut().then(() => setTimeout(() => location.reload(), 1500));
   };
-  const api = new HistoryApi(config.apiUrl, () => session.idToken());
+  const api = new HistoryApi(config.apiUrl, () => session.idToken(), pageSizesFrom(localStorage));
   const composer = new Composer({
     form: byId<HTMLFormElement>('composer'),
     input: byId<HTMLTextAreaElement>('message-input'),
@@ -119,7 +119,8 @@ async function start(): Promise<void> {
 
   byId('user-name').textContent = session.userName;
   const model = byId('model-badge');
-  model.textContent = config.model.modelId ? `${config.model.provider} · ${config.model.modelId}` : config.model.provider;
+  const { provider, modelId } = config.model;
+  model.textContent = modelId && modelId !== provider ? `${provider} · ${modelId}` : provider;
   model.title = `${t('model')}: ${model.textContent}`;
 
   byId('sign-out').addEventListener('click', () => {

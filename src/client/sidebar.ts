@@ -113,7 +113,7 @@ export class Sidebar {
     const title = c.title || t('untitled');
     const link = h('a', { 'class': 'conv-link', 'href': `#/c/${c.conversationId}`, 'data-id': c.conversationId }, title);
     const rename = h('button', { 'type': 'button', 'class': 'icon-btn', 'aria-label': `${t('rename')}: ${title}`, 'title': t('rename') }, '✎');
-    const remove = h('button', { 'type': 'button', 'class': 'icon-btn danger', 'aria-label': `${t('delete')}: ${title}`, 'title': t('delete') }, '🗑');
+    const remove = h('button', { 'type': 'button', 'class': 'icon-btn danger', 'aria-label': `${t('delete')}: ${title}`, 'title': t('delete') }, '✕');
     rename.addEventListener('click', () => void this.rename(c.conversationId));
     remove.addEventListener('click', () => void this.remove(c.conversationId));
     return h('li', { 'class': 'conv', 'data-id': c.conversationId }, link, h('span', { class: 'conv-actions' }, rename, remove));

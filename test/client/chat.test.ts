@@ -1,0 +1,116 @@
+/**
+ * The main path in real headless Chromium against the real local stack: sign in, a Korean
+ * message streams in as rendered Markdown and completes with token usage, the history survives a
+ * reload, stop keeps what was written, the UI speaks Korean or English, and screenshots of the
+ * main screen (light and dark) land in test-output/.
+ */
+import type { Browser } from 'playwright-core';
+import { launch, lastAnswer, messageBox, openApp, screenshot, send, signIn, waitForAnswer } from './lib/browser';
+import { startStack, type RunningStack } from './lib/stack';
+
+let stack: RunningStack;
+let browser: Browser;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startStack(), launch()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+test('a Korean message streams in, completes with token usage, and is still there after a reload', async () => {
+  const { context, page, errors } = await openApp(browser, stack.url, { locale: 'ko-KR' });
+  await signIn(page, 'minji');
+  await send(page, '안녕하세요, 스트리밍 테스트입니다');
+
+  await page.locator('li.msg.user', { hasText: '안녕하세요, 스트리밍 테스트입니다' }).waitFor();
+  // Seen while streaming: text arrived but the answer is not finished yet.
+  await lastAnswer(page).locator('.markdown', { hasText: '[offline model]' }).waitFor();
+  const finishedWhileStreaming = await lastAnswer(page).evaluate((el) => el.classList.contains('finished'));
+  expect(finishedWhileStreaming).toBe(false);
+
+  const answer = await waitForAnswer(page);
+  await expect(answer.locator('.markdown').innerText()).resolves.toContain('안녕하세요, 스트리밍 테스트입니다');
+  await expect(answer.locator('.usage').innerText()).resolves.toMatch(/토큰: 입력 \d+ · 출력 \d+/);
+  expect(await page.locator('#model-badge').innerText()).toMatch(/offline/);
+  const url = page.url();
+  expect(url).toMatch(/#\/c\/[A-Za-z0-9_-]{8,64}$/);
+
+  await page.reload();
+  await page.locator('li.msg.assistant.finished').waitFor();
+  expect(await page.locator('li.msg.user').allInnerTexts()).toEqual([expect.stringContaining('안녕하세요, 스트리밍 테스트입니다')]);
+  expect(await page.locator('li.msg.assistant .markdown').innerText()).toContain('[offline model] context: 0 messages');
+  expect(await page.locator('.conv-link').count()).toBe(1);
+  expect(errors).toEqual([]);
+  await context.close();
+});
+
+test('stop mid-answer keeps what was written and marks the answer stopped', async () => {
+  const slow = await startStack(['--offline-cps', '20']);
+  try {
+    const { context, page } = await openApp(browser, slow.url);
+    await signIn(page, 'stopper');
+    await send(page, 'please write slowly');
+    const stop = page.getByRole('button', { name: /stop|중지/i });
+    await stop.waitFor();
+    await lastAnswer(page).locator('.markdown', { hasText: '[offline model]' }).waitFor();
+    await stop.click();
+    const answer = await waitForAnswer(page);
+    expect(await answer.getAttribute('data-status')).toBe('stopped');
+    expect(await answer.locator('.note').innerText()).toMatch(/stopped/i);
+    expect(await stop.isHidden()).toBe(true);
+    const shown = await answer.locator('.markdown').innerText();
+    // What was written stays, and it is what the server stored.
+    await page.reload();
+    await page.locator('li.msg.assistant.finished').waitFor();
+    expect(await page.locator('li.msg.assistant .markdown').innerText()).toBe(shown);
+    expect(shown.length).toBeLessThan(300);
+    await context.close();
+  } finally {
+    await slow.stop();
+  }
+});
+
+test('the UI follows the browser language and can be switched between Korean and English', async () => {
+  const { context, page } = await openApp(browser, stack.url, { locale: 'ko-KR' });
+  await expect(page.getByRole('button', { name: '로그인' }).isVisible()).resolves.toBe(true);
+  await signIn(page, 'bilingual');
+  await expect(page.getByRole('button', { name: '보내기' }).count()).resolves.toBe(1);
+  expect(await page.getByRole('textbox', { name: '메시지' }).count()).toBe(1);
+  expect(await page.locator('html').getAttribute('lang')).toBe('ko');
+
+  await page.getByRole('combobox', { name: /언어/ }).selectOption('en');
+  await expect(page.getByRole('button', { name: 'Send' }).count()).resolves.toBe(1);
+  expect(await page.getByRole('textbox', { name: 'Message' }).count()).toBe(1);
+  expect(await page.locator('html').getAttribute('lang')).toBe('en');
+  // The choice is remembered over the browser's language.
+  await page.reload();
+  await expect(page.getByRole('button', { name: 'New chat' }).count()).resolves.toBe(1);
+  await context.close();
+
+  const english = await openApp(browser, stack.url, { locale: 'en-GB' });
+  await expect(english.page.getByRole('button', { name: 'Sign in' }).isVisible()).resolves.toBe(true);
+  await english.context.close();
+});
+
+test('the main screen renders in light and dark (screenshots in test-output/)', async () => {
+  for (const colorScheme of ['light', 'dark'] as const) {
+    const { context, page } = await openApp(browser, stack.url, { locale: 'ko-KR', colorScheme });
+    await signIn(page, `shot-${colorScheme}`);
+    await send(page, '코드 예시와 목록을 보여 주세요: `npm test` 와 **굵게**\n\n```ts\nconst answer: number = 42;\n```');
+    await waitForAnswer(page);
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    if (colorScheme === 'dark') expect(bg).not.toBe('rgb(255, 255, 255)');
+    else expect(bg).toBe('rgb(255, 255, 255)');
+    await screenshot(page, `main-${colorScheme}.png`);
+    await page.setViewportSize({ width: 390, height: 844 });
+    // At phone width the sidebar is a drawer behind the menu button.
+    await page.locator('#sidebar').waitFor({ state: 'hidden' });
+    await screenshot(page, `main-${colorScheme}-phone.png`);
+    await page.getByRole('button', { name: /대화 목록 메뉴/ }).click();
+    await page.locator('#sidebar').waitFor({ state: 'visible' });
+    await expect(messageBox(page).count()).resolves.toBe(1);
+    await context.close();
+  }
+});
