@@ -15,7 +15,8 @@ import { ConversationTable } from './infra/conversation-table';
 import { HistoryApi } from './infra/history-api';
 import * as limits from './infra/limits';
 import { LogSettings } from './infra/log-group';
-import { grantModelInvoke } from './infra/model-access';
+import { grantModelInvoke, MODEL_REGION_WILDCARD } from './infra/model-access';
+import { acknowledgeWildcards, defaultPolicyOf } from './infra/nag';
 import { Monitoring } from './infra/monitoring';
 import { SocketApi } from './infra/socket-api';
 import { WebClient } from './infra/web-client';
@@ -129,6 +130,7 @@ export class StreamingChatbot extends Construct {
     this.webSocketUrl = socket.url;
     conversations.grantData(this.chatFunction);
     grantModelInvoke(this, this.chatFunction, [modelId, titleModelId]);
+    acknowledgeWildcards(defaultPolicyOf(this.chatFunction.role)!, [MODEL_REGION_WILDCARD, SocketApi.CONNECTIONS_WILDCARD]);
 
     const history = new HistoryApi(this, 'History', {
       environment: { ...powertools, TABLE_NAME: this.table.tableName },

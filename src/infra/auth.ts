@@ -96,6 +96,10 @@ export class Auth extends Construct {
         reason: 'MFA is offered (TOTP, optional) rather than forced: the chatbot holds only the user\'s own chat history, and forcing MFA is an operator decision (pass existingUserPool to require it).',
       },
       {
+        id: 'AwsSolutions-COG8',
+        reason: 'The Plus feature plan is billed per monthly active user; the Essentials plan is enough for sign-in with managed login. Operators who want Plus pass existingUserPool.',
+      },
+      {
         id: 'AwsSolutions-COG3',
         reason: 'Threat protection (advanced security) needs the paid Cognito Plus feature plan; it is left to the operator (pass existingUserPool with it enabled).',
       },

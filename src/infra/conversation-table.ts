@@ -21,16 +21,13 @@ export interface ConversationTableProps {
 export class ConversationTable extends Construct {
   /** The table the handlers use. */
   public readonly table: dynamodb.ITable;
-  private readonly imported: boolean;
 
   constructor(scope: Construct, id: string, props: ConversationTableProps) {
     super(scope, id);
     if (props.existingTable) {
       this.table = props.existingTable;
-      this.imported = true;
       return;
     }
-    this.imported = false;
     const table = new dynamodb.Table(this, 'Table', {
       tableName: props.tableName,
       partitionKey: { name: TABLE_SCHEMA.partitionKey, type: dynamodb.AttributeType.STRING },
@@ -53,17 +50,28 @@ export class ConversationTable extends Construct {
     this.table = table;
   }
 
-  /** Item read/write on the table and its index: nothing else (no table management). */
+  /**
+   * Item reads and writes on the table and its `byUpdated` index, and nothing else: no scans,
+   * no streams, no table management. Named ARNs only (no `index/*`).
+   */
   public grantData(grantee: iam.IGrantable): void {
-    this.table.grantReadWriteData(grantee);
-    if (this.imported) {
-      // An imported ITable only knows the indexes it was imported with; the handlers query
-      // `byUpdated` whatever the caller declared.
-      iam.Grant.addToPrincipal({
-        grantee,
-        actions: ['dynamodb:Query'],
-        resourceArns: [`${this.table.tableArn}/index/${TABLE_SCHEMA.updatedIndex.name}`],
-      });
-    }
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ITEM_ACTIONS,
+      resourceArns: [this.table.tableArn, `${this.table.tableArn}/index/${TABLE_SCHEMA.updatedIndex.name}`],
+    });
+    this.table.encryptionKey?.grantEncryptDecrypt(grantee);
   }
 }
+
+/** What the conversation store does: single items, batches, conditional writes and queries. */
+const ITEM_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+];

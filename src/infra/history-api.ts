@@ -6,7 +6,8 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { createLogGroup, LogSettings } from './log-group';
+import { createLogGroup, functionRole, LogSettings } from './log-group';
+import { acknowledgeRuntime } from './runtime';
 import { HistoryFunction } from '../handlers/history-function';
 
 /** Inputs of the history part. */
@@ -37,14 +38,17 @@ export class HistoryApi extends Construct {
 
   constructor(scope: Construct, id: string, props: HistoryApiProps) {
     super(scope, id);
+    const historyLogs = createLogGroup(this, 'HistoryLogs', props.logs);
     this.historyFunction = new HistoryFunction(this, 'HistoryFunction', {
       description: 'Conversation history HTTP routes',
       architecture: lambda.Architecture.ARM_64,
       memorySize: 512,
       timeout: Duration.seconds(29),
       environment: props.environment,
-      logGroup: createLogGroup(this, 'HistoryLogs', props.logs),
+      logGroup: historyLogs,
+      role: functionRole(this, 'HistoryRole', historyLogs, 'History API function: table only'),
     });
+    acknowledgeRuntime(this.historyFunction);
 
     this.api = new apigwv2.HttpApi(this, 'Api', {
       description: 'Streaming chatbot history API',

@@ -1,4 +1,5 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 
@@ -17,4 +18,17 @@ export function createLogGroup(scope: Construct, id: string, settings: LogSettin
     retention: settings.retention,
     removalPolicy: settings.removalPolicy,
   });
+}
+
+/**
+ * A Lambda execution role that may write only to its own log group: used instead of the
+ * AWSLambdaBasicExecutionRole managed policy, which allows writing to every log group.
+ */
+export function functionRole(scope: Construct, id: string, logGroup: logs.ILogGroup, description: string): iam.Role {
+  const role = new iam.Role(scope, id, {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description,
+  });
+  logGroup.grantWrite(role);
+  return role;
 }

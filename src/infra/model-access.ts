@@ -1,6 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { IConstruct } from 'constructs';
+import { WildcardReason } from './nag';
 
 /**
  * Prefixes of the system-defined cross-Region inference profiles. A profile id is
@@ -63,3 +64,9 @@ export function grantModelInvoke(scope: IConstruct, grantee: iam.IGrantable, mod
   const arns = [...new Set(modelIds.flatMap((id) => modelResources(scope, id).arns))];
   return iam.Grant.addToPrincipal({ grantee, actions: MODEL_ACTIONS, resourceArns: arns });
 }
+
+/** The one wildcard the model grant has: the Region of a cross-Region profile's models. */
+export const MODEL_REGION_WILDCARD: WildcardReason = {
+  pattern: /^Resource::arn:(<AWS::Partition>|[a-z-]+):bedrock:\*::foundation-model\/[^*]+$/,
+  reason: 'A cross-Region inference profile routes each request to the same foundation model in one of several Regions that AWS may extend; the grant names that one model and leaves only the Region open.',
+};

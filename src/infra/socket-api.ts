@@ -5,7 +5,9 @@ import { WebSocketAwsIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { createLogGroup, LogSettings } from './log-group';
+import { acknowledgeRuntime } from './runtime';
+import { WildcardReason } from './nag';
+import { createLogGroup, functionRole, LogSettings } from './log-group';
 import { AuthorizerFunction } from '../handlers/authorizer-function';
 import { ChatFunction } from '../handlers/chat-function';
 
@@ -48,15 +50,18 @@ export class SocketApi extends Construct {
   constructor(scope: Construct, id: string, props: SocketApiProps) {
     super(scope, id);
 
+    const authorizerLogs = createLogGroup(this, 'AuthorizerLogs', props.logs);
     this.authorizerFunction = new AuthorizerFunction(this, 'AuthorizerFunction', {
       description: 'Verifies the Cognito ID token at WebSocket $connect',
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       timeout: Duration.seconds(10),
       environment: props.authorizerEnvironment,
-      logGroup: createLogGroup(this, 'AuthorizerLogs', props.logs),
+      logGroup: authorizerLogs,
+      role: functionRole(this, 'AuthorizerRole', authorizerLogs, 'WebSocket $connect authorizer'),
     });
 
+    const chatLogs = createLogGroup(this, 'ChatLogs', props.logs);
     this.chatFunction = new ChatFunction(this, 'ChatFunction', {
       description: 'Chat routes: stores messages and streams Bedrock answers over @connections',
       architecture: lambda.Architecture.ARM_64,
@@ -68,7 +73,8 @@ export class SocketApi extends Construct {
       // A message not picked up within minutes has been given up on by its sender.
       maxEventAge: Duration.minutes(5),
       environment: props.chatEnvironment,
-      logGroup: createLogGroup(this, 'ChatLogs', props.logs),
+      logGroup: chatLogs,
+      role: functionRole(this, 'ChatRole', chatLogs, 'Chat function: table, Bedrock model, @connections'),
     });
 
     const proxy = (name: string) => new WebSocketLambdaIntegration(name, this.chatFunction);
@@ -118,11 +124,19 @@ export class SocketApi extends Construct {
         reason: 'A WebSocket API authorizes only at $connect: this route runs on a connection whose ID token the $connect authorizer already verified, and the handler takes the user from that authorizer context.',
       });
     }
+    acknowledgeRuntime(this.authorizerFunction);
+    acknowledgeRuntime(this.chatFunction);
     Validations.of(this.stage).acknowledge({
       id: 'AwsSolutions-APIG1',
       reason: 'WebSocket access logging needs an account-wide API Gateway CloudWatch role that a library must not change; the chat function logs every route with its request id instead.',
     });
   }
+
+  /** The wildcard the `@connections` grant needs: connection ids are not known in advance. */
+  public static readonly CONNECTIONS_WILDCARD: WildcardReason = {
+    pattern: /@connections\/\*\]?$/,
+    reason: 'execute-api:ManageConnections is limited to this API\'s own stage; the connection ids under @connections are created at run time, one per browser tab.',
+  };
 
   /** `wss://…/<stage>`: what the browser connects to. */
   public get url(): string {

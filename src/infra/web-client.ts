@@ -9,6 +9,7 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
 import { contentSecurityPolicy } from './csp';
 import { createLogGroup, LogSettings } from './log-group';
+import { acknowledgeFinding, acknowledgeWildcards, defaultPolicyOf } from './nag';
 import type { ClientConfig } from '../core/protocol';
 
 /**
@@ -158,7 +159,34 @@ export class WebClient extends Construct {
       prune: true,
       logGroup: createLogGroup(this, 'DeployLogs', this.logs),
     });
+    this.acknowledgeDeploymentHandler(deployment);
     return deployment;
+  }
+
+  /** The BucketDeployment handler is aws-cdk-lib's singleton; its findings are explained here. */
+  private acknowledgeDeploymentHandler(deployment: s3deploy.BucketDeployment): void {
+    const stack = Stack.of(this);
+    const handler = stack.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'));
+    if (handler) {
+      acknowledgeFinding(handler,
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        'The BucketDeployment handler is aws-cdk-lib\'s own singleton; its role is not configurable (we pass only its log group).');
+      acknowledgeFinding(handler, 'AwsSolutions-L1', 'The BucketDeployment handler runtime is chosen by aws-cdk-lib and moves with it.');
+    }
+    acknowledgeWildcards(defaultPolicyOf(deployment.handlerRole)!, [
+      {
+        pattern: /^Action::s3:/,
+        reason: 'aws-cdk-lib\'s BucketDeployment grants object-level S3 actions (Get*/List*/Delete*/Abort*) to copy the client asset and prune stale files.',
+      },
+      {
+        pattern: /^Resource::.*(assets|Bucket).*\/\*$/,
+        reason: 'BucketDeployment reads the client asset from the CDK asset bucket and writes every object of the client bucket: object keys are only known at deploy time.',
+      },
+      {
+        pattern: /^Resource::\*$/,
+        reason: 'cloudfront:CreateInvalidation/GetInvalidation do not support resource-level scoping in aws-cdk-lib\'s BucketDeployment grant; it invalidates only this distribution.',
+      },
+    ]);
   }
 
   private headersPolicy(id: string, csp: string, cacheControl?: string): cloudfront.ResponseHeadersPolicy {
