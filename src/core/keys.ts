@@ -1,0 +1,26 @@
+/**
+ * The table's item layout: every key the store writes is made here, so the layout can be read
+ * in one place (docs/readme/runtime.md has the table).
+ *
+ * - conversation  pk `U#{user}`            sk `C#{conversationId}`   (+ gsi1pk `U#{user}`, gsi1sk `{updatedAt}#{conversationId}`)
+ * - message       pk `C#{user}#{conv}`     sk `M#{t:13 digits}#{0 user | 1 reply}#{messageId}`
+ * - claim         pk `U#{user}`            sk `I#{messageId}`        idempotency of sendMessage (TTL)
+ * - reply pointer pk `U#{user}`            sk `R#{replyId}`          where the reply is + stop flag (TTL)
+ * - part          pk `U#{user}`            sk `P#{messageId}#{index:2 digits}` and `P#{messageId}#done` (TTL)
+ * - rate counter  pk `U#{user}`            sk `L#{minute}`           (TTL)
+ */
+
+/** Partition of a user's own small items (conversations, claims, pointers, parts, counters). */
+export const userPk = (user: string) => `U#${user}`;
+export const conversationSk = (conversationId: string) => `C#${conversationId}`;
+/** Partition of one conversation's messages: the user is part of it, so ids of others never match. */
+export const messagesPk = (user: string, conversationId: string) => `C#${user}#${conversationId}`;
+export const messageSk = (t: number, kind: 0 | 1, id: string) => `M#${String(t).padStart(13, '0')}#${kind}#${id}`;
+export const MESSAGE_PREFIX = 'M#';
+export const claimSk = (messageId: string) => `I#${messageId}`;
+export const replyPointerSk = (replyId: string) => `R#${replyId}`;
+export const partPrefix = (messageId: string) => `P#${messageId}#`;
+export const partSk = (messageId: string, index: number) => `${partPrefix(messageId)}${String(index).padStart(2, '0')}`;
+export const partsDoneSk = (messageId: string) => `${partPrefix(messageId)}done`;
+export const rateSk = (minute: number) => `L#${minute}`;
+export const updatedSortKey = (updatedAt: string, conversationId: string) => `${updatedAt}#${conversationId}`;

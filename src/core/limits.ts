@@ -1,0 +1,38 @@
+/**
+ * Limits chosen by the runtime (docs/readme/runtime.md names each one). Protocol limits live in
+ * protocol.ts; these are about the store and the generator.
+ */
+
+/** A generation holds the conversation for this long past its latest checkpoint. */
+export const LEASE_MS = 30_000;
+/** A streaming reply with no checkpoint for this long reads back as `interrupted`. */
+export const INTERRUPTED_AFTER_MS = 2 * LEASE_MS;
+/** The generator reads the stop flag this often. */
+export const STOP_POLL_MS = 500;
+/** The reply text is checkpointed (and the lease renewed) this often while streaming. */
+export const CHECKPOINT_MS = 2_000;
+/** Coalescer: at most one delta post per this many ms after the first… */
+export const COALESCE_MS = 50;
+/** …unless this many bytes are waiting. */
+export const COALESCE_BYTES = 4 * 1024;
+/** A single delta frame carries at most this many bytes of text (frames stay far below 32 KiB). */
+export const MAX_DELTA_BYTES = 16 * 1024;
+/** The stored reply is cut (stopReason `max_tokens`) at this size, well inside DynamoDB's 400 KB item. */
+export const MAX_REPLY_BYTES = 300 * 1024;
+/** Throttled model calls: attempts in all, and the first backoff (doubling, with jitter). */
+export const MODEL_ATTEMPTS = 4;
+export const MODEL_BACKOFF_MS = 500;
+/** sendMessage idempotency claims are kept this long. */
+export const CLAIM_TTL_SECONDS = 7 * 24 * 3600;
+/** Reply pointers (stop flag) are kept this long. */
+export const POINTER_TTL_SECONDS = 24 * 3600;
+/** Rate counters live a little longer than their minute. */
+export const RATE_TTL_SECONDS = 120;
+/** The history window reads at most this many messages however small they are. */
+export const MAX_WINDOW_MESSAGES = 200;
+/** Page size of the window's newest-first query. */
+export const WINDOW_PAGE = 50;
+/** The generator stops this long before the Lambda would time out, to store and say `interrupted`. */
+export const DEADLINE_MARGIN_MS = 10_000;
+/** Initial title: the first message's first characters, until the model-made title arrives. */
+export const INITIAL_TITLE_CHARS = 50;

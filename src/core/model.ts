@@ -1,0 +1,132 @@
+import {
+  BedrockRuntimeClient, ContentBlock, ConverseCommand, ConverseStreamCommand, Message, SystemContentBlock,
+} from '@aws-sdk/client-bedrock-runtime';
+import { Clock } from './clock';
+import { InferenceConfig } from './config';
+import { MODEL_ATTEMPTS, MODEL_BACKOFF_MS } from './limits';
+import { ErrorCode, StopReason, Usage } from './protocol';
+import type { Turn } from './window';
+
+/** A model failure, already mapped to the protocol's code and a message a person can act on. */
+export class ModelError extends Error {
+  constructor(public readonly code: Extract<ErrorCode, 'MODEL_THROTTLED' | 'MODEL_ERROR'>, message: string,
+    public readonly retryable: boolean, public readonly cause?: unknown) {
+    super(message);
+    this.name = 'ModelError';
+  }
+}
+
+/** How the model ended a reply. */
+export interface ModelFinish {
+  stopReason: StopReason;
+  usage?: Usage;
+}
+
+/** What one reply asks of the model. */
+export interface ModelRequest {
+  modelId: string;
+  system: string;
+  turns: Turn[];
+  inferenceConfig: InferenceConfig;
+}
+
+const THROTTLES = new Set(['ThrottlingException', 'ServiceQuotaExceededException', 'TooManyRequestsException']);
+
+/** Maps an SDK error to a ModelError; `midStream` when some of the answer had already arrived. */
+export function toModelError(err: unknown, modelId: string, midStream: boolean): ModelError {
+  const name = (err as Error)?.name ?? '';
+  const raw = String((err as Error)?.message ?? '').slice(0, 300);
+  if (THROTTLES.has(name)) {
+    return new ModelError('MODEL_THROTTLED', 'The model is receiving too many requests right now. Please try again in a moment.', true, err);
+  }
+  if (name === 'AccessDeniedException') {
+    return new ModelError('MODEL_ERROR', `Model access is not enabled for ${modelId}, or this function may not invoke it: enable the model in the Amazon Bedrock console (Model access) and check the IAM policy.`, false, err);
+  }
+  if (name === 'ResourceNotFoundException') {
+    return new ModelError('MODEL_ERROR', `The model ${modelId} was not found in this region. Check the model id or inference profile.`, false, err);
+  }
+  if (name === 'ValidationException') {
+    return new ModelError('MODEL_ERROR', `The model refused the request (${raw}). Check the model id and inference settings.`, false, err);
+  }
+  if (midStream || name === 'ModelStreamErrorException') {
+    return new ModelError('MODEL_ERROR', 'The model failed while answering. The partial answer was kept.', true, err);
+  }
+  return new ModelError('MODEL_ERROR', 'The model is unavailable right now. Please try again.', true, err);
+}
+
+const STOP_REASONS: Record<string, StopReason> = {
+  end_turn: 'end_turn', max_tokens: 'max_tokens', stop_sequence: 'stop_sequence',
+  content_filtered: 'content_filtered', guardrail_intervened: 'content_filtered',
+};
+
+function toMessages(turns: Turn[]): Message[] {
+  return turns.map((t) => ({ role: t.role, content: [{ text: t.text } as ContentBlock] }));
+}
+
+/** True when the error is the caller's own abort (stop or deadline), not a failure. */
+function isAbort(err: unknown, signal: AbortSignal): boolean {
+  return signal.aborted || (err as Error)?.name === 'AbortError';
+}
+
+/**
+ * Streams one reply from ConverseStream. Throttling before the stream starts is retried with
+ * exponential backoff and jitter (MODEL_ATTEMPTS in all); nothing is retried once text flowed,
+ * so a reply is never doubled. Yields text pieces; returns how it ended (`stopped` when `signal`
+ * aborted it). Throws ModelError.
+ */
+export async function* streamReply(bedrock: BedrockRuntimeClient, request: ModelRequest, signal: AbortSignal, clock: Clock,
+  onRetry?: (attempt: number, err: unknown) => void): AsyncGenerator<string, ModelFinish, void> {
+  let stream: AsyncIterable<any> | undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const out = await bedrock.send(new ConverseStreamCommand({
+        modelId: request.modelId,
+        system: request.system ? [{ text: request.system } as SystemContentBlock] : undefined,
+        messages: toMessages(request.turns),
+        inferenceConfig: Object.keys(request.inferenceConfig).length ? request.inferenceConfig : undefined,
+      }), { abortSignal: signal });
+      stream = out.stream;
+      break;
+    } catch (err) {
+      if (isAbort(err, signal)) return { stopReason: 'stopped' };
+      const mapped = toModelError(err, request.modelId, false);
+      if (mapped.code !== 'MODEL_THROTTLED' || attempt >= MODEL_ATTEMPTS) throw mapped;
+      onRetry?.(attempt, err);
+      const backoff = MODEL_BACKOFF_MS * 2 ** (attempt - 1);
+      await clock.sleep(backoff / 2 + Math.random() * backoff / 2, signal);
+      if (signal.aborted) return { stopReason: 'stopped' };
+    }
+  }
+  let stopReason: StopReason = 'end_turn';
+  let usage: Usage | undefined;
+  try {
+    for await (const event of stream ?? []) {
+      const text = event.contentBlockDelta?.delta?.text;
+      if (text) yield text;
+      if (event.messageStop?.stopReason) stopReason = STOP_REASONS[event.messageStop.stopReason] ?? 'end_turn';
+      if (event.metadata?.usage) {
+        usage = { inputTokens: event.metadata.usage.inputTokens ?? 0, outputTokens: event.metadata.usage.outputTokens ?? 0 };
+      }
+    }
+  } catch (err) {
+    if (isAbort(err, signal)) return { stopReason: 'stopped', usage };
+    throw toModelError(err, request.modelId, true);
+  }
+  if (signal.aborted) return { stopReason: 'stopped', usage };
+  return { stopReason, usage };
+}
+
+/** One short non-streaming call (titles). Throws ModelError. */
+export async function converseOnce(bedrock: BedrockRuntimeClient, modelId: string, system: string, userText: string, maxTokens: number): Promise<string> {
+  try {
+    const out = await bedrock.send(new ConverseCommand({
+      modelId,
+      system: [{ text: system } as SystemContentBlock],
+      messages: [{ role: 'user', content: [{ text: userText } as ContentBlock] }],
+      inferenceConfig: { maxTokens, temperature: 0.2 },
+    }));
+    return (out.output?.message?.content ?? []).map((c) => c.text ?? '').join('');
+  } catch (err) {
+    throw toModelError(err, modelId, false);
+  }
+}

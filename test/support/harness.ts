@@ -1,0 +1,86 @@
+import { createBedrockClient, createDocumentClient } from '../../src/core/aws';
+import { ChatService } from '../../src/core/chat';
+import { Clock } from '../../src/core/clock';
+import { chatConfigFromEnv } from '../../src/core/config';
+import { ConnectionOutbox } from '../../src/core/outbox';
+import { ConversationStore } from '../../src/core/store';
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { RecordingSink, startConnectionsServer } from '../../src/local/connections-server';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamo } from '../../src/local/dynamo';
+import { ScriptedBrain, startModelServer } from '../../src/local/model-server';
+
+/** The real emulators a runtime test talks to, with the env vars the handlers read already set. */
+export interface Emulators {
+  sink: RecordingSink;
+  brain: ScriptedBrain;
+  env: Record<string, string>;
+  store: ConversationStore;
+  connections: ApiGatewayManagementApiClient;
+  close(): Promise<void>;
+}
+
+/** Starts dynalite, the @connections endpoint and the model server; sets process.env for the handlers. */
+export async function startEmulators(extraEnv: Record<string, string> = {}): Promise<Emulators> {
+  const db = await startDynamo();
+  const sink = new RecordingSink();
+  const conn = await startConnectionsServer(sink);
+  const brain = new ScriptedBrain();
+  const model = await startModelServer(brain);
+  const env: Record<string, string> = {
+    TABLE_NAME: db.tableName,
+    MODEL_ID: 'anthropic.claude-3-haiku-20240307-v1:0',
+    DYNAMODB_ENDPOINT: db.endpoint,
+    BEDROCK_ENDPOINT: model.endpoint,
+    CONNECTIONS_ENDPOINT: conn.endpoint,
+    CHATBOT_LOCAL: '1',
+    AWS_REGION: LOCAL_REGION,
+    POWERTOOLS_METRICS_NAMESPACE: 'Test',
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    ...extraEnv,
+  };
+  Object.assign(process.env, env);
+  const doc = createDocumentClient(env);
+  const connections = new ApiGatewayManagementApiClient({ endpoint: conn.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  return {
+    sink, brain, env, connections,
+    store: new ConversationStore(doc, db.tableName),
+    close: async () => {
+      doc.destroy();
+      connections.destroy();
+      await model.close();
+      await conn.close();
+      await db.close();
+    },
+  };
+}
+
+/** A ChatService over the emulators with a chosen clock (for model time that runs fast). */
+export function chatService(em: Emulators, clock?: Clock, envOverrides: Record<string, string> = {}): { service: ChatService; close(): void } {
+  const env = { ...em.env, ...envOverrides };
+  const bedrock = createBedrockClient(env);
+  const service = new ChatService({ config: chatConfigFromEnv(env), store: em.store, bedrock, clock });
+  return { service, close: () => bedrock.destroy() };
+}
+
+/** An outbox to a recorded connection. */
+export function outbox(em: Emulators, connectionId: string): ConnectionOutbox {
+  return new ConnectionOutbox(em.connections, connectionId);
+}
+
+let counter = 0;
+/** A fresh valid protocol id. */
+export function id(prefix = 'id'): string {
+  return `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`.padEnd(8, 'x');
+}
+
+/** A WebSocket route event as API Gateway (or the async template) delivers it. */
+export function wsEvent(routeKey: string, user: string | undefined, connectionId: string, body?: unknown) {
+  return {
+    requestContext: {
+      routeKey, connectionId, domainName: 'example.execute-api.us-east-1.amazonaws.com', stage: 'prod',
+      ...(user ? { authorizer: { principalId: user } } : {}),
+    },
+    body: body === undefined ? undefined : body,
+  };
+}
