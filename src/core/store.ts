@@ -229,10 +229,11 @@ export class ConversationStore {
   public async finishReply(user: string, conversationId: string, replySk: string,
     final: { text: string; status: MessageStatus; stopReason?: StopReason; usage?: Usage }, now: number): Promise<boolean> {
     const values: Record<string, unknown> = { ':t': final.text, ':s': final.status, ':c': now };
+    const names: Record<string, string> = { '#s': 'status' };
     let set = 'SET #t = :t, #s = :s, checkpointAt = :c';
     if (final.stopReason) { set += ', stopReason = :r'; values[':r'] = final.stopReason; }
-    if (final.usage) { set += ', #u = :u'; values[':u'] = final.usage; }
-    return this.updateReply(user, conversationId, replySk, set, values, { '#s': 'status', '#u': 'usage' });
+    if (final.usage) { set += ', #u = :u'; values[':u'] = final.usage; names['#u'] = 'usage'; }
+    return this.updateReply(user, conversationId, replySk, set, values, names);
   }
 
   private async updateReply(user: string, conversationId: string, replySk: string, update: string,

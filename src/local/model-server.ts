@@ -92,8 +92,10 @@ async function handle(brain: Brain, req: Req, res: Res, raw: Buffer): Promise<vo
   const streaming = m[2] === 'converse-stream';
   const abort = new AbortController();
   // The caller hung up (e.g. the chat handler stopped the stream): the brain stops producing.
+  // 'finish' also fires on a reset HTTP/2 stream, so "we ended it" is tracked here, not read from res.
   let finished = false;
-  res.on('finish', () => { finished = true; });
+  const origEnd = res.end.bind(res) as (...a: unknown[]) => unknown;
+  (res as { end: (...a: unknown[]) => unknown }).end = (...a: unknown[]) => { finished = true; return origEnd(...a); };
   res.on('close', () => { if (!finished) abort.abort(); });
   const started = Date.now();
   let request: BrainRequest;
