@@ -33,7 +33,8 @@ export class Auth extends Construct {
     super(scope, id);
     this.userPool = props.existingUserPool ?? this.createUserPool(props);
 
-    this.userPoolClient = props.existingUserPoolClient ?? this.userPool.addClient('WebClient', {
+    this.userPoolClient = props.existingUserPoolClient ?? new cognito.UserPoolClient(this, 'WebClient', {
+      userPool: this.userPool,
       generateSecret: false,
       authFlows: { userSrp: true },
       oAuth: {
@@ -52,7 +53,8 @@ export class Auth extends Construct {
     if (props.existingUserPoolDomainUrl) {
       this.domainUrl = props.existingUserPoolDomainUrl.replace(/\/+$/, '');
     } else {
-      this.userPoolDomain = this.userPool.addDomain('Domain', {
+      this.userPoolDomain = new cognito.UserPoolDomain(this, 'Domain', {
+        userPool: this.userPool,
         cognitoDomain: { domainPrefix: props.domainPrefix },
         managedLoginVersion: cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
       });

@@ -74,7 +74,7 @@ describe('StreamingChatbot with default props', () => {
       Environment: {
         Variables: Match.objectLike({
           USER_POOL_ID: { Ref: Match.stringLikeRegexp('^ChatAuthUserPool') },
-          CLIENT_ID: { Ref: Match.stringLikeRegexp('^ChatAuthUserPoolWebClient') },
+          CLIENT_ID: { Ref: Match.stringLikeRegexp('^ChatAuthWebClient') },
         }),
       },
     });
@@ -130,7 +130,7 @@ describe('StreamingChatbot with default props', () => {
       AuthorizerType: 'JWT',
       IdentitySource: ['$request.header.Authorization'],
       JwtConfiguration: {
-        Audience: [{ Ref: Match.stringLikeRegexp('^ChatAuthUserPoolWebClient') }],
+        Audience: [{ Ref: Match.stringLikeRegexp('^ChatAuthWebClient') }],
         Issuer: { 'Fn::Join': ['', Match.arrayWith(['https://cognito-idp.ap-northeast-2.amazonaws.com/'])] },
       },
     });
@@ -240,8 +240,8 @@ describe('StreamingChatbot with default props', () => {
     // Deploy-time values: each marker resolves to this stack's resources.
     expect(markers[config.webSocketUrl]).toMatch(/wss:\/\/.*ChatSocketApi.*execute-api\.ap-northeast-2\..*\/chat/);
     expect(markers[config.auth.userPoolId]).toMatch(/"Ref":"ChatAuthUserPool[0-9A-F]+"/);
-    expect(markers[config.auth.clientId]).toMatch(/"Ref":"ChatAuthUserPoolWebClient/);
-    expect(markers[config.auth.domain]).toMatch(/https:\/\/.*ChatAuthUserPoolDomain.*\.auth\.ap-northeast-2\.amazoncognito\.com/);
+    expect(markers[config.auth.clientId]).toMatch(/"Ref":"ChatAuthWebClient/);
+    expect(markers[config.auth.domain]).toMatch(/https:\/\/.*ChatAuthDomain.*\.auth\.ap-northeast-2\.amazoncognito\.com/);
   });
 
   test('log groups of every function and the HTTP access log keep logs one month and are retained', () => {
