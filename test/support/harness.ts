@@ -75,12 +75,12 @@ export function id(prefix = 'id'): string {
 }
 
 /** A WebSocket route event as API Gateway (or the async template) delivers it. */
-export function wsEvent(routeKey: string, user: string | undefined, connectionId: string, body?: unknown) {
+export function wsEvent(routeKey: string, user: string | undefined, connectionId: string, body?: string | Record<string, unknown>) {
   return {
     requestContext: {
       routeKey, connectionId, domainName: 'example.execute-api.us-east-1.amazonaws.com', stage: 'prod',
       ...(user ? { authorizer: { principalId: user } } : {}),
     },
-    body: body === undefined ? undefined : body,
+    body,
   };
 }

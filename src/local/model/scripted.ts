@@ -33,12 +33,17 @@ export class ScriptedBrain implements Brain {
   /** Streaming calls that ran to the end or failed mid-stream, and how many were aborted by the caller. */
   public aborted = 0;
   private streamingCalls = 0;
+  private current: Script;
 
-  constructor(public script: Script = {}) {}
+  constructor(script: Script = {}) { this.current = script; }
+
+  /** The script for later calls; setting it restarts the `throttleFirst` count. */
+  public get script(): Script { return this.current; }
+  public set script(script: Script) { this.current = script; this.streamingCalls = 0; }
 
   public async converse(request: BrainRequest, signal: AbortSignal): Promise<AsyncGenerator<string, BrainFinish | void, void>> {
     this.requests.push(request);
-    const s = this.script;
+    const s = this.current;
     const clock = s.clock ?? realClock;
     if (s.failBefore) throw new BrainError(s.failBefore, `scripted ${s.failBefore}`);
     if (!request.streaming) {
