@@ -1,0 +1,54 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { StreamingChatbot } from '../../src';
+import { ENV } from './fixtures';
+
+function nag(build: (stack: Stack) => void) {
+  const app = new App();
+  const stack = new Stack(app, 'Nag', { env: ENV });
+  build(stack);
+  const report = new AwsSolutionsChecks(app).validateScope(app);
+  const findings = report.violations.flatMap((v) =>
+    v.violatingResources.map((r) => `${v.severity} ${v.ruleName} at ${r.constructPath}`));
+  const acknowledgements = stack.node.findAll().flatMap((c) => c.node.metadata
+    .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+    .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id, reason }))));
+  return { findings, acknowledgements };
+}
+
+describe('cdk-nag AwsSolutionsChecks', () => {
+  const { findings, acknowledgements } = nag((stack) => new StreamingChatbot(stack, 'Chat'));
+
+  test('default props leave no unacknowledged error or warning', () => {
+    expect(findings).toEqual([]);
+  });
+
+  test('every acknowledgement carries a reason of its own, placed on the resource it excuses', () => {
+    expect(acknowledgements.length).toBeGreaterThan(10);
+    for (const a of acknowledgements) {
+      expect(a.reason.length).toBeGreaterThanOrEqual(60);
+      // Never a blanket acknowledgement on the stack or the whole construct.
+      expect(a.path).not.toMatch(/^Nag(\/Chat)?$/);
+    }
+    const reasons = acknowledgements.map((a) => a.reason);
+    expect(new Set(reasons).size).toBeGreaterThan(10);
+  });
+
+  test('the only IAM wildcards acknowledged are the model Region, @connections ids and the BucketDeployment handler', () => {
+    const wildcards = acknowledgements.filter((a) => a.id.startsWith('AwsSolutions-IAM5'));
+    for (const w of wildcards) {
+      const model = /bedrock:\*::foundation-model\/anthropic\.claude-[a-z0-9.-]+:0\]$/.test(w.id);
+      const connections = /\/chat\/\*\/@connections\/\*\]$/.test(w.id);
+      const deployment = w.path.includes('CDKBucketDeployment');
+      expect({ id: w.id, allowed: model || connections || deployment }).toEqual({ id: w.id, allowed: true });
+    }
+  });
+
+  test('a wildcard nobody explained is still reported', () => {
+    const { findings: f } = nag((stack) => {
+      const chatbot = new StreamingChatbot(stack, 'Chat');
+      chatbot.chatFunction.addToRolePolicy(new (require('aws-cdk-lib/aws-iam').PolicyStatement)({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::other-bucket/*'] }));
+    });
+    expect(f).toEqual(['error AwsSolutions-IAM5[Resource::arn:aws:s3:::other-bucket/*] at Nag/Chat/Socket/ChatRole/DefaultPolicy/Resource']);
+  });
+});
