@@ -1,4 +1,32 @@
-// Entry point of the authorizer Lambda. Work in progress: filled in by the runtime issue.
-export async function handler(_event: unknown): Promise<unknown> {
-  throw new Error('not implemented yet');
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { authConfigFromEnv, createTokenVerifier, TokenVerifier } from '../core/auth';
+
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME || 'authorizer' });
+// Built on first use: the local stack sets the env vars after importing this module.
+let verifier: TokenVerifier | undefined;
+
+/**
+ * WebSocket `$connect` REQUEST authorizer: verifies the ID token from `?token=` and allows with
+ * `principalId = sub`. Anything else throws `Unauthorized`, which API Gateway answers with 401.
+ */
+export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  verifier ??= createTokenVerifier(authConfigFromEnv());
+  const token = event.queryStringParameters?.token;
+  if (!token) throw new Error('Unauthorized');
+  let sub: string;
+  try {
+    sub = (await verifier.verify(token)).sub;
+  } catch (err) {
+    logger.info('token refused', { reason: (err as Error).name });
+    throw new Error('Unauthorized');
+  }
+  return {
+    principalId: sub,
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }],
+    },
+    context: { sub },
+  };
 }
