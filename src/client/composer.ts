@@ -59,10 +59,14 @@ export class Composer {
     this.refresh();
   }
 
-  /** Shows the stop button while an answer is being written in the open conversation. */
+  /**
+   * While an answer is being written in the open conversation, stop replaces send: the server
+   * allows one generation per conversation, so a second send could only earn a BUSY error.
+   */
   setGenerating(generating: boolean): void {
     this.generating = generating;
     this.parts.stop.hidden = !generating;
+    this.parts.send.hidden = generating;
     this.refresh();
   }
 
@@ -96,7 +100,7 @@ export class Composer {
 
   private submit(): void {
     const text = this.parts.input.value;
-    if (text.trim() === '' || charCount(text) > this.maxChars) return;
+    if (this.generating || text.trim() === '' || charCount(text) > this.maxChars) return;
     this.parts.input.value = '';
     this.refresh();
     this.parts.onSend(text);

@@ -24,12 +24,12 @@ DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   }
 });
 
-/** Markdown → sanitized DOM. Images are dropped: a model must not make the browser fetch URLs. */
+/** Markdown → sanitized DOM. Images and SVG are dropped: a model must not make the browser fetch URLs or draw over the page. */
 export function renderMarkdown(tokens: Token[], final: boolean): DocumentFragment {
   const html = marked.parser(tokens);
   const fragment = DOMPurify.sanitize(html, {
     RETURN_DOM_FRAGMENT: true,
-    FORBID_TAGS: ['img', 'style', 'form', 'input', 'button', 'textarea', 'select', 'video', 'audio', 'iframe'],
+    FORBID_TAGS: ['img', 'svg', 'math', 'style', 'form', 'input', 'button', 'textarea', 'select', 'video', 'audio', 'iframe'],
     FORBID_ATTR: ['style'],
   });
   decorateCode(fragment, final);

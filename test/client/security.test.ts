@@ -1,0 +1,63 @@
+/**
+ * Model output is untrusted: the offline model quotes the user's message back, so a message full
+ * of HTML must come back as harmless text, both while it streams and when read from history.
+ * The page runs with its CSP bypassed so that only sanitizing (not the CSP) can stop the payloads.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { launch, lastAnswer, openApp, send, signIn, waitForAnswer } from './lib/browser';
+import { startStack, type RunningStack } from './lib/stack';
+
+let stack: RunningStack;
+let browser: Browser;
+
+beforeAll(async () => {
+  [stack, browser] = await Promise.all([startStack(), launch()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+const PAYLOAD = [
+  '<img src=x onerror="window.__xss=(window.__xss||0)+1">',
+  '<script>window.__xss=(window.__xss||0)+1</script>',
+  '<svg onload="window.__xss=(window.__xss||0)+1"></svg>',
+  '[click me](javascript:window.__xss=1)',
+].join(' ');
+
+async function assertInert(page: Page): Promise<void> {
+  expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  const markdown = page.locator('li.msg.assistant .markdown');
+  expect(await markdown.locator('img, script, svg, iframe').count()).toBe(0);
+  const handlers = await markdown.evaluateAll((roots) => roots.flatMap((root) => Array.from(root.querySelectorAll('*'))
+    .flatMap((el) => Array.from(el.attributes).map((a) => a.name).filter((n) => n.startsWith('on')))));
+  expect(handlers).toEqual([]);
+  const hrefs = await markdown.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
+  expect(hrefs.filter((h) => /^\s*javascript:/i.test(h))).toEqual([]);
+}
+
+test('HTML quoted back by the model is sanitized and never runs, live and from history', async () => {
+  const { context, page } = await openApp(browser, stack.url, { bypassCSP: true });
+  // Prove the page would run such a payload if it reached the DOM unsanitized.
+  await page.evaluate(() => {
+    const probe = document.createElement('div');
+    probe.innerHTML = '<img src=x onerror="window.__probe=1">';
+    document.body.append(probe);
+  });
+  await page.waitForFunction(() => (window as unknown as { __probe?: number }).__probe === 1);
+
+  await signIn(page, 'mallory');
+  await send(page, PAYLOAD);
+  const answer = await waitForAnswer(page);
+  // The model did quote it (so the payload went through the renderer) …
+  expect(await answer.locator('.markdown').innerText()).toContain('click me');
+  // … and the user's own message shows it as the literal text it is.
+  expect(await page.locator('li.msg.user').innerText()).toContain('<img src=x onerror=');
+  await assertInert(page);
+
+  await page.reload();
+  await lastAnswer(page).and(page.locator('.finished')).waitFor();
+  expect(await page.locator('li.msg.user').innerText()).toContain('<script>window.__xss');
+  await assertInert(page);
+  await context.close();
+});
