@@ -1,0 +1,113 @@
+import { Clock, realClock } from './clock';
+import {
+  ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, isId, MAX_PAGE, MAX_TITLE_CHARS, MessageItem, Page, charCount,
+} from './protocol';
+import { BadCursorError, ConversationRecord, ConversationStore, effectiveStatus } from './store';
+
+/** An HTTP request as the history API sees it (no AWS event shape). */
+export interface HistoryRequest {
+  method: string;
+  /** Path without the `/api` prefix, e.g. `/conversations/abc/messages`. */
+  path: string;
+  query: Record<string, string | undefined>;
+  body?: string;
+}
+
+/** An HTTP answer. */
+export interface HistoryResponse {
+  statusCode: number;
+  body?: unknown;
+}
+
+class HttpError extends Error {
+  constructor(public readonly statusCode: number, public readonly code: string, message: string) { super(message); }
+}
+
+const notFound = () => new HttpError(404, 'NOT_FOUND', 'There is no such conversation.');
+
+function summary(c: ConversationRecord): ConversationSummary {
+  return { conversationId: c.conversationId, title: c.title, createdAt: c.createdAt, updatedAt: c.updatedAt };
+}
+
+function parseLimit(raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) throw new HttpError(400, 'BAD_REQUEST', `limit must be an integer from 1 to ${MAX_PAGE}.`);
+  return n;
+}
+
+/**
+ * The history API of PROTOCOL §2 over the store. `user` comes only from the verified token; a
+ * conversation of another user is indistinguishable from a missing one (404).
+ */
+export class HistoryService {
+  constructor(private readonly store: ConversationStore, private readonly clock: Clock = realClock) {}
+
+  public async handle(user: string | undefined, req: HistoryRequest): Promise<HistoryResponse> {
+    if (!user) return { statusCode: 401, body: { code: 'UNAUTHORIZED', message: 'Sign in again.' } satisfies ApiError };
+    try {
+      return await this.route(user, req);
+    } catch (err) {
+      if (err instanceof HttpError) return { statusCode: err.statusCode, body: { code: err.code, message: err.message } satisfies ApiError };
+      if (err instanceof BadCursorError) return { statusCode: 400, body: { code: 'BAD_REQUEST', message: 'The cursor is not valid.' } };
+      throw err;
+    }
+  }
+
+  private async route(user: string, req: HistoryRequest): Promise<HistoryResponse> {
+    const m = /^\/conversations(?:\/([^/]+)(\/messages)?)?\/?$/.exec(req.path);
+    if (!m) throw new HttpError(404, 'NOT_FOUND', 'No such route.');
+    const [, conversationId, messages] = m;
+    const method = req.method.toUpperCase();
+    if (!conversationId) {
+      if (method !== 'GET') throw new HttpError(404, 'NOT_FOUND', 'No such route.');
+      return { statusCode: 200, body: await this.list(user, req) };
+    }
+    // An id that cannot exist is as missing as one that does not.
+    if (!isId(conversationId)) throw notFound();
+    if (messages) {
+      if (method !== 'GET') throw new HttpError(404, 'NOT_FOUND', 'No such route.');
+      return { statusCode: 200, body: await this.messages(user, conversationId, req) };
+    }
+    if (method === 'GET') {
+      const c = await this.store.getConversation(user, conversationId);
+      if (!c) throw notFound();
+      return { statusCode: 200, body: summary(c) };
+    }
+    if (method === 'PATCH') return { statusCode: 200, body: await this.rename(user, conversationId, req.body) };
+    if (method === 'DELETE') {
+      if (!(await this.store.deleteConversation(user, conversationId))) throw notFound();
+      return { statusCode: 204 };
+    }
+    throw new HttpError(404, 'NOT_FOUND', 'No such route.');
+  }
+
+  private async list(user: string, req: HistoryRequest): Promise<Page<ConversationSummary>> {
+    const page = await this.store.listConversations(user, parseLimit(req.query.limit, DEFAULT_CONVERSATION_PAGE), req.query.cursor);
+    return { items: page.items.map(summary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  }
+
+  private async messages(user: string, conversationId: string, req: HistoryRequest): Promise<Page<MessageItem>> {
+    const limit = parseLimit(req.query.limit, DEFAULT_MESSAGE_PAGE);
+    if (!(await this.store.getConversation(user, conversationId))) throw notFound();
+    const page = await this.store.messagesNewestFirst(user, conversationId, limit, req.query.cursor);
+    const now = this.clock.now();
+    const items = page.items.reverse().map((s): MessageItem => {
+      const item: MessageItem = { messageId: s.messageId, role: s.role, text: s.text, status: effectiveStatus(s, now), createdAt: s.createdAt };
+      if (s.usage) item.usage = s.usage;
+      return item;
+    });
+    return { items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  }
+
+  private async rename(user: string, conversationId: string, body: string | undefined): Promise<ConversationSummary> {
+    let title: unknown;
+    try { title = (JSON.parse(body ?? '') as { title?: unknown })?.title; } catch { throw new HttpError(400, 'BAD_REQUEST', 'The body must be JSON {"title": "…"}.'); }
+    if (typeof title !== 'string' || title.trim().length === 0) throw new HttpError(400, 'BAD_REQUEST', 'title must be a non-empty string.');
+    const clean = title.trim().replace(/\s+/g, ' ');
+    if (charCount(clean) > MAX_TITLE_CHARS) throw new HttpError(400, 'BAD_REQUEST', `A title may be at most ${MAX_TITLE_CHARS} characters.`);
+    const c = await this.store.rename(user, conversationId, clean);
+    if (!c) throw notFound();
+    return summary(c);
+  }
+}
