@@ -5,9 +5,9 @@ import { WebSocketAwsIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { acknowledgeRuntime } from './runtime';
-import { WildcardReason } from './nag';
 import { createLogGroup, functionRole, LogSettings } from './log-group';
+import { WildcardReason } from './nag';
+import { acknowledgeRuntime } from './runtime';
 import { AuthorizerFunction } from '../handlers/authorizer-function';
 import { ChatFunction } from '../handlers/chat-function';
 
@@ -38,6 +38,12 @@ export const SEND_MESSAGE_TEMPLATE = '{"requestContext":{"routeKey":"sendMessage
  * may stream for longer than API Gateway's 29-second integration timeout.
  */
 export class SocketApi extends Construct {
+  /** The wildcard the `@connections` grant needs: connection ids are not known in advance. */
+  public static readonly CONNECTIONS_WILDCARD: WildcardReason = {
+    pattern: /@connections\/\*\]?$/,
+    reason: 'execute-api:ManageConnections is limited to this API\'s own stage; the connection ids under @connections are created at run time, one per browser tab.',
+  };
+
   /** The WebSocket API. */
   public readonly api: apigwv2.WebSocketApi;
   /** Its only stage (throttled, auto-deployed). */
@@ -131,12 +137,6 @@ export class SocketApi extends Construct {
       reason: 'WebSocket access logging needs an account-wide API Gateway CloudWatch role that a library must not change; the chat function logs every route with its request id instead.',
     });
   }
-
-  /** The wildcard the `@connections` grant needs: connection ids are not known in advance. */
-  public static readonly CONNECTIONS_WILDCARD: WildcardReason = {
-    pattern: /@connections\/\*\]?$/,
-    reason: 'execute-api:ManageConnections is limited to this API\'s own stage; the connection ids under @connections are created at run time, one per browser tab.',
-  };
 
   /** `wss://…/<stage>`: what the browser connects to. */
   public get url(): string {
