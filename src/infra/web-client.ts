@@ -203,7 +203,11 @@ export class WebClient extends Construct {
         customHeaders: [
           { header: 'Permissions-Policy', value: 'camera=(), microphone=(), geolocation=(), payment=(), usb=()', override: true },
           { header: 'Cross-Origin-Opener-Policy', value: 'same-origin', override: true },
-          ...(cacheControl ? [{ header: 'Cache-Control', value: cacheControl, override: true }] : []),
+          // Browsers revalidate (a cheap 304 from the edge) instead of guessing a lifetime from
+          // Last-Modified, so a redeploy's client and config.json always arrive together.
+          cacheControl
+            ? { header: 'Cache-Control', value: cacheControl, override: true }
+            : { header: 'Cache-Control', value: 'no-cache', override: false },
         ],
       },
     });

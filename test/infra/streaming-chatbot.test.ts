@@ -220,8 +220,12 @@ describe('StreamingChatbot with default props', () => {
       expect(sec.FrameOptions).toMatchObject({ FrameOption: 'DENY' });
       expect(sec.ContentTypeOptions).toMatchObject({ Override: true });
     }
-    const noStore = policies.filter((p) => JSON.stringify(p).includes('"Cache-Control","Value":"no-store"') || JSON.stringify(p).includes('"Header":"Cache-Control"'));
-    expect(noStore).toHaveLength(1);
+    const cacheControl = policies.map((p) => p.Properties.ResponseHeadersPolicyConfig.CustomHeadersConfig.Items
+      .find((h: any) => h.Header === 'Cache-Control'));
+    expect(cacheControl).toEqual(expect.arrayContaining([
+      { Header: 'Cache-Control', Value: 'no-store', Override: true },
+      { Header: 'Cache-Control', Value: 'no-cache', Override: false },
+    ]));
   });
 
   test('deploys the prebuilt client with a config.json matching PROTOCOL §3', () => {
