@@ -34,6 +34,8 @@ export function tag(key: string): string {
 export interface TagRecord {
   /** Streaming calls received (throttled ones included). */
   calls: number;
+  /** Calls refused with ThrottlingException. */
+  throttled: number;
   /** `performance.now()` when each streaming call arrived. */
   requestAt: number[];
   /** Messages (history + the new one) each streaming call was sent. */
@@ -64,7 +66,7 @@ export class BenchBrain implements Brain {
   public record(key: string): TagRecord {
     let r = this.records.get(key);
     if (!r) {
-      r = { calls: 0, requestAt: [], messageCounts: [], firstTokenAt: [], produced: 0 };
+      r = { calls: 0, throttled: 0, requestAt: [], messageCounts: [], firstTokenAt: [], produced: 0 };
       this.records.set(key, r);
     }
     return r;
@@ -82,6 +84,7 @@ export class BenchBrain implements Brain {
     rec.requestAt.push(nowMs());
     rec.messageCounts.push(request.messages.length);
     if (rec.calls <= (b.throttleCalls ?? 0)) {
+      rec.throttled++;
       throw new BrainError('throttlingException', 'Too many requests, please wait before trying again.');
     }
     rec.produced = 0;

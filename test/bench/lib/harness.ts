@@ -9,7 +9,7 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { JwtRsaVerifier } from 'aws-jwt-verify';
+import { authConfigFromEnv, createTokenVerifier } from '../../../src/core/auth';
 import { JWKS_PATH, LOCAL_CLIENT_ID, LocalAuth } from '../../../src/local/auth';
 import { startConnectionsServer } from '../../../src/local/connections-server';
 import { LOCAL_REGION, startDynamo } from '../../../src/local/dynamo';
@@ -48,6 +48,11 @@ export interface Harness {
   readonly proxy?: ThrottlingProxy;
   /** Lines the gateway and HTTP emulator reported about failing handlers. */
   readonly problems: string[];
+  /**
+   * Closes every socket and waits (up to `drainMs`) for handler work in flight, leaving the store
+   * up so it can be read back.
+   */
+  drain(drainMs: number): Promise<void>;
   /** Closes sockets, lets running handlers finish (up to `drainMs`), then stops everything. */
   close(drainMs?: number): Promise<void>;
 }
@@ -122,12 +127,14 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       connectionsEndpoint: connections.endpoint, bedrockEndpoint: model.endpoint, modelId: BENCH_MODEL_ID,
     })));
     gateway.attach(server);
-    closers.push(() => gateway.close(10_000));
+    let gatewayClosed: Promise<void> | undefined;
+    const closeGateway = (drainMs = 10_000) => (gatewayClosed ??= gateway.close(drainMs));
+    closers.push(() => closeGateway());
 
-    // The deployed HTTP API checks tokens with API Gateway's JWT authorizer; here the same issuer,
-    // audience and JWKS are checked with aws-jwt-verify, as the local stack's emulator does.
-    const verifier = JwtRsaVerifier.create({ issuer: auth.issuer, audience: LOCAL_CLIENT_ID, jwksUri: env.JWKS_URI, tokenUse: 'id' } as any);
-    const api = new HttpApi({ history, verify: async (t) => (await (verifier.verify as (x: string) => Promise<unknown>)(t)) as Record<string, unknown>, domainName: host, log });
+    // The deployed HTTP API checks tokens with API Gateway's JWT authorizer; here the authorizer's
+    // own verifier (same issuer, audience and JWKS) stands in for it, as in the local stack.
+    const verifier = createTokenVerifier(authConfigFromEnv());
+    const api = new HttpApi({ history, verify: async (t) => ({ ...(await verifier.verify(t)) }), domainName: host, log });
     onRequest = (req, res) => {
       const pathname = (req.url ?? '/').split('?')[0];
       if (api.handle(req, res)) return;
@@ -153,9 +160,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       gateway,
       proxy,
       problems,
+      drain: async (drainMs: number) => {
+        onRequest = undefined;
+        await closeGateway(drainMs);
+      },
       close: (drainMs?: number) => (closed ??= (async () => {
         onRequest = undefined;
-        await gateway.close(drainMs);
+        await closeGateway(drainMs);
         await closeAll();
       })()),
     };

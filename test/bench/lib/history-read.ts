@@ -7,9 +7,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as K from '../../../src/core/keys';
-import { MAX_WINDOW_MESSAGES, WINDOW_PAGE } from '../../../src/core/limits';
+import { loadWindow } from '../../../src/core/generate';
 import { ConversationStore } from '../../../src/core/store';
-import { WindowBuilder } from '../../../src/core/window';
 import { subForUsername } from '../../../src/local/auth';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../src/local/dynamo';
 import { BenchBrain } from './bench-brain';
@@ -67,16 +66,18 @@ async function seedConversation(store: ConversationStore, user: string, conversa
   await store.batchWrite(requests);
 }
 
-/** One window read, as the chat handler builds it: newest-first pages until the window is full. */
+/**
+ * One window read with the chat handler's own `loadWindow`, for a new message placed after every
+ * seeded one. Returns the prior messages the window kept.
+ */
 async function readWindow(store: ConversationStore, user: string, conversationId: string): Promise<number> {
-  const builder = new WindowBuilder(BUDGET, 1, MAX_WINDOW_MESSAGES);
-  let cursor: string | undefined;
-  do {
-    const page = await store.messagesNewestFirst(user, conversationId, WINDOW_PAGE, cursor);
-    builder.add(page.items);
-    cursor = page.nextCursor;
-  } while (cursor && !builder.full);
-  return builder.result().length;
+  const t = Date.now();
+  const job = {
+    user, conversationId, replyId: 'probe-reply-0000', replySk: K.messageSk(t, 1, 'probe-reply-0000'),
+    userMessageSk: K.messageSk(t, 0, 'probe-message-0000'), text: '기록을 읽어 주세요.', calib: 1,
+  };
+  const { turns } = await loadWindow(store, job, BUDGET);
+  return turns.length - 1;
 }
 
 /** Seeds two conversations and measures both views. */

@@ -18,7 +18,8 @@ export type Fault =
   | 'model-error-mid-stream'
   | 'disconnect-and-retry' // the client drops mid-answer, reconnects and resends the same messageId
   | 'stop'
-  | 'busy'; // a second message to the conversation while the first is generating
+  | 'busy' // a second message to the conversation while the first is generating
+  | 'split-message'; // a message whose frame would exceed 32 KiB, sent as parts
 
 /** One message a user sent and everything it got back. */
 export interface SentMessage {
@@ -39,6 +40,8 @@ export interface SentMessage {
   refused?: ErrorFrame;
   /** The `accepted` answering the resend after a reconnect. */
   reaccepted?: AcceptedFrame;
+  /** How many `accepted` frames the message got on the connection that saw it end. */
+  acceptedFrames?: number;
 }
 
 /** A bad frame and the code the protocol says answers it. */
@@ -47,6 +50,9 @@ export interface FaultAnswer {
   readonly fault: string;
   readonly expected: ErrorCode;
   got?: ErrorCode;
+  /** For frames about a message: the frame's messageId and how many errors answered it. */
+  readonly messageId?: string;
+  answers?: number;
 }
 
 /** Knobs of the run. */
@@ -66,6 +72,7 @@ const ENGLISH_QUESTIONS = ['What is streaming?', 'Where is the history kept?', '
 
 /** Which fault user `u` puts on its `m`-th message (0-based). Ten user kinds, in turn. */
 export function faultOf(u: number, m: number): Fault {
+  if (u % 10 === 9 && m === 0) return 'split-message';
   if (m !== 1) return 'none';
   switch (u % 10) {
     case 2: return 'model-throttled-retried';
@@ -119,18 +126,22 @@ export async function runUser(u: number, o: ScenarioOptions, sent: SentMessage[]
       const key = `u${u}m${m}`;
       const text = korean(u) ? koreanText(60 + 97 * u % 23) : englishText(8 * (17 + u % 7));
       const tokens = korean(u) ? tokenize(text, 2) : tokenize(text, 4);
-      const script = tokens.slice(0, o.tokensPerReply);
+      // Faults that act mid-answer need an answer long enough to act on: the generator reads
+      // the stop flag only every STOP_POLL_MS.
+      const slow = fault === 'stop' || fault === 'disconnect-and-retry' || fault === 'busy';
+      const script = slow ? tokenize(text.repeat(8), korean(u) ? 2 : 4).slice(0, o.tokensPerReply * 5) : tokens.slice(0, o.tokensPerReply);
       const failAfterTokens = fault === 'model-error-mid-stream' ? Math.floor(script.length / 2) : undefined;
       o.brain.define(key, {
         tokens: script,
         firstTokenMs: o.firstTokenMs,
-        // Faults that act mid-answer need an answer slow enough to act on.
-        intervalMs: fault === 'stop' || fault === 'disconnect-and-retry' || fault === 'busy' ? Math.max(o.intervalMs, 20) : o.intervalMs,
+        intervalMs: slow ? Math.max(o.intervalMs, 20) : o.intervalMs,
         throttleCalls: fault === 'model-throttled-retried' ? 1 : fault === 'model-throttled-exhausted' ? 1000 : 0,
         failAfterTokens,
       });
       const question = (korean(u) ? KOREAN_QUESTIONS : ENGLISH_QUESTIONS)[m];
-      const msg: SentMessage = { user: u, messageId: newId(`u${u}`), text: `${question} ${tag(key)}`, fault, tokens: script, failAfterTokens };
+      // 11,000 Hangul syllables: 33,000 bytes, so the client must split it (and it is within 16,000 characters).
+      const long = fault === 'split-message' ? `${koreanText(11_000)}\n` : '';
+      const msg: SentMessage = { user: u, messageId: newId(`u${u}`), text: `${long}${question} ${tag(key)}`, fault, tokens: script, failAfterTokens };
       sent.push(msg);
       client = await oneMessage(msg, client, conversationId, o, token);
       conversationId ??= msg.accepted?.conversationId;
@@ -179,6 +190,7 @@ async function oneMessage(msg: SentMessage, client: WireClient, conversationId: 
       if (again.type === 'accepted') msg.reaccepted = again as AcceptedFrame;
       else msg.end = again as ErrorFrame;
       await waitFinished(o.httpUrl, token, accepted.conversationId, replyId);
+      msg.acceptedFrames = countAccepted(fresh, msg.messageId);
       return fresh;
     }
     default:
@@ -186,7 +198,12 @@ async function oneMessage(msg: SentMessage, client: WireClient, conversationId: 
   }
   msg.end = await client.endOf(replyId);
   msg.received = assembled(client.deltasOf(replyId));
+  msg.acceptedFrames = countAccepted(client, msg.messageId);
   return client;
+}
+
+function countAccepted(client: WireClient, messageId: string): number {
+  return client.frames.filter((f) => (f.frame as AcceptedFrame | undefined)?.type === 'accepted' && (f.frame as AcceptedFrame).messageId === messageId).length;
 }
 
 /**
@@ -194,31 +211,41 @@ async function oneMessage(msg: SentMessage, client: WireClient, conversationId: 
  * the end proves the connection survived them.
  */
 async function badFrameBurst(u: number, client: WireClient, faults: FaultAnswer[], someoneElsesConversation: string | undefined): Promise<void> {
-  const bad: Array<{ fault: string; expected: ErrorCode; frames: string[] }> = [
+  const id = (p: string) => newId(p);
+  const ids = { empty: id('bad'), big: id('big'), bigko: id('bigko'), nf: id('nf'), foreign: id('nf') };
+  const bad: Array<{ fault: string; expected: ErrorCode; frames: string[]; messageId?: string }> = [
     { fault: 'not JSON', expected: 'BAD_REQUEST', frames: ['{"action": "sendMessage", '] },
     { fault: 'JSON array', expected: 'BAD_REQUEST', frames: ['[1,2,3]'] },
-    { fault: 'unknown action', expected: 'BAD_REQUEST', frames: [JSON.stringify({ action: 'dance', messageId: newId('bad') })] },
+    { fault: 'unknown action', expected: 'BAD_REQUEST', frames: [JSON.stringify({ action: 'dance' })] },
     { fault: 'sendMessage without messageId', expected: 'BAD_REQUEST', frames: [JSON.stringify({ action: 'sendMessage', text: 'hi' })] },
-    { fault: 'empty text', expected: 'BAD_REQUEST', frames: [JSON.stringify({ action: 'sendMessage', messageId: newId('bad'), text: '   ' })] },
+    { fault: 'empty text', expected: 'BAD_REQUEST', messageId: ids.empty, frames: [JSON.stringify({ action: 'sendMessage', messageId: ids.empty, text: '   ' })] },
     { fault: 'stop with a malformed replyId', expected: 'BAD_REQUEST', frames: [JSON.stringify({ action: 'stop', replyId: 'x' })] },
-    { fault: 'text one character over the limit (English, one frame)', expected: 'TOO_LARGE', frames: [JSON.stringify({ action: 'sendMessage', messageId: newId('big'), text: 'a'.repeat(16_001) })] },
+    { fault: 'text one character over the limit (English, one frame)', expected: 'TOO_LARGE', messageId: ids.big, frames: [JSON.stringify({ action: 'sendMessage', messageId: ids.big, text: 'a'.repeat(16_001) })] },
     {
       fault: 'text one character over the limit (Korean, split into parts)',
       expected: 'TOO_LARGE',
-      frames: buildSendFrames({ messageId: newId('bigko'), text: '가'.repeat(16_001) }).map((f) => JSON.stringify(f)),
+      messageId: ids.bigko,
+      frames: buildSendFrames({ messageId: ids.bigko, text: '가'.repeat(16_001) }).map((f) => JSON.stringify(f)),
     },
-    { fault: 'unknown conversation', expected: 'NOT_FOUND', frames: [JSON.stringify({ action: 'sendMessage', messageId: newId('nf'), text: 'hi', conversationId: 'no-such-conversation-0001' })] },
+    { fault: 'unknown conversation', expected: 'NOT_FOUND', messageId: ids.nf, frames: [JSON.stringify({ action: 'sendMessage', messageId: ids.nf, text: 'hi', conversationId: 'no-such-conversation-0001' })] },
   ];
   if (someoneElsesConversation) {
-    bad.push({ fault: 'another user\'s conversation', expected: 'NOT_FOUND', frames: [JSON.stringify({ action: 'sendMessage', messageId: newId('nf'), text: 'hi', conversationId: someoneElsesConversation })] });
+    bad.push({ fault: 'another user\'s conversation', expected: 'NOT_FOUND', messageId: ids.foreign, frames: [JSON.stringify({ action: 'sendMessage', messageId: ids.foreign, text: 'hi', conversationId: someoneElsesConversation })] });
   }
+  const answers: FaultAnswer[] = [];
   for (const b of bad) {
     const from = client.frames.length;
     for (const f of b.frames) client.sendRaw(f);
-    const answer = await client.waitFor((x: ErrorFrame) => x.type === 'error', 60_000, from);
-    faults.push({ user: u, fault: b.fault, expected: b.expected, got: (answer.frame as ErrorFrame).code });
+    // Errors about a message carry its id; the others carry none and are paired in turn.
+    const answer = await client.waitFor((x: ErrorFrame) => x.type === 'error' && x.messageId === b.messageId, 60_000, from);
+    answers.push({ user: u, fault: b.fault, expected: b.expected, got: (answer.frame as ErrorFrame).code, messageId: b.messageId });
   }
   const from = client.frames.length;
   client.send({ action: 'ping' });
   await client.waitFor((x: { type: string }) => x.type === 'pong', 60_000, from);
+  // By the pong every answer has come: count how many each message got.
+  for (const a of answers) {
+    if (a.messageId) a.answers = client.errors().filter((e) => e.messageId === a.messageId).length;
+    faults.push(a);
+  }
 }
