@@ -142,8 +142,14 @@ export class ChatService {
     await out.post({ type: 'accepted', messageId: frame.messageId, conversationId, replyId });
 
     const outcome = await generateReply({ ...this.deps, clock: this.clock, telemetry: this.telemetry }, {
-      user, conversationId, replyId, text, calib, deadline: ctx.deadline,
-      replySk: messageSk(now, 1, replyId), userMessageSk: messageSk(now, 0, frame.messageId),
+      user,
+      conversationId,
+      replyId,
+      text,
+      calib,
+      deadline: ctx.deadline,
+      replySk: messageSk(now, 1, replyId),
+      userMessageSk: messageSk(now, 0, frame.messageId),
     }, out);
 
     if (created && (outcome.status === 'complete' || outcome.status === 'stopped') && outcome.text.trim()) {

@@ -131,14 +131,14 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
   const usage: Usage = finish.usage ?? { inputTokens: 0, outputTokens: 0 };
   let status: MessageStatus = 'complete';
   let stopReason: StopReason | undefined = finish.stopReason;
-  if (error) { status = 'error'; stopReason = undefined; }
-  else if (ended === 'stopped') { status = 'stopped'; stopReason = 'stopped'; }
-  else if (ended === 'interrupted') { status = 'interrupted'; stopReason = 'interrupted'; }
-  else if (ended === 'truncated') stopReason = 'max_tokens';
+  if (error) { status = 'error'; stopReason = undefined; } else if (ended === 'stopped') { status = 'stopped'; stopReason = 'stopped'; } else if (ended === 'interrupted') { status = 'interrupted'; stopReason = 'interrupted'; } else if (ended === 'truncated') {stopReason = 'max_tokens';}
 
   const now = clock.now();
   await store.finishReply(job.user, job.conversationId, job.replySk, { text, status, stopReason, usage: finish.usage ? usage : undefined }, now);
-  const calib = finish.usage?.inputTokens ? clampCalibration(0.5 * job.calib + 0.5 * finish.usage.inputTokens / (estimate + systemEstimate)) : undefined;
+  // Calibrate the estimate against what Bedrock counted, smoothed so one odd reply cannot swing it.
+  const calib = finish.usage?.inputTokens
+    ? clampCalibration(0.5 * job.calib + 0.5 * finish.usage.inputTokens / (estimate + systemEstimate))
+    : undefined;
   await store.finishLease(job.user, job.conversationId, job.replyId, now, calib);
 
   await coalescer.close();

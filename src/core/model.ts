@@ -55,8 +55,11 @@ export function toModelError(err: unknown, modelId: string, midStream: boolean):
 }
 
 const STOP_REASONS: Record<string, StopReason> = {
-  end_turn: 'end_turn', max_tokens: 'max_tokens', stop_sequence: 'stop_sequence',
-  content_filtered: 'content_filtered', guardrail_intervened: 'content_filtered',
+  end_turn: 'end_turn',
+  max_tokens: 'max_tokens',
+  stop_sequence: 'stop_sequence',
+  content_filtered: 'content_filtered',
+  guardrail_intervened: 'content_filtered',
 };
 
 function toMessages(turns: Turn[]): Message[] {
@@ -117,7 +120,8 @@ export async function* streamReply(bedrock: BedrockRuntimeClient, request: Model
 }
 
 /** One short non-streaming call (titles). Throws ModelError. */
-export async function converseOnce(bedrock: BedrockRuntimeClient, modelId: string, system: string, userText: string, maxTokens: number): Promise<string> {
+export async function converseOnce(bedrock: BedrockRuntimeClient, modelId: string, system: string, userText: string,
+  maxTokens: number): Promise<string> {
   try {
     const out = await bedrock.send(new ConverseCommand({
       modelId,

@@ -38,8 +38,12 @@ export async function storePart(store: ConversationStore, user: string, part: Pa
   await doc.send(new PutCommand({
     TableName: table,
     Item: {
-      [PK]: K.userPk(user), [SK]: K.partSk(part.messageId, part.index), text: part.text, count: part.count,
-      conversationId: part.conversationId ?? '', [TTL]: nowSeconds + PART_TTL_SECONDS,
+      [PK]: K.userPk(user),
+      [SK]: K.partSk(part.messageId, part.index),
+      text: part.text,
+      count: part.count,
+      conversationId: part.conversationId ?? '',
+      [TTL]: nowSeconds + PART_TTL_SECONDS,
     },
   }));
   const r = await doc.send(new QueryCommand({

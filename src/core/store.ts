@@ -68,15 +68,27 @@ export function effectiveStatus(m: { status: MessageStatus; checkpointAt?: numbe
 
 function toConversation(item: Record<string, any>): ConversationRecord {
   return {
-    conversationId: item.conversationId, title: item.title ?? '', createdAt: item.createdAt, updatedAt: item.updatedAt,
-    titleAuto: item.titleAuto !== false, leaseReplyId: item.leaseReplyId, leaseUntil: item.leaseUntil, calib: item.calib,
+    conversationId: item.conversationId,
+    title: item.title ?? '',
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    titleAuto: item.titleAuto !== false,
+    leaseReplyId: item.leaseReplyId,
+    leaseUntil: item.leaseUntil,
+    calib: item.calib,
   };
 }
 
 function toMessage(item: Record<string, any>): StoredMessage {
   const m: StoredMessage = {
-    messageId: item.messageId, role: item.role as Role, text: item.text ?? '', status: item.status,
-    createdAt: item.createdAt, sk: item[SK], checkpointAt: item.checkpointAt, stopReason: item.stopReason,
+    messageId: item.messageId,
+    role: item.role as Role,
+    text: item.text ?? '',
+    status: item.status,
+    createdAt: item.createdAt,
+    sk: item[SK],
+    checkpointAt: item.checkpointAt,
+    stopReason: item.stopReason,
   };
   if (item.usage) m.usage = item.usage as Usage;
   return m;
@@ -91,19 +103,29 @@ export class ConversationStore {
   constructor(private readonly doc: DynamoDBDocumentClient, private readonly table: string) {}
 
   public async getConversation(user: string, conversationId: string): Promise<ConversationRecord | undefined> {
-    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: { [PK]: K.userPk(user), [SK]: K.conversationSk(conversationId) }, ConsistentRead: true }));
+    const r = await this.doc.send(new GetCommand({
+      TableName: this.table, Key: { [PK]: K.userPk(user), [SK]: K.conversationSk(conversationId) }, ConsistentRead: true,
+    }));
     return r.Item ? toConversation(r.Item) : undefined;
   }
 
   /** Creates a conversation already leased to `replyId`; false if the id exists. */
-  public async createConversation(user: string, conversationId: string, title: string, now: number, replyId: string, leaseUntil: number): Promise<boolean> {
+  public async createConversation(user: string, conversationId: string, title: string, now: number, replyId: string,
+    leaseUntil: number): Promise<boolean> {
     const at = iso(now);
     try {
       await this.doc.send(new PutCommand({
         TableName: this.table,
         Item: {
-          [PK]: K.userPk(user), [SK]: K.conversationSk(conversationId), conversationId, title, titleAuto: true,
-          createdAt: at, updatedAt: at, leaseReplyId: replyId, leaseUntil,
+          [PK]: K.userPk(user),
+          [SK]: K.conversationSk(conversationId),
+          conversationId,
+          title,
+          titleAuto: true,
+          createdAt: at,
+          updatedAt: at,
+          leaseReplyId: replyId,
+          leaseUntil,
           [TABLE_SCHEMA.updatedIndex.partitionKey]: K.userPk(user),
           [TABLE_SCHEMA.updatedIndex.sortKey]: K.updatedSortKey(at, conversationId),
         },
@@ -191,7 +213,7 @@ export class ConversationStore {
     try {
       await this.doc.send(new PutCommand({
         TableName: this.table,
-        Item: { [PK]: K.userPk(user), [SK]: K.claimSk(messageId), ...claim, ttl: nowSeconds + CLAIM_TTL_SECONDS },
+        Item: { [PK]: K.userPk(user), [SK]: K.claimSk(messageId), ...claim, [TABLE_SCHEMA.ttlAttribute]: nowSeconds + CLAIM_TTL_SECONDS },
         ConditionExpression: 'attribute_not_exists(#pk)',
         ExpressionAttributeNames: { '#pk': PK },
       }));
@@ -203,7 +225,9 @@ export class ConversationStore {
   }
 
   public async getClaim(user: string, messageId: string): Promise<Claim | undefined> {
-    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: { [PK]: K.userPk(user), [SK]: K.claimSk(messageId) }, ConsistentRead: true }));
+    const r = await this.doc.send(new GetCommand({
+      TableName: this.table, Key: { [PK]: K.userPk(user), [SK]: K.claimSk(messageId) }, ConsistentRead: true,
+    }));
     return r.Item ? { conversationId: r.Item.conversationId, replyId: r.Item.replyId, t: r.Item.t } : undefined;
   }
 
@@ -216,7 +240,18 @@ export class ConversationStore {
     await this.batchWrite([
       { PutRequest: { Item: { [PK]: pk, [SK]: K.messageSk(t, 0, messageId), messageId, role: 'user', text, status: 'complete', createdAt: at } } },
       { PutRequest: { Item: { [PK]: pk, [SK]: replySk, messageId: replyId, role: 'assistant', text: '', status: 'streaming', createdAt: at, checkpointAt: t, userMessageId: messageId } } },
-      { PutRequest: { Item: { [PK]: K.userPk(user), [SK]: K.replyPointerSk(replyId), conversationId, replySk, stopRequested: false, ttl: nowSeconds + POINTER_TTL_SECONDS } } },
+      {
+        PutRequest: {
+          Item: {
+            [PK]: K.userPk(user),
+            [SK]: K.replyPointerSk(replyId),
+            conversationId,
+            replySk,
+            stopRequested: false,
+            [TABLE_SCHEMA.ttlAttribute]: nowSeconds + POINTER_TTL_SECONDS,
+          },
+        },
+      },
     ]);
   }
 
@@ -256,7 +291,9 @@ export class ConversationStore {
   }
 
   public async getReplyPointer(user: string, replyId: string): Promise<ReplyPointer | undefined> {
-    const r = await this.doc.send(new GetCommand({ TableName: this.table, Key: { [PK]: K.userPk(user), [SK]: K.replyPointerSk(replyId) }, ConsistentRead: true }));
+    const r = await this.doc.send(new GetCommand({
+      TableName: this.table, Key: { [PK]: K.userPk(user), [SK]: K.replyPointerSk(replyId) }, ConsistentRead: true,
+    }));
     return r.Item ? { conversationId: r.Item.conversationId, sk: r.Item.replySk, stopRequested: r.Item.stopRequested === true } : undefined;
   }
 
@@ -316,7 +353,8 @@ export class ConversationStore {
   }
 
   /** One page of a conversation's messages, newest first, starting below `beforeSk` (inclusive bound) if given. */
-  public async messagesNewestFirst(user: string, conversationId: string, limit: number, cursor?: string, upToSk?: string): Promise<StorePage<StoredMessage>> {
+  public async messagesNewestFirst(user: string, conversationId: string, limit: number, cursor?: string,
+    upToSk?: string): Promise<StorePage<StoredMessage>> {
     const pk = K.messagesPk(user, conversationId);
     const r = await this.doc.send(new QueryCommand({
       TableName: this.table,

@@ -26,7 +26,8 @@ function getRuntime() {
     const config = chatConfigFromEnv();
     const telemetry = powertoolsTelemetry('chat');
     const store = new ConversationStore(createDocumentClient(), config.tableName);
-    runtime = { service: new ChatService({ config, store, bedrock: createBedrockClient(), telemetry }), connections: new ConnectionsClients(), telemetry };
+    const service = new ChatService({ config, store, bedrock: createBedrockClient(), telemetry });
+    runtime = { service, connections: new ConnectionsClients(), telemetry };
   }
   return runtime;
 }
