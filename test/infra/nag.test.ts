@@ -1,4 +1,5 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { StreamingChatbot } from '../../src';
 import { ENV } from './fixtures';
@@ -47,7 +48,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
   test('a wildcard nobody explained is still reported', () => {
     const { findings: f } = nag((stack) => {
       const chatbot = new StreamingChatbot(stack, 'Chat');
-      chatbot.chatFunction.addToRolePolicy(new (require('aws-cdk-lib/aws-iam').PolicyStatement)({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::other-bucket/*'] }));
+      chatbot.chatFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::other-bucket/*'] }));
     });
     expect(f).toEqual(['error AwsSolutions-IAM5[Resource::arn:aws:s3:::other-bucket/*] at Nag/Chat/Socket/ChatRole/DefaultPolicy/Resource']);
   });
