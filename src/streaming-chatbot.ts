@@ -245,4 +245,6 @@ function validate(props: StreamingChatbotProps): void {
   limits.checkChatTimeout(props.chatTimeout);
   limits.checkDomainPrefix(props.cognitoDomainPrefix);
   limits.checkWebAclArn(props.webAclArn);
+  limits.checkNamespace(props.metricsNamespace);
+  limits.checkTableName(props.tableOptions?.tableName);
 }

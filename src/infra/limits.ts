@@ -95,3 +95,19 @@ export function checkWebAclArn(arn: string | undefined): void {
     throw new Error(`webAclArn must be the ARN of a WAFv2 web ACL with CLOUDFRONT scope (arn:aws:wafv2:us-east-1:<account>:global/webacl/…), got "${arn}".`);
   }
 }
+
+/** Throws unless `name` is a CloudWatch namespace this library may publish to. */
+export function checkNamespace(name: string | undefined): void {
+  if (name === undefined || Token.isUnresolved(name)) return;
+  if (!/^[A-Za-z0-9._/#:-]{1,255}$/.test(name) || name.startsWith('AWS/') || name.startsWith(':')) {
+    throw new Error(`metricsNamespace "${name}" must be 1-255 of [A-Za-z0-9._/#:-], not start with ":" and not be an AWS/ namespace.`);
+  }
+}
+
+/** Throws unless `name` is a valid DynamoDB table name. */
+export function checkTableName(name: string | undefined): void {
+  if (name === undefined || Token.isUnresolved(name)) return;
+  if (!/^[A-Za-z0-9_.-]{3,255}$/.test(name)) {
+    throw new Error(`tableOptions.tableName "${name}" must be 3-255 of [A-Za-z0-9_.-].`);
+  }
+}

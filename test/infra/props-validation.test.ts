@@ -112,6 +112,20 @@ describe('limits, each at its edge and one over (bytes of UTF-8 where text)', ()
     }
   });
 
+  test('metricsNamespace: 255 characters pass, 256 fail; AWS/ namespaces fail', () => {
+    expect(() => synth({ metricsNamespace: 'N'.repeat(255) })).not.toThrow();
+    expect(() => synth({ metricsNamespace: 'N'.repeat(256) })).toThrow(/metricsNamespace "N{256}" must be 1-255/);
+    expect(() => synth({ metricsNamespace: 'AWS/Lambda' })).toThrow(/not be an AWS\/ namespace/);
+    expect(() => synth({ metricsNamespace: '챗봇' })).toThrow(/metricsNamespace/);
+  });
+
+  test('tableOptions.tableName: 3 and 255 characters pass, 2 and 256 fail', () => {
+    expect(() => synth({ tableOptions: { tableName: 'abc' } })).not.toThrow();
+    expect(() => synth({ tableOptions: { tableName: 't'.repeat(255) } })).not.toThrow();
+    expect(() => synth({ tableOptions: { tableName: 'ab' } })).toThrow(/tableOptions.tableName "ab" must be 3-255/);
+    expect(() => synth({ tableOptions: { tableName: 't'.repeat(256) } })).toThrow(/must be 3-255/);
+  });
+
   test('webAclArn must be a CLOUDFRONT-scoped WAFv2 ACL', () => {
     expect(() => synth({ webAclArn: 'arn:aws:wafv2:ap-northeast-2:123456789012:regional/webacl/x/y' })).toThrow(/CLOUDFRONT scope/);
   });
