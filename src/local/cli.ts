@@ -92,5 +92,8 @@ function fail(err: unknown): void {
 }
 
 if (require.main === module) {
+  // The SDK version is pinned in the bundle, so its notice about future versions needing Node 22
+  // says nothing to the user of this command.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   program().then((cli) => cli.parseAsync(process.argv)).catch(fail);
 }
