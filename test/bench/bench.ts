@@ -86,8 +86,9 @@ async function main(): Promise<void> {
       commit: commit(),
       model: { tokensPerSecond: 60, firstTokenMs: MODEL.firstTokenMs, answerChars: LONG_ANSWER_CHARS, answerTokens: longTokens.length },
       answerBytes: ours.answerBytes,
-      wireBytes: { ours: ours.wireBytes, baseline: seed.wireBytes },
+      wireBytes: { ours: ours.wireBytes, baseline: seed.wireBytes, baselineCompactUtf8: seed.compactWireBytes },
       wireRatio: round(ours.wireBytes / seed.wireBytes, 5),
+      wireRatioCompactUtf8: round(ours.wireBytes / seed.compactWireBytes, 5),
       wireOverheadPerPost: { ours: round(overhead(ours)), baseline: round(overhead(seed)) },
       postsPerAnswer: { ours: ours.posts, baseline: seed.posts },
       answerSeconds: { ours: round(ours.answerSeconds, 2), baseline: round(seed.answerSeconds, 2) },
@@ -108,6 +109,7 @@ async function main(): Promise<void> {
       messagesLost: load.messagesLost,
       messagesDuplicated: load.messagesDuplicated,
       p99FirstTokenMsUnderLoad: round(load.p99FirstTokenMs),
+      p50FirstTokenMsUnderLoad: round(load.p50FirstTokenMs),
       p99AddedFirstTokenMsUnderLoad: round(load.p99AddedFirstTokenMs),
       benchSeconds: 0,
     };
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
     const rows: TableRow[] = [
       { figure: `answer bytes (${LONG_ANSWER_CHARS} Korean chars)`, ours: bench.answerBytes, baseline: bench.answerBytes },
       { figure: 'wire bytes for that answer', ours: ours.wireBytes, baseline: seed.wireBytes, goal: `ours ≤ baseline/100 (${Math.floor(seed.wireBytes / 100)})` },
+      { figure: '… baseline as compact UTF-8 JSON', ours: '', baseline: seed.compactWireBytes, goal: `ours ≤ ${Math.floor(seed.compactWireBytes / 100)}` },
       { figure: 'wire overhead per post (bytes)', ours: bench.wireOverheadPerPost.ours, baseline: bench.wireOverheadPerPost.baseline, goal: '≤ 100' },
       { figure: 'posts per answer', ours: ours.posts, baseline: seed.posts, goal: `≤ ${bench.postsGoal}` },
       { figure: 'answer seconds', ours: bench.answerSeconds.ours, baseline: bench.answerSeconds.baseline },
@@ -123,7 +126,10 @@ async function main(): Promise<void> {
       { figure: 'added first-token ms p99', ours: bench.addedFirstTokenMs.ours.p99, baseline: bench.addedFirstTokenMs.baseline.p99, goal: '≤ 20' },
       { figure: 'inter-delta gap ms p99', ours: bench.interDeltaGapMs.ours.p99, baseline: bench.interDeltaGapMs.baseline.p99, goal: '≤ 60' },
       { figure: 'history read ms, 10 prior', ours: history.prior10 },
+      { figure: 'history read ms, 1,000 prior', ours: history.prior1000 },
       { figure: 'history read ms, 10,000 prior', ours: history.prior10000 },
+      { figure: 'prior messages in the window (10 / 10,000)', ours: `${history.windowMessages.prior10} / ${history.windowMessages.prior10000}` },
+      { figure: 'sendMessage → model request ms (10 / 10,000)', ours: `${history.sendToModelMs.prior10} / ${history.sendToModelMs.prior10000}` },
       { figure: 'history read ratio', ours: history.ratio, goal: '≤ 1.5' },
       { figure: 'chat bundle bytes', ours: bench.chatBundleBytes ?? 'not built', goal: '≤ 1,000,000' },
       { figure: 'cold init ms (median of 5)', ours: bench.coldInitMs ?? 'not built', goal: '≤ 150' },
@@ -131,7 +137,8 @@ async function main(): Promise<void> {
       { figure: 'concurrent streams', ours: load.concurrentStreams },
       { figure: 'streams completed', ours: load.streamsCompleted, goal: `${load.concurrentStreams}` },
       { figure: 'messages lost / duplicated', ours: `${load.messagesLost} / ${load.messagesDuplicated}`, goal: '0 / 0' },
-      { figure: 'p99 first-token ms under load', ours: bench.p99FirstTokenMsUnderLoad },
+      { figure: 'first-token ms under load p50 / p99', ours: `${bench.p50FirstTokenMsUnderLoad} / ${bench.p99FirstTokenMsUnderLoad}` },
+      { figure: 'added first-token ms under load p99', ours: bench.p99AddedFirstTokenMsUnderLoad },
     ];
     process.stdout.write(`\n${renderTable(rows)}\n\n`);
     if (harness.problems.length > 0) process.stdout.write(`handler problems reported during the run (${harness.problems.length}), first: ${harness.problems[0]}\n\n`);

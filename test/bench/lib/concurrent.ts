@@ -30,8 +30,9 @@ export interface ConcurrentResult {
   messagesLost: number;
   /** Messages or replies stored more than once, plus deltas received twice. */
   messagesDuplicated: number;
-  /** p99 of sendMessage → first delta received, ms. */
+  /** p99 of sendMessage → first delta received, ms (the model's own 300 ms included). */
   p99FirstTokenMs: number;
+  p50FirstTokenMs: number;
   /** p99 of model's first token → client's receipt, ms. */
   p99AddedFirstTokenMs: number;
   failures: string[];
@@ -92,6 +93,7 @@ export async function runConcurrentStreams(harness: Harness, brain: BenchBrain, 
     messagesLost: lost,
     messagesDuplicated: duplicated,
     p99FirstTokenMs: percentile(firstToken, 99),
+    p50FirstTokenMs: percentile(firstToken, 50),
     p99AddedFirstTokenMs: percentile(added, 99),
     failures,
   };

@@ -23,18 +23,20 @@ const BUDGET = 8000;
 /** A typical turn: a 60-character question and a 400-character answer, in Korean. */
 const USER_CHARS = 60;
 const REPLY_CHARS = 400;
-const READS = 30;
+const READS = 100;
 const HANDLER_SENDS = 5;
 
 /** The figures. */
 export interface HistoryRead {
   /** Median ms of the window read with 10 prior messages. */
   prior10: number;
+  /** With 1,000: shows where the cost stops growing (the window is full before the history ends). */
+  prior1000: number;
   prior10000: number;
   /** prior10000 / prior10. */
   ratio: number;
   /** Messages the window held in each case. */
-  windowMessages: { prior10: number; prior10000: number };
+  windowMessages: { prior10: number; prior1000: number; prior10000: number };
   /** Median ms from the client's sendMessage to the model getting the request, in each case. */
   sendToModelMs: { prior10: number; prior10000: number };
 }
@@ -87,11 +89,13 @@ export async function measureHistoryRead(harness: Harness, brain: BenchBrain, pr
   const username = 'bench-history';
   const user = subForUsername(username);
   const small = 'history-prior-10';
+  const medium = 'history-prior-1000';
   const large = 'history-prior-10000';
   const t0 = nowMs();
   await seedConversation(store, user, small, 10);
+  await seedConversation(store, user, medium, 1000);
   await seedConversation(store, user, large, 10_000);
-  progress(`  seeded 10 + 10,000 messages in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
+  progress(`  seeded 10 + 1,000 + 10,000 messages in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
 
   const timed = async (conversationId: string) => {
     const samples: number[] = [];
@@ -105,6 +109,7 @@ export async function measureHistoryRead(harness: Harness, brain: BenchBrain, pr
     return { ms: median(samples), size };
   };
   const a = await timed(small);
+  const m = await timed(medium);
   const b = await timed(large);
   doc.destroy();
 
@@ -126,9 +131,10 @@ export async function measureHistoryRead(harness: Harness, brain: BenchBrain, pr
   await socket.close();
   return {
     prior10: round(a.ms, 2),
+    prior1000: round(m.ms, 2),
     prior10000: round(b.ms, 2),
     ratio: round(b.ms / a.ms, 2),
-    windowMessages: { prior10: a.size, prior10000: b.size },
+    windowMessages: { prior10: a.size, prior1000: m.size, prior10000: b.size },
     sendToModelMs: { prior10: round(h10, 2), prior10000: round(h10000, 2) },
   };
 }

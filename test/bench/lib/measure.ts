@@ -7,7 +7,7 @@ import type { AcceptedFrame, DeltaFrame, DoneFrame, ErrorFrame } from '../../../
 import { utf8Bytes } from '../../../src/core/protocol';
 import { tag } from './bench-brain';
 import type { SeedRequestFrame } from './seed-route';
-import type { ReceivedFrame, WireClient } from './wire-client';
+import { frameHeaderBytes, ReceivedFrame, WireClient } from './wire-client';
 
 /** What one streamed answer cost and how it arrived. */
 export interface AnswerMeasure {
@@ -77,8 +77,12 @@ Promise<AnswerMeasure & { replyId: string; conversationId: string; messageId: st
   return { ...summarize(mine, deltas, text, ending), replyId: accepted.replyId, conversationId: accepted.conversationId, messageId };
 }
 
-/** Sends one message with the seed's protocol and measures its answer (every post, `completed` included). */
-export async function measureSeed(client: WireClient, behaviourKey: string, question: string): Promise<AnswerMeasure> {
+/**
+ * Sends one message with the seed's protocol and measures its answer (every post, `completed`
+ * included). `compactWireBytes` is what the same posts would weigh as compact UTF-8 JSON, had the
+ * seed not used Python's ASCII-escaping default: the baseline at its most charitable.
+ */
+export async function measureSeed(client: WireClient, behaviourKey: string, question: string): Promise<AnswerMeasure & { compactWireBytes: number }> {
   const requestId = newId('seed');
   const from = client.frames.length;
   const frame: SeedRequestFrame = { action: 'seed', request_id: requestId, text: `${question} ${tag(behaviourKey)}` };
@@ -86,6 +90,10 @@ export async function measureSeed(client: WireClient, behaviourKey: string, ques
   await client.waitFor((x: any) => x.request_id === requestId && x.status === 'completed', 300_000, from);
   const mine = client.frames.slice(from).filter((f) => (f.frame as any)?.request_id === requestId);
   const last = mine[mine.length - 1].frame as { msg: string };
+  const compactWireBytes = mine.reduce((sum, f) => {
+    const n = utf8Bytes(JSON.stringify(f.frame));
+    return sum + n + frameHeaderBytes(n);
+  }, 0);
   // Every post but the closing one carried a new token.
-  return summarize(mine, mine.slice(0, -1), last.msg, 'completed');
+  return { ...summarize(mine, mine.slice(0, -1), last.msg, 'completed'), compactWireBytes };
 }

@@ -6,6 +6,9 @@
  * token, posted `{request_id, msg}` — the WHOLE text so far — with a synchronous
  * `post_to_connection`, then one last `{request_id, msg, status: 'completed'}`. We keep exactly
  * that shape and that one-post-per-token, awaited-in-turn rhythm; only the language differs.
+ * The body is serialized as Python's `json.dumps(body)` does by default (`ensure_ascii=True`, so
+ * every Hangul syllable travels as a 6-byte `\uXXXX` escape, and `', '`/`': '` separators),
+ * because those are the bytes the seed put on the wire.
  */
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { BedrockRuntimeClient, ConverseStreamCommand } from '@aws-sdk/client-bedrock-runtime';
@@ -21,6 +24,16 @@ export interface SeedEndpoints {
 
 const LOCAL = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
+/** A JSON string literal as Python's json.dumps writes it by default: non-ASCII as lowercase \uXXXX. */
+function pythonJsonString(value: string): string {
+  return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** `json.dumps(body)` with Python's defaults, for a flat object of strings. */
+export function pythonJsonDumps(body: Record<string, string>): string {
+  return `{${Object.entries(body).map(([k, v]) => `${pythonJsonString(k)}: ${pythonJsonString(v)}`).join(', ')}}`;
+}
+
 /** One seed "Lambda": long-lived SDK clients, as a warm Lambda keeps them. */
 export class SeedProtocol {
   private readonly api: ApiGatewayManagementApiClient;
@@ -32,8 +45,8 @@ export class SeedProtocol {
   }
 
   /** The seed's `sendMessage(id, body)`: one PostToConnection of the JSON body. */
-  private async sendMessage(connectionId: string, body: object): Promise<void> {
-    await this.api.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(body)) }));
+  private async sendMessage(connectionId: string, body: Record<string, string>): Promise<void> {
+    await this.api.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(pythonJsonDumps(body)) }));
   }
 
   /**
