@@ -131,7 +131,8 @@ project.addTask('start', {
 });
 project.addTask('bench', {
   description: 'Measure streaming cost and latency against the seed protocol (prints BENCH json)',
-  exec: 'ts-node --transpile-only --project tsconfig.dev.json test/bench/bench.ts',
+  // The bundle step first: bundle size, cold init and client gzip are read from the built assets.
+  steps: [{ spawn: 'bundle' }, { exec: 'ts-node --transpile-only --project tsconfig.dev.json test/bench/bench.ts' }],
 });
 project.addTask('test:load', {
   description: 'Load-and-fault suite on the local stack',
