@@ -87,6 +87,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
   // The web client is a browser program: it is bundled by build-tools/build-client.ts, never by jsii,
   // so the library's published types stay free of the DOM lib.
   excludeTypescript: ['src/client/**'],
+  // One project for every linted file (src, tests, build tools, examples): the dev tsconfig.
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'build-tools', 'examples'],
+    tsconfigPath: './tsconfig.dev.json',
+    projectService: false,
+  },
   gitignore: ['/assets/', '/.chatbot/', '/cdk.out/', '/examples/**/cdk.out/', '/test-output/', '/bench-output/'],
   npmignoreEnabled: true,
 });
