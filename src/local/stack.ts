@@ -15,6 +15,7 @@ import { BodyTooLargeError, readBody, sendJson } from './http-util';
 import { LocalStackError, ModelOptions, ModelProvider, selectModel } from './model-choice';
 import { startModelServer } from './model-server';
 import { findClientDir, serveStatic } from './static-client';
+import { authConfigFromEnv, createTokenVerifier } from '../core/auth';
 import { ClientConfig, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_INPUT_CHARS } from '../core/protocol';
 
 export { LocalStackError } from './model-choice';
@@ -156,7 +157,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       JWKS_URI: `${url}${JWKS_PATH}`,
       HISTORY_TOKEN_BUDGET: options.historyTokenBudget !== undefined ? String(options.historyTokenBudget) : undefined,
     });
-    const handlers = await loadHandlers();
+    const handlers = loadHandlers();
     bind(handlers);
     gateway.attach(server);
     closers.push(() => gateway.close());
@@ -238,20 +239,29 @@ interface Handlers {
   verify: TokenVerifier;
 }
 
-/** Loads the real handlers (after their environment is set: they read it at load time). */
-async function loadHandlers(): Promise<Handlers> {
+/** The claims of a JWT whose signature has already been verified. */
+function claimsOf(token: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+/** Loads the real handlers (after their environment is set) and the authorizer's own verifier. */
+function loadHandlers(): Handlers {
   // require, not import: esbuild then initializes them lazily, here, in the bundled CLI too.
   /* eslint-disable @typescript-eslint/no-require-imports */
   const authorizer = require('../handlers/authorizer.lambda') as { handler: unknown };
   const chat = require('../handlers/chat.lambda') as { handler: unknown };
   const history = require('../handlers/history.lambda') as { handler: unknown };
   /* eslint-enable @typescript-eslint/no-require-imports */
+  // The HTTP API checks tokens with the authorizer's verifier, configured from the same env vars.
+  const verifier = createTokenVerifier(authConfigFromEnv());
   return {
     authorizer: authorizer.handler as LambdaHandler,
     chat: chat.handler as LambdaHandler,
     history: history.handler as LambdaHandler,
-    verify: async () => {
-      throw new Error('TODO verifier');
+    verify: async (token) => {
+      const identity = await verifier.verify(token);
+      // Verified above; the JWT authorizer of an HTTP API passes all claims on, so do the same.
+      return { ...claimsOf(token), sub: identity.sub };
     },
   };
 }
