@@ -3,158 +3,89 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { iso } from './ids';
 import * as K from './keys';
-import { CLAIM_TTL_SECONDS, INTERRUPTED_AFTER_MS, POINTER_TTL_SECONDS } from './limits';
-import { ConversationSummary, MessageItem, MessageStatus, Role, StopReason, Usage } from './protocol';
+import { CLAIM_TTL_SECONDS, POINTER_TTL_SECONDS } from './limits';
+import type { MessageStatus, StopReason, Usage } from './protocol';
+import {
+  Claim, ConversationRecord, decodeCursor, encodeCursor, ReplyPointer, StoredMessage, StorePage, toConversation, toMessage,
+} from './records';
 import { TABLE_SCHEMA } from './table-schema';
 
-/** A conversation as stored. */
-export interface ConversationRecord extends ConversationSummary {
-  /** The title is still the automatic one (a rename makes it false; the model title only replaces an automatic one). */
-  titleAuto: boolean;
-  leaseReplyId?: string;
-  leaseUntil?: number;
-  /** Ratio of Bedrock's reported input tokens to our estimate (history window calibration). */
-  calib?: number;
-}
+export * from './records';
 
-/** A message as stored (user message or reply). */
-export interface StoredMessage extends MessageItem {
-  sk: string;
-  checkpointAt?: number;
-  stopReason?: StopReason;
-}
+const { partitionKey: PK, sortKey: SK, ttlAttribute: TTL } = TABLE_SCHEMA;
+const EXISTS = { ConditionExpression: 'attribute_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } };
+const NEW = { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': PK } };
 
-/** What a sendMessage claim remembers, so a retry answers with the same ids. */
-export interface Claim {
-  conversationId: string;
-  replyId: string;
-  t: number;
-}
-
-/** Where a reply lives, and whether its stop was requested. */
-export interface ReplyPointer {
-  conversationId: string;
-  sk: string;
-  stopRequested: boolean;
-}
-
-/** A page and the opaque cursor to the next one. */
-export interface StorePage<T> { items: T[]; nextCursor?: string }
-
-const isConditionFailure = (err: unknown) => (err as Error)?.name === 'ConditionalCheckFailedException';
-const { partitionKey: PK, sortKey: SK } = TABLE_SCHEMA;
-
-/** Thrown for a cursor that is not ours (forged, or another user's/conversation's). */
-export class BadCursorError extends Error {}
-
-function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
-}
-
-function decodeCursor(cursor: string | undefined, expect: Record<string, string>): Record<string, unknown> | undefined {
-  if (cursor === undefined) return undefined;
-  let key: any;
-  try { key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')); } catch { throw new BadCursorError('bad cursor'); }
-  if (typeof key !== 'object' || key === null) throw new BadCursorError('bad cursor');
-  for (const [k, v] of Object.entries(expect)) if (key[k] !== v) throw new BadCursorError('bad cursor');
-  for (const v of Object.values(key)) if (typeof v !== 'string') throw new BadCursorError('bad cursor');
-  return key;
-}
-
-/** A streaming reply whose generator stopped checkpointing long ago died: it reads as `interrupted`. */
-export function effectiveStatus(m: { status: MessageStatus; checkpointAt?: number }, now: number): MessageStatus {
-  return m.status === 'streaming' && (m.checkpointAt ?? 0) < now - INTERRUPTED_AFTER_MS ? 'interrupted' : m.status;
-}
-
-function toConversation(item: Record<string, any>): ConversationRecord {
-  return {
-    conversationId: item.conversationId,
-    title: item.title ?? '',
-    createdAt: item.createdAt,
-    updatedAt: item.updatedAt,
-    titleAuto: item.titleAuto !== false,
-    leaseReplyId: item.leaseReplyId,
-    leaseUntil: item.leaseUntil,
-    calib: item.calib,
-  };
-}
-
-function toMessage(item: Record<string, any>): StoredMessage {
-  const m: StoredMessage = {
-    messageId: item.messageId,
-    role: item.role as Role,
-    text: item.text ?? '',
-    status: item.status,
-    createdAt: item.createdAt,
-    sk: item[SK],
-    checkpointAt: item.checkpointAt,
-    stopReason: item.stopReason,
-  };
-  if (item.usage) m.usage = item.usage as Usage;
-  return m;
+/** Runs a conditional write: true when it happened, false when its condition did not hold. */
+async function conditional(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (err) {
+    if ((err as Error)?.name === 'ConditionalCheckFailedException') return false;
+    throw err;
+  }
 }
 
 /**
  * The conversation store: one item per message, conversations listed through the `byUpdated`
  * index, every read a bounded query. Identity is a parameter of every call and part of every
- * key, so another user's ids simply do not exist.
+ * key, so another user's ids simply do not exist. Layout: keys.ts.
  */
 export class ConversationStore {
   constructor(private readonly doc: DynamoDBDocumentClient, private readonly table: string) {}
 
+  /** The table's client, for the parts and rate-limit helpers that share the table. */
+  public get client(): DynamoDBDocumentClient { return this.doc; }
+  public get tableName(): string { return this.table; }
+
+  private conversationKey(user: string, conversationId: string) {
+    return { [PK]: K.userPk(user), [SK]: K.conversationSk(conversationId) };
+  }
+
+  private async getItem(key: Record<string, string>): Promise<Record<string, any> | undefined> {
+    return (await this.doc.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }))).Item;
+  }
+
   public async getConversation(user: string, conversationId: string): Promise<ConversationRecord | undefined> {
-    const r = await this.doc.send(new GetCommand({
-      TableName: this.table, Key: { [PK]: K.userPk(user), [SK]: K.conversationSk(conversationId) }, ConsistentRead: true,
-    }));
-    return r.Item ? toConversation(r.Item) : undefined;
+    const item = await this.getItem(this.conversationKey(user, conversationId));
+    return item ? toConversation(item) : undefined;
   }
 
   /** Creates a conversation already leased to `replyId`; false if the id exists. */
   public async createConversation(user: string, conversationId: string, title: string, now: number, replyId: string,
     leaseUntil: number): Promise<boolean> {
     const at = iso(now);
-    try {
-      await this.doc.send(new PutCommand({
-        TableName: this.table,
-        Item: {
-          [PK]: K.userPk(user),
-          [SK]: K.conversationSk(conversationId),
-          conversationId,
-          title,
-          titleAuto: true,
-          createdAt: at,
-          updatedAt: at,
-          leaseReplyId: replyId,
-          leaseUntil,
-          [TABLE_SCHEMA.updatedIndex.partitionKey]: K.userPk(user),
-          [TABLE_SCHEMA.updatedIndex.sortKey]: K.updatedSortKey(at, conversationId),
-        },
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK },
-      }));
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return conditional(this.doc.send(new PutCommand({
+      TableName: this.table,
+      Item: {
+        ...this.conversationKey(user, conversationId),
+        conversationId,
+        title,
+        titleAuto: true,
+        createdAt: at,
+        updatedAt: at,
+        leaseReplyId: replyId,
+        leaseUntil,
+        [TABLE_SCHEMA.updatedIndex.partitionKey]: K.userPk(user),
+        [TABLE_SCHEMA.updatedIndex.sortKey]: K.updatedSortKey(at, conversationId),
+      },
+      ...NEW,
+    })));
   }
 
   /** Takes the conversation's generation lease: `missing` (no such conversation of this user), `busy`, or `ok`. */
   public async acquireLease(user: string, conversationId: string, replyId: string, now: number, until: number): Promise<'ok' | 'busy' | 'missing'> {
-    try {
-      await this.doc.send(new UpdateCommand({
-        TableName: this.table,
-        Key: { [PK]: K.userPk(user), [SK]: K.conversationSk(conversationId) },
-        UpdateExpression: 'SET leaseReplyId = :r, leaseUntil = :u',
-        ConditionExpression: 'attribute_exists(#pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
-        ExpressionAttributeNames: { '#pk': PK },
-        ExpressionAttributeValues: { ':r': replyId, ':u': until, ':now': now },
-      }));
-      return 'ok';
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-      return (await this.getConversation(user, conversationId)) ? 'busy' : 'missing';
-    }
+    const taken = await conditional(this.doc.send(new UpdateCommand({
+      TableName: this.table,
+      Key: this.conversationKey(user, conversationId),
+      UpdateExpression: 'SET leaseReplyId = :r, leaseUntil = :u',
+      ConditionExpression: 'attribute_exists(#pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+      ExpressionAttributeNames: { '#pk': PK },
+      ExpressionAttributeValues: { ':r': replyId, ':u': until, ':now': now },
+    })));
+    if (taken) return 'ok';
+    return (await this.getConversation(user, conversationId)) ? 'busy' : 'missing';
   }
 
   /** Extends the lease while this reply still holds it. */
@@ -167,8 +98,12 @@ export class ConversationStore {
     const at = iso(now);
     const values: Record<string, unknown> = { ':at': at, ':g': K.updatedSortKey(at, conversationId) };
     let set = 'SET updatedAt = :at, #gsk = :g';
-    if (calib !== undefined) { set += ', calib = :c'; values[':c'] = calib; }
-    return this.updateIfLeased(user, conversationId, replyId, `${set} REMOVE leaseUntil, leaseReplyId`, values, { '#gsk': TABLE_SCHEMA.updatedIndex.sortKey });
+    if (calib !== undefined) {
+      set += ', calib = :c';
+      values[':c'] = calib;
+    }
+    return this.updateIfLeased(user, conversationId, replyId, `${set} REMOVE leaseUntil, leaseReplyId`, values,
+      { '#gsk': TABLE_SCHEMA.updatedIndex.sortKey });
   }
 
   /** Gives the lease back without recording activity (nothing was generated). */
@@ -178,80 +113,57 @@ export class ConversationStore {
 
   /** Removes an empty conversation this call created and then did not use (lost an idempotency race). */
   public async dropNewConversation(user: string, conversationId: string, replyId: string): Promise<void> {
-    try {
-      await this.doc.send(new DeleteCommand({
-        TableName: this.table,
-        Key: { [PK]: K.userPk(user), [SK]: K.conversationSk(conversationId) },
-        ConditionExpression: 'leaseReplyId = :me',
-        ExpressionAttributeValues: { ':me': replyId },
-      }));
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
+    await conditional(this.doc.send(new DeleteCommand({
+      TableName: this.table,
+      Key: this.conversationKey(user, conversationId),
+      ConditionExpression: 'leaseReplyId = :me',
+      ExpressionAttributeValues: { ':me': replyId },
+    })));
   }
 
   private async updateIfLeased(user: string, conversationId: string, replyId: string, update: string,
     values: Record<string, unknown>, names: Record<string, string> = {}): Promise<boolean> {
-    try {
-      await this.doc.send(new UpdateCommand({
-        TableName: this.table,
-        Key: { [PK]: K.userPk(user), [SK]: K.conversationSk(conversationId) },
-        UpdateExpression: update,
-        ConditionExpression: 'leaseReplyId = :me',
-        ExpressionAttributeValues: { ...values, ':me': replyId },
-        ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
-      }));
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return conditional(this.doc.send(new UpdateCommand({
+      TableName: this.table,
+      Key: this.conversationKey(user, conversationId),
+      UpdateExpression: update,
+      ConditionExpression: 'leaseReplyId = :me',
+      ExpressionAttributeValues: { ...values, ':me': replyId },
+      ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+    })));
   }
 
   /** Conditional put on the message id: true when this call made the claim, false when it existed. */
   public async claimMessage(user: string, messageId: string, claim: Claim, nowSeconds: number): Promise<boolean> {
-    try {
-      await this.doc.send(new PutCommand({
-        TableName: this.table,
-        Item: { [PK]: K.userPk(user), [SK]: K.claimSk(messageId), ...claim, [TABLE_SCHEMA.ttlAttribute]: nowSeconds + CLAIM_TTL_SECONDS },
-        ConditionExpression: 'attribute_not_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK },
-      }));
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return conditional(this.doc.send(new PutCommand({
+      TableName: this.table,
+      Item: { [PK]: K.userPk(user), [SK]: K.claimSk(messageId), ...claim, [TTL]: nowSeconds + CLAIM_TTL_SECONDS },
+      ...NEW,
+    })));
   }
 
   public async getClaim(user: string, messageId: string): Promise<Claim | undefined> {
-    const r = await this.doc.send(new GetCommand({
-      TableName: this.table, Key: { [PK]: K.userPk(user), [SK]: K.claimSk(messageId) }, ConsistentRead: true,
-    }));
-    return r.Item ? { conversationId: r.Item.conversationId, replyId: r.Item.replyId, t: r.Item.t } : undefined;
+    const item = await this.getItem({ [PK]: K.userPk(user), [SK]: K.claimSk(messageId) });
+    return item ? { conversationId: item.conversationId, replyId: item.replyId, t: item.t } : undefined;
   }
 
   /** Stores the user message, the reply (status `streaming`, empty) and the reply's pointer. */
   public async putTurn(user: string, conversationId: string, t: number, messageId: string, text: string, replyId: string): Promise<void> {
     const pk = K.messagesPk(user, conversationId);
-    const at = iso(t);
-    const nowSeconds = Math.floor(t / 1000);
+    const createdAt = iso(t);
     const replySk = K.messageSk(t, 1, replyId);
+    const put = (Item: Record<string, unknown>) => ({ PutRequest: { Item } });
     await this.batchWrite([
-      { PutRequest: { Item: { [PK]: pk, [SK]: K.messageSk(t, 0, messageId), messageId, role: 'user', text, status: 'complete', createdAt: at } } },
-      { PutRequest: { Item: { [PK]: pk, [SK]: replySk, messageId: replyId, role: 'assistant', text: '', status: 'streaming', createdAt: at, checkpointAt: t, userMessageId: messageId } } },
-      {
-        PutRequest: {
-          Item: {
-            [PK]: K.userPk(user),
-            [SK]: K.replyPointerSk(replyId),
-            conversationId,
-            replySk,
-            stopRequested: false,
-            [TABLE_SCHEMA.ttlAttribute]: nowSeconds + POINTER_TTL_SECONDS,
-          },
-        },
-      },
+      put({ [PK]: pk, [SK]: K.messageSk(t, 0, messageId), messageId, role: 'user', text, status: 'complete', createdAt }),
+      put({ [PK]: pk, [SK]: replySk, messageId: replyId, role: 'assistant', text: '', status: 'streaming', createdAt, checkpointAt: t }),
+      put({
+        [PK]: K.userPk(user),
+        [SK]: K.replyPointerSk(replyId),
+        conversationId,
+        replySk,
+        stopRequested: false,
+        [TTL]: Math.floor(t / 1000) + POINTER_TTL_SECONDS,
+      }),
     ]);
   }
 
@@ -266,93 +178,74 @@ export class ConversationStore {
     const values: Record<string, unknown> = { ':t': final.text, ':s': final.status, ':c': now };
     const names: Record<string, string> = { '#s': 'status' };
     let set = 'SET #t = :t, #s = :s, checkpointAt = :c';
-    if (final.stopReason) { set += ', stopReason = :r'; values[':r'] = final.stopReason; }
-    if (final.usage) { set += ', #u = :u'; values[':u'] = final.usage; names['#u'] = 'usage'; }
+    if (final.stopReason) {
+      set += ', stopReason = :r';
+      values[':r'] = final.stopReason;
+    }
+    if (final.usage) {
+      set += ', #u = :u';
+      values[':u'] = final.usage;
+      names['#u'] = 'usage';
+    }
     return this.updateReply(user, conversationId, replySk, set, values, names);
   }
 
   private async updateReply(user: string, conversationId: string, replySk: string, update: string,
     values: Record<string, unknown>, names: Record<string, string> = {}): Promise<boolean> {
-    try {
-      await this.doc.send(new UpdateCommand({
-        TableName: this.table,
-        Key: { [PK]: K.messagesPk(user, conversationId), [SK]: replySk },
-        UpdateExpression: update,
-        // Never recreate a reply deleted with its conversation while the generator ran.
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK, '#t': 'text', ...names },
-        ExpressionAttributeValues: values,
-      }));
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return conditional(this.doc.send(new UpdateCommand({
+      TableName: this.table,
+      Key: { [PK]: K.messagesPk(user, conversationId), [SK]: replySk },
+      UpdateExpression: update,
+      // Never recreate a reply deleted with its conversation while the generator ran.
+      ConditionExpression: 'attribute_exists(#pk)',
+      ExpressionAttributeNames: { '#pk': PK, '#t': 'text', ...names },
+      ExpressionAttributeValues: values,
+    })));
   }
 
   public async getReplyPointer(user: string, replyId: string): Promise<ReplyPointer | undefined> {
-    const r = await this.doc.send(new GetCommand({
-      TableName: this.table, Key: { [PK]: K.userPk(user), [SK]: K.replyPointerSk(replyId) }, ConsistentRead: true,
-    }));
-    return r.Item ? { conversationId: r.Item.conversationId, sk: r.Item.replySk, stopRequested: r.Item.stopRequested === true } : undefined;
+    const item = await this.getItem({ [PK]: K.userPk(user), [SK]: K.replyPointerSk(replyId) });
+    return item ? { conversationId: item.conversationId, sk: item.replySk, stopRequested: item.stopRequested === true } : undefined;
   }
 
   /** Sets the stop flag of this user's reply; false when there is no such reply of this user. */
   public async requestStop(user: string, replyId: string): Promise<boolean> {
-    try {
-      await this.doc.send(new UpdateCommand({
-        TableName: this.table,
-        Key: { [PK]: K.userPk(user), [SK]: K.replyPointerSk(replyId) },
-        UpdateExpression: 'SET stopRequested = :t',
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK },
-        ExpressionAttributeValues: { ':t': true },
-      }));
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return conditional(this.doc.send(new UpdateCommand({
+      TableName: this.table,
+      Key: { [PK]: K.userPk(user), [SK]: K.replyPointerSk(replyId) },
+      UpdateExpression: 'SET stopRequested = :t',
+      ExpressionAttributeValues: { ':t': true },
+      ...EXISTS,
+    })));
   }
 
   /** The model title replaces only an automatic title (never a user's rename). */
   public async setGeneratedTitle(user: string, conversationId: string, title: string): Promise<boolean> {
-    try {
-      await this.doc.send(new UpdateCommand({
-        TableName: this.table,
-        Key: { [PK]: K.userPk(user), [SK]: K.conversationSk(conversationId) },
-        UpdateExpression: 'SET title = :t, titleAuto = :f',
-        ConditionExpression: 'attribute_exists(#pk) AND titleAuto = :true',
-        ExpressionAttributeNames: { '#pk': PK },
-        ExpressionAttributeValues: { ':t': title, ':f': false, ':true': true },
-      }));
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    return conditional(this.doc.send(new UpdateCommand({
+      TableName: this.table,
+      Key: this.conversationKey(user, conversationId),
+      UpdateExpression: 'SET title = :t, titleAuto = :f',
+      ConditionExpression: 'attribute_exists(#pk) AND titleAuto = :true',
+      ExpressionAttributeNames: { '#pk': PK },
+      ExpressionAttributeValues: { ':t': title, ':f': false, ':true': true },
+    })));
   }
 
   /** A user's rename; undefined when the conversation is not theirs. */
   public async rename(user: string, conversationId: string, title: string): Promise<ConversationRecord | undefined> {
-    try {
-      const r = await this.doc.send(new UpdateCommand({
-        TableName: this.table,
-        Key: { [PK]: K.userPk(user), [SK]: K.conversationSk(conversationId) },
-        UpdateExpression: 'SET title = :t, titleAuto = :f',
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK },
-        ExpressionAttributeValues: { ':t': title, ':f': false },
-        ReturnValues: 'ALL_NEW',
-      }));
-      return toConversation(r.Attributes!);
-    } catch (err) {
-      if (isConditionFailure(err)) return undefined;
-      throw err;
-    }
+    let attributes: Record<string, any> | undefined;
+    const done = await conditional(this.doc.send(new UpdateCommand({
+      TableName: this.table,
+      Key: this.conversationKey(user, conversationId),
+      UpdateExpression: 'SET title = :t, titleAuto = :f',
+      ExpressionAttributeValues: { ':t': title, ':f': false },
+      ReturnValues: 'ALL_NEW',
+      ...EXISTS,
+    })).then((r) => { attributes = r.Attributes; }));
+    return done && attributes ? toConversation(attributes) : undefined;
   }
 
-  /** One page of a conversation's messages, newest first, starting below `beforeSk` (inclusive bound) if given. */
+  /** One page of a conversation's messages, newest first; with `upToSk`, only messages up to that key (inclusive). */
   public async messagesNewestFirst(user: string, conversationId: string, limit: number, cursor?: string,
     upToSk?: string): Promise<StorePage<StoredMessage>> {
     const pk = K.messagesPk(user, conversationId);
@@ -391,17 +284,8 @@ export class ConversationStore {
    * and a concurrent generator cannot recreate its reply (conditional updates).
    */
   public async deleteConversation(user: string, conversationId: string): Promise<boolean> {
-    try {
-      await this.doc.send(new DeleteCommand({
-        TableName: this.table,
-        Key: { [PK]: K.userPk(user), [SK]: K.conversationSk(conversationId) },
-        ConditionExpression: 'attribute_exists(#pk)',
-        ExpressionAttributeNames: { '#pk': PK },
-      }));
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    const key = this.conversationKey(user, conversationId);
+    if (!(await conditional(this.doc.send(new DeleteCommand({ TableName: this.table, Key: key, ...EXISTS }))))) return false;
     const pk = K.messagesPk(user, conversationId);
     let start: Record<string, unknown> | undefined;
     do {
@@ -415,12 +299,10 @@ export class ConversationStore {
         Limit: 100,
         ExclusiveStartKey: start,
       }));
-      const deletes: Array<Record<string, any>> = [];
-      for (const item of r.Items ?? []) {
-        deletes.push({ DeleteRequest: { Key: { [PK]: item[PK], [SK]: item[SK] } } });
-        const side = item.role === 'user' ? K.claimSk(item.messageId) : K.replyPointerSk(item.messageId);
-        deletes.push({ DeleteRequest: { Key: { [PK]: K.userPk(user), [SK]: side } } });
-      }
+      const deletes = (r.Items ?? []).flatMap((item) => [
+        { DeleteRequest: { Key: { [PK]: item[PK], [SK]: item[SK] } } },
+        { DeleteRequest: { Key: { [PK]: K.userPk(user), [SK]: item.role === 'user' ? K.claimSk(item.messageId) : K.replyPointerSk(item.messageId) } } },
+      ]);
       await this.batchWrite(deletes);
       start = r.LastEvaluatedKey;
     } while (start);
@@ -432,15 +314,11 @@ export class ConversationStore {
     for (let i = 0; i < requests.length; i += 25) {
       let pending: Array<Record<string, any>> = requests.slice(i, i + 25);
       for (let attempt = 0; pending.length > 0; attempt++) {
-        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
         if (attempt > 8) throw new Error('DynamoDB kept items unprocessed');
+        if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
         const r = await this.doc.send(new BatchWriteCommand({ RequestItems: { [this.table]: pending as any } }));
         pending = (r.UnprocessedItems?.[this.table] ?? []) as Array<Record<string, any>>;
       }
     }
   }
-
-  /** Exposed for the parts and rate-limit helpers, which share the table. */
-  public get client(): DynamoDBDocumentClient { return this.doc; }
-  public get tableName(): string { return this.table; }
 }
