@@ -3,21 +3,16 @@
  * with the same messageId after a reconnect), streaming replies in, stop, errors, and paging
  * older messages in when the list is scrolled to its top.
  */
-import { buildSendFrames, type ClientConfig, type MessageItem, type ServerFrame, type Usage } from '../core/protocol';
+import { buildSendFrames, type ClientConfig, type MessageItem, type MessageStatus, type ServerFrame, type StopReason, type Usage } from '../core/protocol';
 import { ApiRequestError, type HistoryApi } from './api';
-import { byId, h, newId } from './dom';
+import { copyCode } from './copy-code';
+import { byId, newId } from './dom';
 import { errorText, t } from './i18n';
 import { AssistantMessage, userMessage } from './message-view';
-import { classifyDelta, storedOutcome, type PendingSend, type Reply } from './replies';
+import { classifyDelta, HttpFollower, storedOutcome, type PendingSend, type Reply } from './replies';
 import type { Sidebar } from './sidebar';
 import type { ChatSocket, ConnectionState } from './socket';
 
-/** How often a reply read over HTTP is re-read while it is still streaming. */
-const POLL_MS = 800;
-/** …and after a failed read. */
-const POLL_RETRY_MS = 2000;
-/** A reply re-read over HTTP is the newest message, so a small page finds it. */
-const POLL_PAGE = 10;
 /** Within this many pixels of the end, the list follows a streaming answer. */
 const FOLLOW_SLACK_PX = 80;
 
@@ -45,8 +40,10 @@ export class ChatController {
   private readonly list = byId<HTMLOListElement>('message-list');
   private readonly empty = byId('empty-chat');
   private readonly title = byId('chat-title');
+  private readonly follower: HttpFollower;
 
   constructor(private readonly deps: ChatDeps) {
+    this.follower = new HttpFollower(deps.api, (r, reason, usage) => this.finishReply(r, reason, usage), deps.sessionEnded);
     this.scroller.addEventListener('scroll', () => {
       const s = this.scroller;
       this.following = s.scrollHeight - s.scrollTop - s.clientHeight < FOLLOW_SLACK_PX;
@@ -175,7 +172,7 @@ export class ChatController {
         if (!r || r.finished) return;
         if (r.viaHttp) {
           r.done = frame;
-          this.poll(r, 0);
+          this.follower.readNow(r);
         } else this.finishReply(r, frame.stopReason, frame.usage);
         return;
       }
@@ -258,7 +255,7 @@ export class ChatController {
     this.deps.toast(text);
   }
 
-  private finishReply(r: Reply, reason: Parameters<AssistantMessage['finish']>[0], usage?: Usage): void {
+  private finishReply(r: Reply, reason: StopReason | MessageStatus, usage?: Usage): void {
     r.finished = true;
     clearTimeout(r.pollTimer);
     this.replies.delete(r.replyId);
@@ -270,31 +267,7 @@ export class ChatController {
   }
 
   private readOverHttp(r: Reply): void {
-    if (r.viaHttp || r.finished) return;
-    r.viaHttp = true;
-    this.poll(r, 0);
-  }
-
-  private poll(r: Reply, delay: number): void {
-    clearTimeout(r.pollTimer);
-    r.pollTimer = setTimeout(() => void this.pollOnce(r), delay);
-  }
-
-  private async pollOnce(r: Reply): Promise<void> {
-    if (r.finished) return;
-    try {
-      const page = await this.deps.api.listMessages(r.conversationId, undefined, POLL_PAGE);
-      if (r.finished) return;
-      const item = page.items.find((m) => m.messageId === r.replyId);
-      if (!item) return this.poll(r, POLL_MS);
-      const outcome = storedOutcome(item, r.done);
-      r.view.markdown.replace(item.text, outcome.final);
-      if (outcome.final) this.finishReply(r, outcome.reason, outcome.usage);
-      else this.poll(r, POLL_MS);
-    } catch (e) {
-      if (e instanceof ApiRequestError && e.status === 401) return this.deps.sessionEnded();
-      this.poll(r, POLL_RETRY_MS);
-    }
+    this.follower.follow(r);
   }
 
   private itemElement(m: MessageItem): HTMLElement {
@@ -359,23 +332,4 @@ export class ChatController {
     if (e instanceof ApiRequestError && e.status === 401) this.deps.sessionEnded();
     else this.deps.toast(t('loadFailed'));
   }
-}
-
-async function copyCode(button: HTMLButtonElement): Promise<void> {
-  const code = button.closest('.code-block')?.querySelector('code')?.textContent ?? '';
-  try {
-    await navigator.clipboard.writeText(code);
-  } catch {
-    // Clipboard API refused (insecure context or permissions): fall back to a selection copy.
-    const area = h('textarea', { 'class': 'visually-hidden', 'aria-hidden': 'true' });
-    area.value = code;
-    document.body.append(area);
-    area.select();
-    document.execCommand('copy');
-    area.remove();
-  }
-  button.textContent = t('copied');
-  setTimeout(() => {
-    button.textContent = t('copy');
-  }, 1500);
 }

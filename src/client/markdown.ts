@@ -42,7 +42,7 @@ function decorateCode(root: DocumentFragment, final: boolean): void {
     const code = pre.querySelector('code');
     if (!code) continue;
     const language = highlightCode(code, final);
-    const copy = h('button', { 'type': 'button', 'class': 'copy-code', 'aria-label': t('copy') }, t('copy'));
+    const copy = h('button', { type: 'button', class: 'copy-code' }, t('copy'));
     const bar = h('div', { class: 'code-bar' }, h('span', { class: 'code-lang' }, language ?? ''), copy);
     const wrap = h('div', { class: 'code-block' });
     pre.replaceWith(wrap);

@@ -5,6 +5,7 @@
  * instead (the server checkpoints it while streaming), polling until it has a final status.
  */
 import type { DoneFrame, MessageItem, MessageStatus, SendMessageFrame, StopReason, Usage } from '../core/protocol';
+import { ApiRequestError, type HistoryApi } from './api';
 import type { AssistantMessage } from './message-view';
 
 /** A message sent (or waiting to be sent) that the server has not accepted yet. */
@@ -53,4 +54,54 @@ export function classifyDelta(nextSeq: number, seq: number): 'apply' | 'duplicat
 export function storedOutcome(item: MessageItem, done?: DoneFrame): { final: boolean; reason: StopReason | MessageStatus; usage?: Usage } {
   if (item.status === 'streaming') return { final: false, reason: 'streaming' };
   return { final: true, reason: done?.stopReason ?? item.status, usage: item.usage ?? done?.usage };
+}
+
+/** How often a reply read over HTTP is re-read while it is still streaming. */
+export const POLL_MS = 800;
+/** …and after a failed read. */
+export const POLL_RETRY_MS = 2000;
+/** A reply re-read over HTTP is the newest message, so a small page finds it. */
+const POLL_PAGE = 10;
+
+/** Reads replies over HTTP until their stored status is final. */
+export class HttpFollower {
+  constructor(
+    private readonly api: HistoryApi,
+    private readonly finished: (r: Reply, reason: StopReason | MessageStatus, usage?: Usage) => void,
+    private readonly unauthorized: () => void,
+  ) {}
+
+  /** Stops taking deltas for `r` and follows it over HTTP from now on. */
+  follow(r: Reply): void {
+    if (r.viaHttp || r.finished) return;
+    r.viaHttp = true;
+    this.schedule(r, 0);
+  }
+
+  /** Reads `r` again at once (its `done` frame just came). */
+  readNow(r: Reply): void {
+    this.schedule(r, 0);
+  }
+
+  private schedule(r: Reply, delay: number): void {
+    clearTimeout(r.pollTimer);
+    r.pollTimer = setTimeout(() => void this.read(r), delay);
+  }
+
+  private async read(r: Reply): Promise<void> {
+    if (r.finished) return;
+    try {
+      const page = await this.api.listMessages(r.conversationId, undefined, POLL_PAGE);
+      if (r.finished) return;
+      const item = page.items.find((m) => m.messageId === r.replyId);
+      if (!item) return this.schedule(r, POLL_MS);
+      const outcome = storedOutcome(item, r.done);
+      r.view.markdown.replace(item.text, outcome.final);
+      if (outcome.final) this.finished(r, outcome.reason, outcome.usage);
+      else this.schedule(r, POLL_MS);
+    } catch (e) {
+      if (e instanceof ApiRequestError && e.status === 401) return this.unauthorized();
+      this.schedule(r, POLL_RETRY_MS);
+    }
+  }
 }

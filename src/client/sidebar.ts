@@ -62,13 +62,12 @@ export class Sidebar {
     const known = this.items.get(conversation.conversationId);
     const merged = { ...known, ...conversation, title: conversation.title || known?.title || '' };
     this.items.set(merged.conversationId, merged);
-    const old = this.list.querySelector<HTMLLIElement>(`li[data-id="${CSS.escape(merged.conversationId)}"]`);
-    const li = this.row(merged);
-    if (old && !toTop) old.replaceWith(li);
-    else {
-      old?.remove();
-      this.list.prepend(li);
-    }
+    const existing = this.list.querySelector<HTMLLIElement>(`li[data-id="${CSS.escape(merged.conversationId)}"]`);
+    // Updated in place, and moved only when it is not already first: replacing or moving the row
+    // would take keyboard focus away from its buttons.
+    const li = existing ?? this.row(merged);
+    if (existing) this.label(existing, merged);
+    if (!existing || (toTop && this.list.firstElementChild !== existing)) this.list.prepend(li);
     this.empty.hidden = true;
     this.select(this.current);
   }
@@ -110,13 +109,25 @@ export class Sidebar {
   }
 
   private row(c: ConversationSummary): HTMLLIElement {
-    const title = c.title || t('untitled');
-    const link = h('a', { 'class': 'conv-link', 'href': `#/c/${c.conversationId}`, 'data-id': c.conversationId }, title);
-    const rename = h('button', { 'type': 'button', 'class': 'icon-btn', 'aria-label': `${t('rename')}: ${title}`, 'title': t('rename') }, '✎');
-    const remove = h('button', { 'type': 'button', 'class': 'icon-btn danger', 'aria-label': `${t('delete')}: ${title}`, 'title': t('delete') }, '✕');
+    const link = h('a', { 'class': 'conv-link', 'href': `#/c/${c.conversationId}`, 'data-id': c.conversationId });
+    const rename = h('button', { 'type': 'button', 'class': 'icon-btn rename' }, '✎');
+    const remove = h('button', { 'type': 'button', 'class': 'icon-btn danger remove' }, '✕');
     rename.addEventListener('click', () => void this.rename(c.conversationId));
     remove.addEventListener('click', () => void this.remove(c.conversationId));
-    return h('li', { 'class': 'conv', 'data-id': c.conversationId }, link, h('span', { class: 'conv-actions' }, rename, remove));
+    const li = h('li', { 'class': 'conv', 'data-id': c.conversationId }, link, h('span', { class: 'conv-actions' }, rename, remove));
+    this.label(li, c);
+    return li;
+  }
+
+  /** Sets a row's title and its buttons' accessible names (which name the conversation). */
+  private label(li: HTMLLIElement, c: ConversationSummary): void {
+    const title = c.title || t('untitled');
+    li.querySelector('.conv-link')!.textContent = title;
+    for (const [selector, key] of [['.rename', 'rename'], ['.remove', 'delete']] as const) {
+      const button = li.querySelector<HTMLButtonElement>(selector)!;
+      button.setAttribute('aria-label', `${t(key)}: ${title}`);
+      button.title = t(key);
+    }
   }
 
   private async rename(conversationId: string): Promise<void> {

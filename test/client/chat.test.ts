@@ -97,9 +97,16 @@ test('the UI follows the browser language and can be switched between Korean and
 test('the main screen renders in light and dark (screenshots in test-output/)', async () => {
   for (const colorScheme of ['light', 'dark'] as const) {
     const { context, page } = await openApp(browser, stack.url, { locale: 'ko-KR', colorScheme });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write']);
     await signIn(page, `shot-${colorScheme}`);
     await send(page, '코드 예시와 목록을 보여 주세요: `npm test` 와 **굵게**\n\n```ts\nconst answer: number = 42;\n```');
-    await waitForAnswer(page);
+    const answer = await waitForAnswer(page);
+    // The quoted code block is highlighted and its copy button copies exactly the code.
+    const block = answer.locator('.code-block').first();
+    expect(await block.locator('.hljs-keyword').first().innerText()).toBe('const');
+    await block.getByRole('button', { name: '복사' }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('const answer: number = 42;\n');
+    await block.getByRole('button', { name: '복사됨' }).waitFor();
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     if (colorScheme === 'dark') expect(bg).not.toBe('rgb(255, 255, 255)');
     else expect(bg).toBe('rgb(255, 255, 255)');
@@ -112,5 +119,46 @@ test('the main screen renders in light and dark (screenshots in test-output/)', 
     await page.locator('#sidebar').waitFor({ state: 'visible' });
     await expect(messageBox(page).count()).resolves.toBe(1);
     await context.close();
+  }
+});
+
+test('keyboard only: send, stop with Escape, new chat with Ctrl+Shift+O, rename dialog with Enter/Escape', async () => {
+  const slow = await startStack(['--offline-cps', '20']);
+  try {
+    const { context, page } = await openApp(browser, slow.url);
+    await page.keyboard.type('keyboarder');
+    await page.keyboard.press('Enter');
+    await messageBox(page).waitFor();
+    // Focus starts in the message box.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('message-input');
+    await page.keyboard.type('typed without a mouse');
+    await page.keyboard.press('Enter');
+    await lastAnswer(page).locator('.markdown', { hasText: '[offline model]' }).waitFor();
+    await page.keyboard.press('Escape');
+    const answer = await waitForAnswer(page);
+    expect(await answer.getAttribute('data-status')).toBe('stopped');
+
+    const first = /#\/c\/(.+)$/.exec(page.url())![1];
+    await page.keyboard.press('Control+Shift+O');
+    await page.waitForURL((u) => !u.hash.includes(first));
+    expect(await page.locator('li.msg').count()).toBe(0);
+
+    // Tab to the conversation's rename button, open the dialog, close it with Escape, reopen, save with Enter.
+    const rename = page.locator(`li.conv[data-id="${first}"]`).getByRole('button', { name: /rename/i });
+    await rename.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').waitFor();
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'hidden' });
+    await page.keyboard.press('Enter');
+    await page.getByRole('dialog').waitFor();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('renamed by keyboard');
+    expect(await page.getByRole('dialog').getByRole('textbox').inputValue()).toBe('renamed by keyboard');
+    await page.keyboard.press('Enter');
+    await page.locator(`.conv-link[data-id="${first}"]`, { hasText: 'renamed by keyboard' }).waitFor();
+    await context.close();
+  } finally {
+    await slow.stop();
   }
 });

@@ -3,7 +3,7 @@
  * concern, with a retry where one can help; nothing typed is lost.
  */
 import type { Browser, Page } from 'playwright-core';
-import { launch, messageBox, openApp, send, signIn, waitForAnswer } from './lib/browser';
+import { launch, openApp, send, signIn, waitForAnswer } from './lib/browser';
 import { startStack, type RunningStack } from './lib/stack';
 
 let stack: RunningStack;

@@ -1,0 +1,81 @@
+/**
+ * Measures how smoothly a long streamed answer renders in real headless Chromium: time per
+ * render and long tasks (> 50 ms) for the client's incremental renderer versus re-rendering the
+ * whole answer on every delta. Numbers only (no thresholds); written to
+ * test-output/render-smoothness.json and printed.
+ *
+ *   npx ts-node --transpile-only --project tsconfig.dev.json test/client/bench/render-smoothness.ts
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { buildSync } from 'esbuild';
+import { launch, OUTPUT_DIR } from '../lib/browser';
+
+/** A long, realistic answer: headings, Korean prose, lists, a table and code blocks, repeated. */
+function longAnswer(targetChars: number): string {
+  const section = (i: number) => [
+    `## ${i}. 스트리밍 렌더링 구간`,
+    '',
+    '이 답변은 렌더링 성능을 재기 위한 긴 마크다운입니다. **굵게**, *기울임*, `인라인 코드`, [링크](https://example.com) 를 포함합니다. '
+      + 'The renderer must stay smooth while thousands of characters arrive in small pieces.',
+    '',
+    '- 첫째 항목: 목록은 새 항목이 올 때마다 다시 그려질 수 있습니다',
+    '- second item with `code`',
+    '  - nested item',
+    '',
+    '| 열 A | 열 B | 열 C |',
+    '|---|---|---|',
+    `| ${i} | 값 | value |`,
+    '',
+    '```ts',
+    `export function section${i}(input: string): number {`,
+    '  const words = input.split(/\\s+/).filter(Boolean);',
+    '  return words.reduce((n, w) => n + w.length, 0);',
+    '}',
+    '```',
+    '',
+    '> 인용문: 모델 출력은 신뢰할 수 없으므로 항상 정화합니다.',
+    '',
+  ].join('\n');
+  let text = '# 긴 답변\n\n';
+  for (let i = 1; text.length < targetChars; i++) text += section(i);
+  return text;
+}
+
+async function main(): Promise<void> {
+  const bundle = buildSync({
+    entryPoints: [path.join(__dirname, 'render-entry.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    minify: true,
+    platform: 'browser',
+    target: 'chrome111',
+  }).outputFiles[0].text;
+  const css = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'src', 'client', 'app.css'), 'utf8');
+  const browser = await launch();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    await page.setContent(`<!doctype html><meta charset="utf-8"><style>${css}</style><div class="messages"><div id="host" class="message-list"></div></div>`);
+    await page.addScriptTag({ content: bundle });
+    const results: Record<string, unknown> = {};
+    for (const [chars, deltaChars] of [[20_000, 40], [60_000, 80]] as const) {
+      const text = longAnswer(chars);
+      results[`${text.length}chars_${deltaChars}perDelta`] = await page.evaluate(
+        ([t, d]) => (window as unknown as { runRenderBench(t: string, d: number): Promise<unknown> }).runRenderBench(t, d),
+        [text, deltaChars] as const,
+      );
+    }
+    const out = { chromium: browser.version(), measuredAt: new Date().toISOString(), results };
+    fs.mkdirSync(OUTPUT_DIR, { recursive: true });
+    fs.writeFileSync(path.join(OUTPUT_DIR, 'render-smoothness.json'), JSON.stringify(out, null, 2));
+    console.log(JSON.stringify(out, null, 2));
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
