@@ -1,8 +1,8 @@
-import { MetricName, powertoolsTelemetry, Telemetry } from '../../src/core/telemetry';
-import { ErrorCode } from '../../src/core/protocol';
-import { ChatService } from '../../src/core/chat';
 import { createBedrockClient } from '../../src/core/aws';
+import { ChatService } from '../../src/core/chat';
 import { chatConfigFromEnv } from '../../src/core/config';
+import { ErrorCode } from '../../src/core/protocol';
+import { MetricName, powertoolsTelemetry, Telemetry } from '../../src/core/telemetry';
 import { Emulators, id, outbox, startEmulators } from '../support/harness';
 
 class RecordingTelemetry implements Telemetry {

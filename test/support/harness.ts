@@ -1,10 +1,10 @@
+import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { createBedrockClient, createDocumentClient } from '../../src/core/aws';
 import { ChatService } from '../../src/core/chat';
 import { Clock } from '../../src/core/clock';
 import { chatConfigFromEnv } from '../../src/core/config';
 import { ConnectionOutbox } from '../../src/core/outbox';
 import { ConversationStore } from '../../src/core/store';
-import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { RecordingSink, startConnectionsServer } from '../../src/local/connections-server';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamo } from '../../src/local/dynamo';
 import { ScriptedBrain, startModelServer } from '../../src/local/model-server';
@@ -43,7 +43,10 @@ export async function startEmulators(extraEnv: Record<string, string> = {}): Pro
   const doc = createDocumentClient(env);
   const connections = new ApiGatewayManagementApiClient({ endpoint: conn.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   return {
-    sink, brain, env, connections,
+    sink,
+    brain,
+    env,
+    connections,
     store: new ConversationStore(doc, db.tableName),
     close: async () => {
       doc.destroy();
@@ -78,7 +81,10 @@ export function id(prefix = 'id'): string {
 export function wsEvent(routeKey: string, user: string | undefined, connectionId: string, body?: string | Record<string, unknown>) {
   return {
     requestContext: {
-      routeKey, connectionId, domainName: 'example.execute-api.us-east-1.amazonaws.com', stage: 'prod',
+      routeKey,
+      connectionId,
+      domainName: 'example.execute-api.us-east-1.amazonaws.com',
+      stage: 'prod',
       ...(user ? { authorizer: { principalId: user } } : {}),
     },
     body,

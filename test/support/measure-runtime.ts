@@ -3,8 +3,8 @@
  * emulators: model pieces vs. `@connections` posts (coalescing), and first-delta latency.
  * Run: npx ts-node --transpile-only --project tsconfig.dev.json test/support/measure-runtime.ts
  */
-import { handler } from '../../src/handlers/chat.lambda';
 import { startEmulators, wsEvent } from './harness';
+import { handler } from '../../src/handlers/chat.lambda';
 
 async function main() {
   const em = await startEmulators();
@@ -19,8 +19,12 @@ async function main() {
     await waiting;
     const frames = em.sink.frames(conn);
     rows.push({
-      modelPieces: pieces, pieceIntervalMs: intervalMs, deltaPosts: frames.filter((f) => f.type === 'delta').length,
-      totalPosts: frames.length, firstDeltaMs: firstDelta, totalMs: Date.now() - t0,
+      modelPieces: pieces,
+      pieceIntervalMs: intervalMs,
+      deltaPosts: frames.filter((f) => f.type === 'delta').length,
+      totalPosts: frames.length,
+      firstDeltaMs: firstDelta,
+      totalMs: Date.now() - t0,
     });
   }
   console.log(JSON.stringify({ runtime: rows }, null, 1));
