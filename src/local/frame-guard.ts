@@ -5,6 +5,8 @@
  * behaviour to split its messages, so the emulator has to see frame headers itself.
  */
 
+/* eslint-disable no-bitwise -- RFC 6455 frame headers are bit fields */
+
 /** Reads frame headers (RFC 6455 §5.2) from a byte stream and skips their payloads. */
 export class FrameSizeGuard {
   private header: Buffer = Buffer.alloc(0);

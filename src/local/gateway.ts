@@ -128,7 +128,7 @@ export class WebSocketGateway implements ConnectionSink {
         refuse(socket, 404, 'Not Found', { message: 'Not Found' });
         return;
       }
-      this.track(this.connect(req, socket, head, url).catch((err) => {
+      void this.track(this.connect(req, socket, head, url).catch((err) => {
         this.log(`$connect failed: ${(err as Error).message}`);
         refuse(socket, 500, 'Internal Server Error', { message: 'Internal server error' });
       }));
@@ -350,13 +350,13 @@ export class WebSocketGateway implements ConnectionSink {
         },
         body: parsed,
       };
-      this.track(this.options.chat(templated).catch((err) => this.log(`${routeKey} failed: ${(err as Error)?.message}`)));
+      void this.track(this.options.chat(templated).catch((err) => this.log(`${routeKey} failed: ${(err as Error)?.message}`)));
       return;
     }
     const event = isBinary
       ? { requestContext, body: data.toString('base64'), isBase64Encoded: true }
       : { requestContext, body: text, isBase64Encoded: false };
-    this.track(this.options.chat(event).catch((err) => {
+    void this.track(this.options.chat(event).catch((err) => {
       this.log(`${routeKey} failed: ${(err as Error)?.message}`);
       // What API Gateway sends the client when a proxy integration fails.
       this.post(c.id, JSON.stringify({ message: 'Internal server error', connectionId: c.id, requestId: requestContext.requestId }));
@@ -374,7 +374,7 @@ export class WebSocketGateway implements ConnectionSink {
       disconnectStatusCode: code,
       disconnectReason: reason,
     };
-    this.track(this.options.chat({ headers: {}, multiValueHeaders: {}, requestContext, isBase64Encoded: false })
+    void this.track(this.options.chat({ headers: {}, multiValueHeaders: {}, requestContext, isBase64Encoded: false })
       .catch((err) => this.log(`$disconnect failed: ${(err as Error)?.message}`)));
   }
 }

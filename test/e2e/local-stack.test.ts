@@ -1,10 +1,10 @@
 import * as http from 'http';
 import { WebSocket } from 'ws';
+import { api, chat, login, newMessageId, openSocket } from './lib/chat';
+import { buildSendFrames, GATEWAY_MAX_MESSAGE_BYTES } from '../../src/core/protocol';
 import { LocalAuth } from '../../src/local/auth';
 import { LocalStack, startLocalStack } from '../../src/local/stack';
-import { buildSendFrames, GATEWAY_MAX_MESSAGE_BYTES } from '../../src/core/protocol';
 import { refusedStatus } from '../local/lib/ws-client';
-import { api, chat, login, newMessageId, openSocket } from './lib/chat';
 
 // The whole local stack in this process — real handlers, dynalite, @connections endpoint, model
 // server with the offline brain — driven over real sockets as the web client drives it.

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CLI, CliProcess, offlineEnv, startCli } from '../local/lib/cli-process';
 import { api, chat, login, openSocket } from './lib/chat';
+import { CLI, CliProcess, offlineEnv, startCli } from '../local/lib/cli-process';
 
 // The bundled bin, stopped with Ctrl-C and started again on the same --data-dir: the store
 // survives, and signing in again under the same name is the same user. (An old token only stays

@@ -51,7 +51,7 @@ describe('local sign-in', () => {
     try {
       const first = new LocalAuth({ dataDir: dir, issuer: ISSUER });
       expect(fs.existsSync(path.join(dir, SIGNING_KEY_FILE))).toBe(true);
-      expect(fs.statSync(path.join(dir, SIGNING_KEY_FILE)).mode & 0o077).toBe(0);
+      expect((fs.statSync(path.join(dir, SIGNING_KEY_FILE)).mode % 0o100).toString(8)).toBe('0'); // no group/other bits
       const r = first.login({ username: 'alice' });
       if (!r.ok) throw new Error('login failed');
       const second = new LocalAuth({ dataDir: dir, issuer: ISSUER });

@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise -- RFC 6455 frame headers are bit fields */
 import { FrameSizeGuard } from '../../src/local/frame-guard';
 
 /** A masked client frame header for `length` payload bytes (payload bytes not included). */

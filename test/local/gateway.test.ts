@@ -2,9 +2,9 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { WebSocket } from 'ws';
+import { connect, refusedStatus } from './lib/ws-client';
 import { startConnectionsServer } from '../../src/local/connections-server';
 import { policyAllows, WebSocketGateway } from '../../src/local/gateway';
-import { connect, refusedStatus } from './lib/ws-client';
 
 // The gateway is tested here with small in-test Lambda functions so that each AWS behaviour is
 // seen in isolation; test/e2e runs it with the real handlers.

@@ -1,8 +1,8 @@
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, ThrottlingException } from '@aws-sdk/client-bedrock-runtime';
-import { startModelServer } from '../../src/local/model-server';
 import { chatCompletionsBody, errorTypeForStatus, openaiBrain } from '../../src/local/model/openai';
+import { startModelServer } from '../../src/local/model-server';
 
 // An OpenAI-compatible server speaking real server-sent events, in front of which the real
 // Bedrock Runtime client talks ConverseStream to the local model server with the `openai` brain.

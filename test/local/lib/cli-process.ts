@@ -68,7 +68,8 @@ export function startCli(command: string[], options: { cwd: string; env: NodeJS.
 }
 
 /** Runs the CLI to completion (for commands that fail or print help). */
-export function runCli(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }):
+Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const proc = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -9,10 +9,10 @@ export interface TestSocket {
   readonly ws: WebSocket;
   /** Every text message received, parsed when it was JSON. */
   readonly frames: any[];
-  /** Resolves with the first received frame (past or future) matching `predicate`. */
-  next(predicate: (frame: any) => boolean, timeoutMs?: number): Promise<any>;
   /** Resolves with the close code and reason. */
   readonly closed: Promise<{ code: number; reason: string }>;
+  /** Resolves with the first received frame (past or future) matching `predicate`. */
+  next(predicate: (frame: any) => boolean, timeoutMs?: number): Promise<any>;
   send(value: unknown): void;
 }
 
