@@ -1,17 +1,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { authConfigFromEnv, createTokenVerifier, TokenVerifier } from '../core/auth';
+import { AUTH_ENV, envCached } from '../core/env-cache';
 
 const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME || 'authorizer' });
 // Built on first use: the local stack sets the env vars after importing this module.
-let verifier: TokenVerifier | undefined;
+const getVerifier = envCached(AUTH_ENV, (): TokenVerifier => createTokenVerifier(authConfigFromEnv()));
 
 /**
  * WebSocket `$connect` REQUEST authorizer: verifies the ID token from `?token=` and allows with
  * `principalId = sub`. Anything else throws `Unauthorized`, which API Gateway answers with 401.
  */
 export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
-  verifier ??= createTokenVerifier(authConfigFromEnv());
+  const verifier = getVerifier();
   const token = event.queryStringParameters?.token;
   if (!token) throw new Error('Unauthorized');
   let sub: string;

@@ -2,6 +2,7 @@ import type { Context } from 'aws-lambda';
 import { ConnectionsClients, createBedrockClient, createDocumentClient } from '../core/aws';
 import { ChatService } from '../core/chat';
 import { chatConfigFromEnv } from '../core/config';
+import { envCached, RUNTIME_ENV } from '../core/env-cache';
 import { ConnectionOutbox } from '../core/outbox';
 import { ConversationStore } from '../core/store';
 import { powertoolsTelemetry } from '../core/telemetry';
@@ -19,18 +20,13 @@ interface ChatEvent {
 }
 
 // Built on first use from the environment (the local stack sets env vars after importing us).
-let runtime: { service: ChatService; connections: ConnectionsClients; telemetry: ReturnType<typeof powertoolsTelemetry> } | undefined;
-
-function getRuntime() {
-  if (!runtime) {
-    const config = chatConfigFromEnv();
-    const telemetry = powertoolsTelemetry('chat');
-    const store = new ConversationStore(createDocumentClient(), config.tableName);
-    const service = new ChatService({ config, store, bedrock: createBedrockClient(), telemetry });
-    runtime = { service, connections: new ConnectionsClients(), telemetry };
-  }
-  return runtime;
-}
+const getRuntime = envCached(RUNTIME_ENV, () => {
+  const config = chatConfigFromEnv();
+  const telemetry = powertoolsTelemetry('chat');
+  const store = new ConversationStore(createDocumentClient(), config.tableName);
+  const service = new ChatService({ config, store, bedrock: createBedrockClient(), telemetry });
+  return { service, connections: new ConnectionsClients(), telemetry };
+});
 
 /**
  * Routes `$connect`, `$disconnect`, `sendMessage`, `stop`, `ping` and `$default`. Everything the

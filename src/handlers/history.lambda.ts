@@ -1,21 +1,20 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createDocumentClient } from '../core/aws';
+import { envCached, RUNTIME_ENV } from '../core/env-cache';
 import { HistoryService } from '../core/history';
 import { ConversationStore } from '../core/store';
 import { powertoolsTelemetry } from '../core/telemetry';
 
 // Built on first use from the environment (the local stack sets env vars after importing us).
-let service: HistoryService | undefined;
-let telemetry: ReturnType<typeof powertoolsTelemetry> | undefined;
+const getRuntime = envCached(RUNTIME_ENV, () => {
+  const table = process.env.TABLE_NAME;
+  if (!table) throw new Error('TABLE_NAME is not set');
+  return { service: new HistoryService(new ConversationStore(createDocumentClient(), table)), telemetry: powertoolsTelemetry('history') };
+});
 
 /** HTTP API (payload v2) routes of PROTOCOL §2; identity only from the JWT authorizer's claims. */
 export async function handler(event: APIGatewayProxyEventV2WithJWTAuthorizer): Promise<APIGatewayProxyStructuredResultV2> {
-  telemetry ??= powertoolsTelemetry('history');
-  if (!service) {
-    const table = process.env.TABLE_NAME;
-    if (!table) throw new Error('TABLE_NAME is not set');
-    service = new HistoryService(new ConversationStore(createDocumentClient(), table));
-  }
+  const { service, telemetry } = getRuntime();
   const sub = event.requestContext?.authorizer?.jwt?.claims?.sub;
   const body = event.body === undefined ? undefined : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   const path = (event.rawPath ?? '').replace(/^\/api(?=\/|$)/, '');
