@@ -82,6 +82,19 @@ describe('chat handler: limits in UTF-8 bytes and split messages', () => {
     expect(await em.store.getClaim('parts2', messageId)).toBeUndefined();
   });
 
+  test('a message may have 16 parts; a count of 17 is BAD_REQUEST', async () => {
+    const ok = id('msg');
+    const conn = id('conn');
+    for (let index = 0; index < 16; index++) {
+      await raw('parts4', conn, JSON.stringify({ action: 'sendMessage', messageId: ok, text: `${index} `, part: { index, count: 16 } }));
+    }
+    expect(em.sink.frames(conn).map((f) => f.type)).toEqual(expect.arrayContaining(['accepted', 'done']));
+    const over = id('conn');
+    const overId = id('msg');
+    await raw('parts4', over, JSON.stringify({ action: 'sendMessage', messageId: overId, text: 'x', part: { index: 0, count: 17 } }));
+    expect(em.sink.frames(over)).toEqual([expect.objectContaining({ code: 'BAD_REQUEST', messageId: overId })]);
+  });
+
   test('parts that disagree on count are BAD_REQUEST', async () => {
     const messageId = id('msg');
     const conn = id('conn');

@@ -1,6 +1,8 @@
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, ModelStreamErrorException, ThrottlingException, AccessDeniedException } from '@aws-sdk/client-bedrock-runtime';
 import { scaledClock } from '../../src/core/clock';
+import { titleRequestText } from '../../src/core/prompts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../src/local/dynamo';
+import { offlineTitle } from '../../src/local/model/offline';
 import { offlineBrain, offlineReplyText, ScriptedBrain, startModelServer } from '../../src/local/model-server';
 
 async function drain(client: BedrockRuntimeClient, text: string, history: any[] = []) {
@@ -108,5 +110,13 @@ describe('local Bedrock ConverseStream server', () => {
     // 50 characters a second means the reply took about chars/50 seconds of model time.
     expect(modelSeconds).toBeGreaterThanOrEqual((chars - 4) / 50);
     server.setBrain(brain);
+  });
+});
+
+describe('offline brain titles', () => {
+  test('the title of the core title request is the first line of the question, at most 40 characters', async () => {
+    const req = (text: string) => ({ modelId: 'm', messages: [{ role: 'user' as const, content: [{ text }] }], system: [], inferenceConfig: {}, streaming: false });
+    expect(offlineTitle(req(titleRequestText('서울 날씨 알려줘\n자세히', '맑음')))).toBe('서울 날씨 알려줘');
+    expect(offlineTitle(req(titleRequestText('가'.repeat(41), 'x')))).toBe('가'.repeat(40));
   });
 });

@@ -33,9 +33,12 @@ export function offlineReplyText(request: BrainRequest): string {
   return text;
 }
 
-/** A short title: the first line of the message, at most 40 characters. */
-function offlineTitle(request: BrainRequest): string {
-  const line = lastUserText(request).trim().split('\n')[0] ?? '';
+/**
+ * A short title: the first line of the question, at most 40 characters. The title call sends
+ * "Question:\n…\n\nAnswer:\n…" (core/prompts.ts), so label lines are skipped.
+ */
+export function offlineTitle(request: BrainRequest): string {
+  const line = lastUserText(request).split('\n').map((l) => l.trim()).find((l) => l && !/^(Question|Answer):$/.test(l)) ?? '';
   return Array.from(line).slice(0, 40).join('') || 'Conversation';
 }
 
