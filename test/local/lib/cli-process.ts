@@ -32,13 +32,15 @@ export function offlineEnv(home: string): NodeJS.ProcessEnv {
 /** Spawns `command args` and resolves once a line containing `ready` and a URL appears. */
 export function startCli(command: string[], options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliProcess> {
   const started = Date.now();
-  const proc = spawn(command[0], command.slice(1), { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group, so Ctrl-C reaches the stack even behind a wrapper such as npx.
+  const proc = spawn(command[0], command.slice(1), { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   let err = '';
-  const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  // 'close', not 'exit': it waits for every process holding the pipes (npx's child too) to finish.
+  const exited = new Promise<number | null>((r) => proc.on('close', (code) => r(code)));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
+      process.kill(-proc.pid!, 'SIGKILL');
       reject(new Error(`no ready line within ${options.timeoutMs ?? 60_000} ms; stdout: ${out}; stderr: ${err}`));
     }, options.timeoutMs ?? 60_000);
     proc.stderr!.on('data', (c) => { err += c; });
@@ -55,7 +57,11 @@ export function startCli(command: string[], options: { cwd: string; env: NodeJS.
         stdout: () => out,
         stderr: () => err,
         stop: async () => {
-          if (proc.exitCode === null) proc.kill('SIGINT');
+          try {
+            process.kill(-proc.pid!, 'SIGINT');
+          } catch {
+            // The group is already gone.
+          }
           return exited;
         },
       });
