@@ -1,4 +1,6 @@
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, ModelStreamErrorException, ThrottlingException, AccessDeniedException } from '@aws-sdk/client-bedrock-runtime';
+import { EventStreamCodec } from '@smithy/eventstream-codec';
+import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { scaledClock } from '../../src/core/clock';
 import { titleRequestText } from '../../src/core/prompts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../src/local/dynamo';
@@ -73,6 +75,28 @@ describe('local Bedrock ConverseStream server', () => {
     await expect(client.send(new ConverseStreamCommand({
       modelId: 'm', messages: [{ role: 'assistant', content: [{ text: 'x' }] }, { role: 'user', content: [{ text: 'y' }] }],
     }))).rejects.toMatchObject({ name: 'ValidationException' });
+  });
+
+  test('the same port also serves HTTP/1.1 clients, in the same event-stream encoding', async () => {
+    brain.script = { tokens: ['HTTP/', '1.1'] };
+    const res = await fetch(`${server.endpoint}/model/m/converse-stream`, {
+      method: 'POST', body: JSON.stringify({ messages: [{ role: 'user', content: [{ text: 'h1' }] }] }),
+    });
+    expect(res.headers.get('content-type')).toBe('application/vnd.amazon.eventstream');
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    const codec = new EventStreamCodec(toUtf8, fromUtf8);
+    const events: string[] = [];
+    let text = '';
+    for (let at = 0; at < bytes.length;) {
+      const length = new DataView(bytes.buffer, bytes.byteOffset + at).getUint32(0);
+      const m = codec.decode(bytes.subarray(at, at + length));
+      events.push(String(m.headers[':event-type'].value));
+      const body = JSON.parse(toUtf8(m.body));
+      if (body.delta?.text) text += body.delta.text;
+      at += length;
+    }
+    expect(text).toBe('HTTP/1.1');
+    expect(events).toEqual(['messageStart', 'contentBlockDelta', 'contentBlockDelta', 'contentBlockStop', 'messageStop', 'metadata']);
   });
 
   test('non-streaming Converse answers JSON the SDK parses', async () => {
