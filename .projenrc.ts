@@ -133,8 +133,8 @@ project.testTask.spawn(pythonCheck);
 
 project.addTask('start', {
   description: 'Run the chatbot locally (no AWS account needed)',
-  steps: [{ spawn: 'bundle' }, { exec: 'node assets/local/cli/index.js dev' }],
-  receiveArgs: true,
+  // `npm start -- --port 0` passes its flags on to `dev` (receiveArgs belongs on the step).
+  steps: [{ spawn: 'bundle' }, { exec: 'node assets/local/cli/index.js dev', receiveArgs: true }],
 });
 project.addTask('bench', {
   description: 'Measure streaming cost and latency against the seed protocol (prints BENCH json)',
