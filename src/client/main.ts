@@ -138,6 +138,7 @@ async function start(): Promise<void> {
     showConnection();
   });
   wireShell(() => composer.focus());
+  composer.focus();
 
   window.addEventListener('hashchange', () => {
     const id = routeId();

@@ -129,8 +129,8 @@ test('keyboard only: send, stop with Escape, new chat with Ctrl+Shift+O, rename 
     await page.keyboard.type('keyboarder');
     await page.keyboard.press('Enter');
     await messageBox(page).waitFor();
-    // Focus starts in the message box.
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('message-input');
+    // Focus lands in the message box.
+    await page.waitForFunction(() => document.activeElement?.id === 'message-input');
     await page.keyboard.type('typed without a mouse');
     await page.keyboard.press('Enter');
     await lastAnswer(page).locator('.markdown', { hasText: '[offline model]' }).waitFor();

@@ -28,7 +28,7 @@ async function openSmallPages(user: string, viewport = { width: 1200, height: 80
 }
 
 async function newConversation(page: Page, text: string): Promise<string> {
-  await page.getByRole('button', { name: /new chat/i }).click();
+  await page.getByRole('button', { name: 'New chat', exact: true }).click();
   await send(page, text);
   await waitForAnswer(page);
   await page.waitForURL(/#\/c\//);
@@ -105,9 +105,11 @@ test('switch between two conversations, rename one and delete the other after co
 });
 
 test('scrolling to the top of a long conversation pages in older messages, in order', async () => {
-  const page = await openSmallPages('scroller', { width: 900, height: 420 });
-  await newConversation(page, 'oldest question one');
-  await send(page, 'newer question two');
+  const page = await openSmallPages('scroller', { width: 820, height: 360 });
+  // Long enough that one page (a question and its answer) fills the view.
+  const filler = ' and some more words to make this question long'.repeat(6);
+  await newConversation(page, `oldest question one${filler}`);
+  await send(page, `newer question two${filler}`);
   await waitForAnswer(page);
   await page.reload();
   await page.locator('li.msg.assistant.finished').first().waitFor();

@@ -110,7 +110,7 @@ test('a frame of exactly 32 KiB goes out whole; one byte more is split into part
   expect(frames).toHaveLength(1);
   expect(Buffer.byteLength(sent.find((s) => s.includes('sendMessage'))!)).toBe(32 * 1024);
 
-  await page.getByRole('button', { name: /new chat/i }).click();
+  await page.getByRole('button', { name: 'New chat', exact: true }).click();
   sent.length = 0;
   await messageBox(page).fill(exact + 'b');
   await messageBox(page).press('Enter');
