@@ -1,0 +1,66 @@
+import * as os from 'os';
+import * as path from 'path';
+import { DEFAULT_BEDROCK_MODEL_ID, LocalStackError, OFFLINE_MODEL_ID, selectModel } from '../../src/local/model-choice';
+import { startLocalStack } from '../../src/local/stack';
+
+// Which model `--model` picks. Credentials come from the SDK's own default chain, so these tests
+// steer it through the environment (jest gives each test file its own process.env).
+
+function noCredentials() {
+  for (const k of Object.keys(process.env)) if (k.startsWith('AWS_')) delete process.env[k];
+  process.env.AWS_EC2_METADATA_DISABLED = 'true';
+  process.env.AWS_CONFIG_FILE = path.join(os.tmpdir(), 'no-such-aws-config');
+  process.env.AWS_SHARED_CREDENTIALS_FILE = path.join(os.tmpdir(), 'no-such-aws-credentials');
+}
+
+function someCredentials() {
+  noCredentials();
+  process.env.AWS_ACCESS_KEY_ID = 'AKIAEXAMPLEEXAMPLE00';
+  process.env.AWS_SECRET_ACCESS_KEY = 'example-secret';
+}
+
+describe('model selection', () => {
+  test('auto without credentials falls back to the offline model and says why', async () => {
+    noCredentials();
+    const m = await selectModel({ model: 'auto' });
+    expect(m).toMatchObject({ provider: 'offline', modelId: OFFLINE_MODEL_ID });
+    expect(m.brain).toBeDefined();
+    expect(m.description).toMatch(/offline.*no AWS credentials/);
+  });
+
+  test('bedrock without credentials is a LocalStackError naming the fix', async () => {
+    noCredentials();
+    await expect(selectModel({ model: 'bedrock' })).rejects.toBeInstanceOf(LocalStackError);
+    await expect(selectModel({ model: 'bedrock' })).rejects.toThrow(/--model offline/);
+  });
+
+  test('auto with credentials is real Bedrock: no local model server, region and model id from flags or defaults', async () => {
+    someCredentials();
+    const m = await selectModel({ model: 'auto', region: 'ap-northeast-2' });
+    expect(m).toMatchObject({ provider: 'bedrock', modelId: DEFAULT_BEDROCK_MODEL_ID, region: 'ap-northeast-2' });
+    expect(m.brain).toBeUndefined();
+    process.env.AWS_REGION = 'eu-central-1';
+    expect(await selectModel({ model: 'bedrock', modelId: 'eu.amazon.nova-lite-v1:0' })).toMatchObject({ region: 'eu-central-1', modelId: 'eu.amazon.nova-lite-v1:0' });
+  });
+
+  test('a stack on real Bedrock gives the chat handler no BEDROCK_ENDPOINT and says bedrock in config.json', async () => {
+    someCredentials();
+    process.env.BEDROCK_ENDPOINT = 'http://127.0.0.1:9/left-over';
+    const stack = await startLocalStack({ port: 0, inMemory: true, model: 'auto', region: 'us-west-2', log: () => undefined });
+    try {
+      expect(stack.modelProvider).toBe('bedrock');
+      expect(process.env.BEDROCK_ENDPOINT).toBeUndefined();
+      expect(process.env.AWS_REGION).toBe('us-west-2');
+      expect(process.env.MODEL_ID).toBe(DEFAULT_BEDROCK_MODEL_ID);
+      expect((await (await fetch(`${stack.url}/config.json`)).json()).model).toEqual({ provider: 'bedrock', modelId: DEFAULT_BEDROCK_MODEL_ID });
+    } finally {
+      await stack.close();
+    }
+  });
+
+  test('openai and offline need no credentials', async () => {
+    noCredentials();
+    expect(await selectModel({ model: 'openai' })).toMatchObject({ provider: 'openai', description: expect.stringContaining('http://127.0.0.1:11434/v1') });
+    expect(await selectModel({ model: 'offline', offlineCps: 10 })).toMatchObject({ provider: 'offline' });
+  });
+});
