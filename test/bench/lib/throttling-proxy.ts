@@ -22,6 +22,8 @@ export interface ThrottlingProxyOptions {
   readonly exhaust?: number;
   /** Attempts refused for an exhausted write. Default 10 (beyond any SDK's default). */
   readonly retryDepth?: number;
+  /** Only writes of these operations are exhausted (e.g. `BatchWriteItem`). Default: any write. */
+  readonly exhaustOperations?: readonly string[];
 }
 
 /** A running proxy and what it did. */
@@ -29,7 +31,7 @@ export interface ThrottlingProxy {
   /** Endpoint to hand to the handlers as `DYNAMODB_ENDPOINT`. */
   readonly endpoint: string;
   /** Write requests seen (attempts, not distinct writes). */
-  readonly stats: { writes: number; throttled: number; exhaustedWrites: number; byOperation: Record<string, number> };
+  readonly stats: { writes: number; throttled: number; exhaustedWrites: number; byOperation: Record<string, number>; exhaustedOperations: string[] };
   /** Stops throttling (e.g. while the test reads the store back). */
   pause(): void;
   close(): Promise<void>;
@@ -39,7 +41,7 @@ export interface ThrottlingProxy {
 export async function startThrottlingProxy(options: ThrottlingProxyOptions): Promise<ThrottlingProxy> {
   const target = new URL(options.target);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const stats = { writes: 0, throttled: 0, exhaustedWrites: 0, byOperation: {} as Record<string, number> };
+  const stats = { writes: 0, throttled: 0, exhaustedWrites: 0, byOperation: {} as Record<string, number>, exhaustedOperations: [] as string[] };
   // Attempts are recognised by the body's hash: an SDK retry resends the same body.
   const refusals = new Map<string, number>();
   let distinct = 0;
@@ -61,9 +63,10 @@ export async function startThrottlingProxy(options: ThrottlingProxyOptions): Pro
           left = 0;
           if (distinct % options.everyNthWrite === 0) {
             left = 1;
-            if (exhaustLeft > 0) {
+            if (exhaustLeft > 0 && (!options.exhaustOperations || options.exhaustOperations.includes(op))) {
               exhaustLeft--;
               stats.exhaustedWrites++;
+              stats.exhaustedOperations.push(op);
               left = options.retryDepth ?? 10;
             }
           }

@@ -70,7 +70,7 @@ export async function mustConnect(wsUrl: string, token: string): Promise<WireCli
   return r.client;
 }
 
-type Waiter = { match: (f: ReceivedFrame) => boolean; resolve: (f: ReceivedFrame) => void; reject: (e: Error) => void; timer: NodeJS.Timeout };
+type Waiter = { match: (f: ReceivedFrame) => boolean; resolve: (f: ReceivedFrame) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; what: string };
 
 /** A connected user. Frames are kept in arrival order in `frames`. */
 export class WireClient {
@@ -105,7 +105,7 @@ export class WireClient {
       this.closeCode = code;
       for (const w of this.waiters.splice(0)) {
         clearTimeout(w.timer);
-        w.reject(new Error(`socket closed (${code}) while waiting`));
+        w.reject(new Error(`socket closed (${code}) while waiting for ${w.what}`));
       }
       for (const l of this.closedListeners.splice(0)) l();
     });
@@ -131,28 +131,30 @@ export class WireClient {
    * Resolves with the first frame (already received or future) that matches. `timeoutMs` only
    * guards against a hang; it is not a performance threshold.
    */
-  waitFor(match: (frame: any) => boolean, timeoutMs = 60_000, from = 0): Promise<ReceivedFrame> {
+  waitFor(match: (frame: any) => boolean, timeoutMs = 60_000, from = 0, what = 'a matching frame'): Promise<ReceivedFrame> {
     const seen = this.frames.slice(from).find((f) => f.frame !== undefined && match(f.frame));
     if (seen) return Promise.resolve(seen);
-    if (!this.open) return Promise.reject(new Error(`socket closed (${this.closeCode}) before the frame came`));
+    if (!this.open) return Promise.reject(new Error(`socket closed (${this.closeCode}) before ${what} came`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.findIndex((w) => w.timer === timer), 1);
-        reject(new Error(`no matching frame within ${timeoutMs} ms`));
+        reject(new Error(`no ${what} within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.waiters.push({ match: (f) => f.frame !== undefined && match(f.frame), resolve, reject, timer });
+      this.waiters.push({ match: (f) => f.frame !== undefined && match(f.frame), resolve, reject, timer, what });
     });
   }
 
   /** Waits for the `accepted` or `error` answering a messageId. */
   async answerTo(messageId: string, timeoutMs = 60_000): Promise<AcceptedFrame | ErrorFrame> {
-    const f = await this.waitFor((x: ServerFrame) => (x.type === 'accepted' || x.type === 'error') && (x as AcceptedFrame).messageId === messageId, timeoutMs);
+    const f = await this.waitFor((x: ServerFrame) => (x.type === 'accepted' || x.type === 'error') && (x as AcceptedFrame).messageId === messageId,
+      timeoutMs, 0, `answer to message ${messageId}`);
     return f.frame as AcceptedFrame | ErrorFrame;
   }
 
   /** Waits for the `done` or `error` that ends a reply. */
   async endOf(replyId: string, timeoutMs = 120_000): Promise<DoneFrame | ErrorFrame> {
-    const f = await this.waitFor((x: ServerFrame) => (x.type === 'done' || x.type === 'error') && (x as DoneFrame).replyId === replyId, timeoutMs);
+    const f = await this.waitFor((x: ServerFrame) => (x.type === 'done' || x.type === 'error') && (x as DoneFrame).replyId === replyId,
+      timeoutMs, 0, `end (done/error) of reply ${replyId}`);
     return f.frame as DoneFrame | ErrorFrame;
   }
 

@@ -42,6 +42,8 @@ export interface SentMessage {
   reaccepted?: AcceptedFrame;
   /** How many `accepted` frames the message got on the connection that saw it end. */
   acceptedFrames?: number;
+  /** Resends after a retryable error (e.g. INTERNAL when the store failed). */
+  retries?: number;
 }
 
 /** A bad frame and the code the protocol says answers it. */
@@ -156,9 +158,17 @@ export async function runUser(u: number, o: ScenarioOptions, sent: SentMessage[]
 
 async function oneMessage(msg: SentMessage, client: WireClient, conversationId: string | undefined, o: ScenarioOptions, token: string): Promise<WireClient> {
   const frames = buildSendFrames({ messageId: msg.messageId, text: msg.text, conversationId });
-  for (const f of frames) client.send(f);
-  const answer = await client.answerTo(msg.messageId);
-  if (answer.type === 'error') {
+  let answer: AcceptedFrame | ErrorFrame | undefined;
+  // A retryable refusal is retried with the same messageId, as the web client does.
+  for (let attempt = 0; attempt < 4; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 300 * attempt));
+    const from = client.frames.length;
+    for (const f of frames) client.send(f);
+    answer = (await client.waitFor((x: AcceptedFrame | ErrorFrame) => (x.type === 'accepted' || x.type === 'error') && x.messageId === msg.messageId, 60_000, from)).frame as AcceptedFrame | ErrorFrame;
+    if (answer.type === 'accepted' || !answer.retryable) break;
+    msg.retries = (msg.retries ?? 0) + 1;
+  }
+  if (answer!.type === 'error') {
     msg.end = answer as ErrorFrame;
     return client;
   }
