@@ -5,6 +5,7 @@
  * What each figure means: docs/readme/bench.md.
  */
 import { execFileSync } from 'node:child_process';
+import * as os from 'node:os';
 import { BenchBrain } from './lib/bench-brain';
 import { startHarness } from './lib/harness';
 import { measureHistoryRead } from './lib/history-read';
@@ -44,6 +45,8 @@ function commit(): string {
 
 async function main(): Promise<void> {
   const started = nowMs();
+  // Latencies depend on what else the machine runs: the load average is part of the record.
+  const loadAtStart = os.loadavg()[0];
   progress('static figures: chat bundle, cold init (5 fresh node processes), client gzip');
   const bundle = chatBundleBytes();
   const cold = coldInitMs(5);
@@ -84,6 +87,7 @@ async function main(): Promise<void> {
     const gapP99 = (m: AnswerMeasure) => percentile(m.gapsMs, 99);
     const bench = {
       commit: commit(),
+      machine: { node: process.version, cpus: os.cpus().length, loadAvg1: { start: round(loadAtStart, 2), end: round(os.loadavg()[0], 2) } },
       model: { tokensPerSecond: 60, firstTokenMs: MODEL.firstTokenMs, answerChars: LONG_ANSWER_CHARS, answerTokens: longTokens.length },
       answerBytes: ours.answerBytes,
       wireBytes: { ours: ours.wireBytes, baseline: seed.wireBytes, baselineCompactUtf8: seed.compactWireBytes },
