@@ -126,7 +126,7 @@ export async function runUser(u: number, o: ScenarioOptions, sent: SentMessage[]
     for (let m = 0; m < 3; m++) {
       const fault = faultOf(u, m);
       const key = `u${u}m${m}`;
-      const text = korean(u) ? koreanText(60 + 97 * u % 23) : englishText(8 * (17 + u % 7));
+      const text = korean(u) ? koreanText(60 + ((97 * u) % 23)) : englishText(8 * (17 + u % 7));
       const tokens = korean(u) ? tokenize(text, 2) : tokenize(text, 4);
       // Faults that act mid-answer need an answer long enough to act on: the generator reads
       // the stop flag only every STOP_POLL_MS.
