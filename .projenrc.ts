@@ -70,6 +70,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk-nag@3.0.2',
   ],
 
+  // ts-jest only transpiles; this type-checks src (client included), tests, build tools and examples.
+  typecheckTests: true,
   jestOptions: {
     updateSnapshot: UpdateSnapshot.NEVER,
     jestConfig: {
