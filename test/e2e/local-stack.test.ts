@@ -169,6 +169,21 @@ describe('local stack end to end', () => {
     expect(jwks.keys[0].d).toBeUndefined();
   });
 
+  test('a sign-in body of 4,096 bytes is read and one byte more is refused with 413', async () => {
+    const body = (n: number) => {
+      const json = JSON.stringify({ username: '캐롤' });
+      return json + ' '.repeat(n - Buffer.byteLength(json));
+    };
+    const post = (b: string) => fetch(`${stack.url}/local/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b });
+    expect(Buffer.byteLength(body(4096))).toBe(4096);
+    expect((await post(body(4096))).status).toBe(200);
+    const over = await post(body(4097));
+    expect(over.status).toBe(413);
+    expect(await over.json()).toMatchObject({ code: 'TOO_LARGE' });
+    expect((await post('{"username": ')).status).toBe(400);
+    expect((await fetch(`${stack.url}/local/login`)).status).toBe(405);
+  });
+
   test('static paths cannot climb out of the client folder', async () => {
     for (const raw of ['/../../../../etc/passwd', '/%2e%2e/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2f..%2fetc%2fpasswd']) {
       const body = await new Promise<string>((resolve, reject) => {

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { JwtVerifier } from 'aws-jwt-verify';
-import { LOCAL_CLIENT_ID, LocalAuth, MAX_USERNAME_BYTES, SIGNING_KEY_FILE, subForUsername } from '../../src/local/auth';
+import { DEFAULT_TOKEN_TTL_SECONDS, LOCAL_CLIENT_ID, LocalAuth, MAX_USERNAME_BYTES, SIGNING_KEY_FILE, subForUsername } from '../../src/local/auth';
 
 const ISSUER = 'http://127.0.0.1:8787/local';
 
@@ -19,7 +19,8 @@ describe('local sign-in', () => {
     if (!r.ok) throw new Error(r.message);
     const payload = await verifierFor(auth).verify(r.idToken);
     expect(payload).toMatchObject({ 'sub': subForUsername('앨리스'), 'token_use': 'id', 'iss': ISSUER, 'aud': LOCAL_CLIENT_ID, 'cognito:username': '앨리스' });
-    expect(payload.exp).toBeGreaterThan(payload.iat as number);
+    expect((payload.exp as number) - (payload.iat as number)).toBe(DEFAULT_TOKEN_TTL_SECONDS);
+    expect(DEFAULT_TOKEN_TTL_SECONDS).toBe(8 * 60 * 60);
   });
 
   test('the same username is the same sub; different usernames are different subs', () => {

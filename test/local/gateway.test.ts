@@ -14,6 +14,8 @@ interface Rig {
   gateway: WebSocketGateway;
   events: any[];
   authorizerCalls: number;
+  /** messageIds of sendMessage invocations that ran to their end. */
+  finished: string[];
   close(): Promise<void>;
   /** Resolves the sendMessage invocation that is being held, if any. */
   release(): void;
@@ -27,7 +29,7 @@ function allow(principalId: string, methodArn: string) {
   return { principalId, policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: methodArn }] }, context: { username: 'alice' } };
 }
 
-async function rig(options: { idleTimeoutMs?: number } = {}): Promise<Rig> {
+async function rig(options: { idleTimeoutMs?: number; maxConnectionMs?: number } = {}): Promise<Rig> {
   const server = http.createServer((_req, res) => res.writeHead(404).end());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
@@ -36,6 +38,7 @@ async function rig(options: { idleTimeoutMs?: number } = {}): Promise<Rig> {
   let hold: Promise<void> = Promise.resolve();
   let release = () => {};
   const state = { authorizerCalls: 0 };
+  const finished: string[] = [];
   const record = (e: any) => {
     events.push(e);
     for (const w of waiters.splice(0)) w();
@@ -43,6 +46,7 @@ async function rig(options: { idleTimeoutMs?: number } = {}): Promise<Rig> {
   const gateway: WebSocketGateway = new WebSocketGateway({
     domainName: `127.0.0.1:${port}`,
     idleTimeoutMs: options.idleTimeoutMs,
+    maxConnectionMs: options.maxConnectionMs,
     log: () => undefined,
     authorizer: async (event) => {
       state.authorizerCalls++;
@@ -58,6 +62,7 @@ async function rig(options: { idleTimeoutMs?: number } = {}): Promise<Rig> {
       const route = event.requestContext.routeKey;
       if (route === 'sendMessage') {
         await hold;
+        finished.push(event.body.messageId);
         gateway.post(event.requestContext.connectionId, Buffer.from(JSON.stringify({ type: 'echo', body: event.body })));
       } else if (route === 'ping') {
         gateway.post(event.requestContext.connectionId, Buffer.from('{"type":"pong"}'));
@@ -73,6 +78,7 @@ async function rig(options: { idleTimeoutMs?: number } = {}): Promise<Rig> {
     url: `ws://127.0.0.1:${port}/ws`,
     gateway,
     events,
+    finished,
     get authorizerCalls() { return state.authorizerCalls; },
     release: () => release(),
     holdNext: () => { hold = new Promise<void>((r) => { release = r; }); },
@@ -220,6 +226,42 @@ describe('WebSocket gateway emulator', () => {
       const disc = await r.event((e) => e.requestContext.routeKey === '$disconnect');
       expect(disc.requestContext.disconnectStatusCode).toBe(1001);
     } finally { await r.close(); }
+  });
+
+  test('a connection is closed with 1001 after its maximum duration even while it is busy', async () => {
+    const r = await rig({ maxConnectionMs: 400, idleTimeoutMs: 60_000 });
+    try {
+      const s = await connect(`${r.url}?token=good`);
+      const pinger = setInterval(() => s.send({ action: 'ping' }), 50);
+      const closed = await s.closed;
+      clearInterval(pinger);
+      expect(closed.code).toBe(1001);
+      expect(s.frames.filter((f) => f.type === 'pong').length).toBeGreaterThan(0);
+    } finally { await r.close(); }
+  });
+
+  test('shutting down waits for a running sendMessage to finish, but only up to the drain time', async () => {
+    const r = await rig();
+    const s = await connect(`${r.url}?token=good`);
+    r.holdNext();
+    s.send({ action: 'sendMessage', messageId: 'msg-drain-1', text: 'x' });
+    await r.event((e) => e.requestContext.routeKey === 'sendMessage');
+    const closing = r.gateway.close(60_000);
+    setTimeout(() => r.release(), 100);
+    await closing;
+    expect(r.finished).toEqual(['msg-drain-1']);
+
+    const r2 = await rig();
+    const s2 = await connect(`${r2.url}?token=good`);
+    r2.holdNext();
+    s2.send({ action: 'sendMessage', messageId: 'msg-drain-2', text: 'x' });
+    await r2.event((e) => e.requestContext.routeKey === 'sendMessage');
+    await r2.gateway.close(50); // never released: close gives up waiting
+    expect(r2.finished).toEqual([]);
+    expect(r2.gateway.inFlight).toBe(1);
+    await r.close();
+    await r2.close();
+    expect(s.ws.readyState).toBe(WebSocket.CLOSED);
   });
 
   test('the real ApiGatewayManagementApiClient posts through the @connections endpoint to the socket, and gets GoneException after it closes', async () => {

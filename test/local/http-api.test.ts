@@ -9,7 +9,7 @@ import { apiGatewayClaims, HTTP_API_MAX_BODY_BYTES, HttpApi, LOCAL_HISTORY_ROUTE
 
 const ISSUER = 'http://127.0.0.1/local';
 
-async function rig(answer: (event: any) => any) {
+async function rig(answer: (event: any) => any, timeoutMs?: number) {
   const auth = new LocalAuth({ issuer: ISSUER });
   const verifier = JwtVerifier.create({ issuer: ISSUER, audience: LOCAL_CLIENT_ID, jwksUri: `${ISSUER}/.well-known/jwks.json` });
   verifier.cacheJwks(auth.jwks as any);
@@ -21,6 +21,7 @@ async function rig(answer: (event: any) => any) {
     verify: async (t) => verifier.verify(t) as any,
     history: async (e) => { events.push(e); return answer(e); },
     log: () => undefined,
+    timeoutMs,
   });
   server.on('request', (req, res) => { if (!api.handle(req, res)) res.writeHead(418).end(); });
   const login = auth.login({ username: 'alice' });
@@ -113,6 +114,19 @@ describe('HTTP API emulator', () => {
       expect(await edge.json()).toEqual({ bytes: HTTP_API_MAX_BODY_BYTES });
       expect((await send(HTTP_API_MAX_BODY_BYTES + 1)).status).toBe(413);
     } finally { await r.close(); }
+  });
+
+  test('a handler that outlives the integration timeout gets 503, as HTTP API answers', async () => {
+    let finish = () => {};
+    const r = await rig(() => new Promise((resolve) => { finish = () => resolve({ statusCode: 200, body: '{}' }); }), 100);
+    try {
+      const res = await fetch(`${r.base}/api/conversations`, { headers: { authorization: `Bearer ${r.token}` } });
+      expect(res.status).toBe(503);
+      expect(await res.json()).toEqual({ message: 'Service Unavailable' });
+    } finally {
+      finish();
+      await r.close();
+    }
   });
 
   test('route matching and claim conversion', () => {
