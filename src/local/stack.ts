@@ -164,9 +164,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
     const api = new HttpApi({ history: handlers.history, verify: handlers.verify, domainName: `${urlHost}:${port}`, log });
     const clientDir = findClientDir();
+    // The Host the browser used, so the stack also works when reached by another name.
+    const webSocketUrl = (req: http.IncomingMessage) => `ws://${req.headers.host ?? `${urlHost}:${port}`}/ws`;
     const config = (req: http.IncomingMessage): ClientConfig => ({
-      // The Host the browser used, so the stack also works when reached by another name.
-      webSocketUrl: `ws://${req.headers.host ?? `${urlHost}:${port}`}/ws`,
+      webSocketUrl: webSocketUrl(req),
       apiUrl: '/api',
       auth: { mode: 'local' },
       model: { provider: model.provider, modelId: model.modelId },
@@ -178,7 +179,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (pathname === '/config.json') return sendJson(res, 200, config(req));
       if (pathname === JWKS_PATH) return sendJson(res, 200, auth.jwks);
       if (pathname === '/local/login') return void login(auth, req, res);
-      serveStatic(clientDir, req, res);
+      serveStatic(clientDir, req, res, webSocketUrl(req));
     };
 
     let closed: Promise<void> | undefined;

@@ -20,14 +20,36 @@ const TYPES: Record<string, string> = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
+/**
+ * The deployed Content-Security-Policy (src/infra/csp.ts, which local code may not import; a test
+ * keeps them equal) with the local WebSocket URL in `connect-src` and without
+ * `upgrade-insecure-requests`, which would turn the local `ws://` into an unreachable `wss://`.
+ */
+export function localContentSecurityPolicy(webSocketUrl: string): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    `connect-src 'self' ${webSocketUrl}`,
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "manifest-src 'self'",
+  ].join('; ');
+}
+
 /** Security headers like the deployed CloudFront response headers policy. */
-export const SECURITY_HEADERS: Record<string, string> = {
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    + "connect-src 'self' ws: wss:; font-src 'self' data:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'strict-origin-when-cross-origin',
-};
+export function securityHeaders(webSocketUrl: string): Record<string, string> {
+  return {
+    'content-security-policy': localContentSecurityPolicy(webSocketUrl),
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'strict-origin-when-cross-origin',
+  };
+}
 
 /**
  * Finds `assets/client` from wherever this code runs: bundled at `assets/local/cli/index.js`,
@@ -42,7 +64,7 @@ export function findClientDir(from: string = __dirname): string | undefined {
 }
 
 /** Answers GET/HEAD for files of `root`; unknown extension-less paths get `index.html`. */
-export function serveStatic(root: string | undefined, req: IncomingMessage, res: ServerResponse): void {
+export function serveStatic(root: string | undefined, req: IncomingMessage, res: ServerResponse, webSocketUrl: string): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
     return;
@@ -78,7 +100,7 @@ export function serveStatic(root: string | undefined, req: IncomingMessage, res:
     'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
     'content-length': String(body.length),
     'cache-control': 'no-cache',
-    ...SECURITY_HEADERS,
+    ...securityHeaders(webSocketUrl),
   });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
