@@ -146,8 +146,9 @@ async function start(): Promise<void> {
     closeDrawer();
   });
   byId('new-chat').addEventListener('click', () => {
-    if (routeId()) location.hash = '#/';
-    else void chat.open(undefined);
+    // pushState, not location.hash: no hashchange, so the view switches now, exactly once.
+    if (routeId()) history.pushState(null, '', '#/');
+    void chat.open(undefined);
     composer.focus();
   });
   socket.start();

@@ -166,7 +166,14 @@ export class Sidebar {
 function showDialog(dialog: HTMLDialogElement): Promise<string> {
   dialog.returnValue = '';
   return new Promise((resolve) => {
-    dialog.addEventListener('close', () => resolve(dialog.returnValue), { once: true });
+    const onClose = () => {
+      // `close` is dispatched in a later task: one left over from closing this dialog a moment
+      // ago can arrive after it was opened again, and must not answer for the new opening.
+      if (dialog.open) return;
+      dialog.removeEventListener('close', onClose);
+      resolve(dialog.returnValue);
+    };
+    dialog.addEventListener('close', onClose);
     dialog.showModal();
   });
 }

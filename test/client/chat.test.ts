@@ -126,6 +126,9 @@ test('keyboard only: send, stop with Escape, new chat with Ctrl+Shift+O, rename 
   const slow = await startStack(['--offline-cps', '20']);
   try {
     const { context, page } = await openApp(browser, slow.url);
+    // The sign-in form takes the focus itself.
+    await page.getByRole('textbox', { name: /user/i }).waitFor();
+    await page.waitForFunction(() => document.activeElement?.id === 'username');
     await page.keyboard.type('keyboarder');
     await page.keyboard.press('Enter');
     await messageBox(page).waitFor();
@@ -141,7 +144,8 @@ test('keyboard only: send, stop with Escape, new chat with Ctrl+Shift+O, rename 
     const first = /#\/c\/(.+)$/.exec(page.url())![1];
     await page.keyboard.press('Control+Shift+O');
     await page.waitForURL((u) => !u.hash.includes(first));
-    expect(await page.locator('li.msg').count()).toBe(0);
+    await page.locator('li.msg').first().waitFor({ state: 'detached' });
+    expect(await page.locator('#chat-title').innerText()).toBe('New chat');
 
     // Tab to the conversation's rename button, open the dialog, close it with Escape, reopen, save with Enter.
     const rename = page.locator(`li.conv[data-id="${first}"]`).getByRole('button', { name: /rename/i });
@@ -155,8 +159,10 @@ test('keyboard only: send, stop with Escape, new chat with Ctrl+Shift+O, rename 
     await page.keyboard.press('Control+A');
     await page.keyboard.type('renamed by keyboard');
     expect(await page.getByRole('dialog').getByRole('textbox').inputValue()).toBe('renamed by keyboard');
+    const saved = page.waitForResponse((r) => r.request().method() === 'PATCH');
     await page.keyboard.press('Enter');
-    await page.locator(`.conv-link[data-id="${first}"]`, { hasText: 'renamed by keyboard' }).waitFor();
+    expect((await saved).status()).toBe(200);
+    expect(await page.locator(`.conv-link[data-id="${first}"]`).innerText()).toBe('renamed by keyboard');
     await context.close();
   } finally {
     await slow.stop();
