@@ -80,6 +80,10 @@ async function dev(opts: Record<string, any>): Promise<void> {
       process.exit(0);
     }, (err) => fail(err));
   };
+  // In Lambda a stray rejection fails one invocation, not the service: report it and keep serving.
+  process.on('unhandledRejection', (reason) => {
+    process.stderr.write(`cdk-streaming-chatbot: unhandled rejection: ${String((reason as Error)?.message ?? reason).split('\n')[0]}\n`);
+  });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
