@@ -5,13 +5,13 @@
  * events, `sendMessage` as an asynchronous (not awaited) invocation, and the service's limits
  * (32 KB frames, 128 KB messages, 10 min idle, 2 h per connection).
  */
-import * as crypto from 'crypto';
 import type { IncomingMessage, Server } from 'http';
 import type { Duplex } from 'stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ConnectionInfo, ConnectionSink } from './connections-server';
 import { FrameSizeGuard } from './frame-guard';
-import { headerMaps, requestId, requestTime, sourceIp } from './http-util';
+import { GatewayEvents, handshakeParts, newConnectionId, policyAllows, refuse } from './gateway-events';
+import { sourceIp } from './http-util';
 import { DEFAULT_MAX_FRAME_BYTES, GATEWAY_MAX_MESSAGE_BYTES } from '../core/protocol';
 
 /** A Lambda-style handler: event in, result out. */
@@ -59,42 +59,6 @@ interface Connection {
   closing?: { code: number; reason: string };
 }
 
-const API_ID = 'localwsapi';
-const ACCOUNT = '000000000000';
-const REGION = 'local';
-
-/** A new connection id shaped like API Gateway's (base64 with `=`, e.g. `L0SM9cOFvHcCIhw=`). */
-function newConnectionId(): string {
-  return crypto.randomBytes(10).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
-}
-
-/** True when the authorizer's policy allows `execute-api:Invoke` on `methodArn` and nothing denies it. */
-export function policyAllows(policy: any, methodArn: string): boolean {
-  const statements: any[] = Array.isArray(policy?.Statement) ? policy.Statement : policy?.Statement ? [policy.Statement] : [];
-  const matches = (s: any) => {
-    const actions = ([] as string[]).concat(s.Action ?? []);
-    const resources = ([] as string[]).concat(s.Resource ?? []);
-    const actionOk = actions.some((a) => a === '*' || a === 'execute-api:*' || a === 'execute-api:Invoke');
-    const resourceOk = resources.some((r) => wildcard(r).test(methodArn));
-    return actionOk && resourceOk;
-  };
-  if (statements.some((s) => s.Effect === 'Deny' && matches(s))) return false;
-  return statements.some((s) => s.Effect === 'Allow' && matches(s));
-}
-
-function wildcard(pattern: string): RegExp {
-  return new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-}
-
-/** Writes a plain HTTP answer on a socket that asked to upgrade, then closes it. */
-function refuse(socket: Duplex, status: number, text: string, body: unknown): void {
-  const payload = JSON.stringify(body);
-  socket.end(
-    `HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\n`
-    + `Connection: close\r\n\r\n${payload}`,
-  );
-}
-
 /**
  * The WebSocket API emulator. Attach it to the stack's HTTP server; it is also the sink of the
  * local `@connections` endpoint, so the handler's PostToConnection lands on the client's socket.
@@ -108,9 +72,11 @@ export class WebSocketGateway implements ConnectionSink {
   private readonly idleTimeoutMs: number;
   private readonly maxConnectionMs: number;
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly events: GatewayEvents;
 
   constructor(private readonly options: GatewayOptions) {
     this.stage = options.stage ?? 'local';
+    this.events = new GatewayEvents(this.stage, options.domainName);
     this.path = options.path ?? '/ws';
     this.maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.idleTimeoutMs = options.idleTimeoutMs ?? 10 * 60 * 1000;
@@ -202,56 +168,19 @@ export class WebSocketGateway implements ConnectionSink {
     return p;
   }
 
-  private baseContext(c: Pick<Connection, 'id' | 'connectedAt' | 'sourceIp' | 'userAgent'>, routeKey: string, eventType: string) {
-    const now = new Date();
-    return {
-      routeKey,
-      eventType,
-      messageDirection: 'IN',
-      extendedRequestId: requestId(),
-      requestId: requestId(),
-      requestTime: requestTime(now),
-      requestTimeEpoch: now.getTime(),
-      stage: this.stage,
-      domainName: this.options.domainName,
-      apiId: API_ID,
-      connectionId: c.id,
-      connectedAt: c.connectedAt,
-      identity: { sourceIp: c.sourceIp, ...(c.userAgent ? { userAgent: c.userAgent } : {}) },
-    };
-  }
-
   private async connect(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
     const base = { id: newConnectionId(), connectedAt: Date.now(), sourceIp: sourceIp(req), userAgent: req.headers['user-agent'] };
-    const { headers, multiValueHeaders } = headerMaps(req);
-    const queryStringParameters: Record<string, string> = {};
-    const multiValueQueryStringParameters: Record<string, string[]> = {};
-    for (const [k, v] of url.searchParams) {
-      queryStringParameters[k] = v;
-      (multiValueQueryStringParameters[k] ??= []).push(v);
-    }
-    const hasQuery = Object.keys(queryStringParameters).length > 0;
+    const parts = handshakeParts(req, url);
     // The authorizer's identity source is `route.request.querystring.token`: without it API
     // Gateway answers 401 and never calls the authorizer.
-    if (!queryStringParameters.token) {
+    if (!parts.queryStringParameters?.token) {
       refuse(socket, 401, 'Unauthorized', { message: 'Unauthorized' });
       return;
     }
-    const requestContext = this.baseContext(base, '$connect', 'CONNECT');
-    const methodArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${this.stage}/$connect`;
-    const authEvent = {
-      type: 'REQUEST',
-      methodArn,
-      headers,
-      multiValueHeaders,
-      ...(hasQuery ? { queryStringParameters, multiValueQueryStringParameters } : {}),
-      stageVariables: {},
-      requestContext,
-    };
     const started = Date.now();
     let result: any;
     try {
-      result = await this.options.authorizer(authEvent);
+      result = await this.options.authorizer(this.events.authorizerRequest(base, parts));
     } catch (err) {
       // A Lambda authorizer signals "no or bad credentials" by failing with exactly "Unauthorized".
       if ((err as Error)?.message === 'Unauthorized') {
@@ -262,7 +191,7 @@ export class WebSocketGateway implements ConnectionSink {
       }
       return;
     }
-    if (!result || typeof result.principalId !== 'string' || !policyAllows(result.policyDocument, methodArn)) {
+    if (!result || typeof result.principalId !== 'string' || !policyAllows(result.policyDocument, this.events.connectMethodArn)) {
       refuse(socket, 403, 'Forbidden', { message: 'Forbidden' });
       return;
     }
@@ -271,14 +200,7 @@ export class WebSocketGateway implements ConnectionSink {
       principalId: result.principalId,
       integrationLatency: Date.now() - started,
     };
-    const connectEvent = {
-      headers,
-      multiValueHeaders,
-      ...(hasQuery ? { queryStringParameters, multiValueQueryStringParameters } : {}),
-      requestContext: { ...this.baseContext(base, '$connect', 'CONNECT'), authorizer },
-      isBase64Encoded: false,
-    };
-    const answer = await this.options.chat(connectEvent);
+    const answer = await this.options.chat(this.events.connect(base, parts, authorizer));
     const status = typeof answer?.statusCode === 'number' ? answer.statusCode : 200;
     if (status < 200 || status >= 300) {
       refuse(socket, status, 'Refused', { message: 'Refused' });
@@ -334,32 +256,18 @@ export class WebSocketGateway implements ConnectionSink {
     }
     const action = parsed && typeof parsed === 'object' && typeof parsed.action === 'string' ? parsed.action : undefined;
     const routeKey = action && (MESSAGE_ROUTES as readonly string[]).includes(action) ? action : '$default';
-    const requestContext = { ...this.baseContext(c, routeKey, 'MESSAGE'), messageId: requestId(), authorizer: c.authorizer };
     if (ASYNC_ROUTES.has(routeKey)) {
       // AWS: a non-proxy integration invoked with X-Amz-Invocation-Type Event — the route answers
-      // at once and nobody awaits the Lambda. Its request template (SEND_MESSAGE_TEMPLATE in
-      // src/infra/socket-api.ts) passes only these fields, with `body` as a JSON object.
-      const templated = {
-        requestContext: {
-          routeKey,
-          connectionId: c.id,
-          domainName: this.options.domainName,
-          stage: this.stage,
-          requestId: requestContext.requestId,
-          authorizer: { principalId: String(c.authorizer.principalId) },
-        },
-        body: parsed,
-      };
-      void this.track(this.options.chat(templated).catch((err) => this.log(`${routeKey} failed: ${(err as Error)?.message}`)));
+      // at once and nobody awaits the Lambda.
+      void this.track(this.options.chat(this.events.sendMessage(c, c.authorizer, parsed))
+        .catch((err) => this.log(`${routeKey} failed: ${(err as Error)?.message}`)));
       return;
     }
-    const event = isBinary
-      ? { requestContext, body: data.toString('base64'), isBase64Encoded: true }
-      : { requestContext, body: text, isBase64Encoded: false };
+    const event = this.events.message(c, routeKey, c.authorizer, data, isBinary);
     void this.track(this.options.chat(event).catch((err) => {
       this.log(`${routeKey} failed: ${(err as Error)?.message}`);
       // What API Gateway sends the client when a proxy integration fails.
-      this.post(c.id, JSON.stringify({ message: 'Internal server error', connectionId: c.id, requestId: requestContext.requestId }));
+      this.post(c.id, JSON.stringify({ message: 'Internal server error', connectionId: c.id, requestId: event.requestContext.requestId }));
     }));
   }
 
@@ -368,13 +276,7 @@ export class WebSocketGateway implements ConnectionSink {
     if (c.lifeTimer) clearTimeout(c.lifeTimer);
     c.closing ??= { code, reason };
     this.connections.delete(c.id);
-    const requestContext = {
-      ...this.baseContext(c, '$disconnect', 'DISCONNECT'),
-      authorizer: c.authorizer,
-      disconnectStatusCode: code,
-      disconnectReason: reason,
-    };
-    void this.track(this.options.chat({ headers: {}, multiValueHeaders: {}, requestContext, isBase64Encoded: false })
+    void this.track(this.options.chat(this.events.disconnect(c, c.authorizer, code, reason))
       .catch((err) => this.log(`$disconnect failed: ${(err as Error)?.message}`)));
   }
 }

@@ -4,7 +4,8 @@ import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand }
 import { WebSocket } from 'ws';
 import { connect, refusedStatus } from './lib/ws-client';
 import { startConnectionsServer } from '../../src/local/connections-server';
-import { policyAllows, WebSocketGateway } from '../../src/local/gateway';
+import { WebSocketGateway } from '../../src/local/gateway';
+import { policyAllows } from '../../src/local/gateway-events';
 
 // The gateway is tested here with small in-test Lambda functions so that each AWS behaviour is
 // seen in isolation; test/e2e runs it with the real handlers.
