@@ -156,10 +156,11 @@ for (const task of project.tasks.all) {
   }
 }
 
-// Runtime code (core, local stack) imports libraries that are devDependencies on purpose: esbuild
-// bundles them into assets/, so the published package never needs them installed.
+// Runtime code (core, local stack, web client) imports libraries that are devDependencies on
+// purpose: esbuild bundles them into assets/, so the published package never needs them installed.
 project.eslint?.allowDevDeps('src/core/**');
 project.eslint?.allowDevDeps('src/local/**');
+project.eslint?.allowDevDeps('src/client/**');
 
 // Strictness beyond projen's default eslint config is not needed; keep jest globals for tests.
 project.tryFindObjectFile('.eslintrc.json')?.patch(JsonPatch.add('/ignorePatterns/-', 'assets/'));

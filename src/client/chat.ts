@@ -3,7 +3,6 @@
  * with the same messageId after a reconnect), streaming replies in, stop, errors, and paging
  * older messages in when the list is scrolled to its top.
  */
-import { buildSendFrames, type ClientConfig, type MessageItem, type MessageStatus, type ServerFrame, type StopReason, type Usage } from '../core/protocol';
 import { ApiRequestError, type HistoryApi } from './api';
 import { copyCode } from './copy-code';
 import { byId, newId } from './dom';
@@ -12,6 +11,7 @@ import { AssistantMessage, userMessage } from './message-view';
 import { classifyDelta, HttpFollower, storedOutcome, type PendingSend, type Reply } from './replies';
 import type { Sidebar } from './sidebar';
 import type { ChatSocket, ConnectionState } from './socket';
+import { buildSendFrames, type ClientConfig, type MessageItem, type MessageStatus, type ServerFrame, type StopReason, type Usage } from '../core/protocol';
 
 /** Within this many pixels of the end, the list follows a streaming answer. */
 const FOLLOW_SLACK_PX = 80;
@@ -92,7 +92,7 @@ export class ChatController {
       if (e instanceof ApiRequestError && e.status === 404) {
         this.deps.toast(t('notFoundConversation'));
         location.hash = '#/';
-      } else this.fail(e);
+      } else {this.fail(e);}
     }
   }
 
@@ -160,8 +160,7 @@ export class ChatController {
         const r = this.replies.get(frame.replyId);
         if (!r || r.finished || r.viaHttp) return;
         const kind = classifyDelta(r.nextSeq, frame.seq);
-        if (kind === 'gap') this.readOverHttp(r);
-        else if (kind === 'apply') {
+        if (kind === 'gap') {this.readOverHttp(r);} else if (kind === 'apply') {
           r.nextSeq++;
           r.view.markdown.append(frame.text);
         }
@@ -173,7 +172,7 @@ export class ChatController {
         if (r.viaHttp) {
           r.done = frame;
           this.follower.readNow(r);
-        } else this.finishReply(r, frame.stopReason, frame.usage);
+        } else {this.finishReply(r, frame.stopReason, frame.usage);}
         return;
       }
       case 'error':
@@ -282,7 +281,15 @@ export class ChatController {
       if (m.status === 'error') view.showError(errorText('MODEL_ERROR'));
     } else if (this.conversationId) {
       // Being written elsewhere (another tab, or before a reload): follow it over HTTP.
-      const r: Reply = { replyId: m.messageId, conversationId: this.conversationId, view, nextSeq: 0, viaHttp: false, finished: false, stopPending: false };
+      const r: Reply = {
+        replyId: m.messageId,
+        conversationId: this.conversationId,
+        view,
+        nextSeq: 0,
+        viaHttp: false,
+        finished: false,
+        stopPending: false,
+      };
       this.replies.set(r.replyId, r);
       this.readOverHttp(r);
     }

@@ -2,9 +2,9 @@
  * The message box: multi-line, Enter sends, Shift+Enter breaks the line, IME-safe, and shows the
  * character limit before the server would refuse.
  */
-import { charCount } from '../core/protocol';
 import { t } from './i18n';
 import { isSendKey, type CompositionState } from './keys';
+import { charCount } from '../core/protocol';
 
 /** Show the counter once a message uses this share of the limit (it is always shown when over). */
 const COUNTER_FROM = 0.8;

@@ -2,7 +2,6 @@
  * Entry point: reads /config.json, signs in, then wires the sidebar, the chat view, the composer
  * and the WebSocket together. Everything else lives in its own module.
  */
-import type { ClientConfig } from '../core/protocol';
 import { ApiRequestError, HistoryApi, pageSizesFrom } from './api';
 import { signIn, SessionExpiredError, type Session } from './auth';
 import { ChatController } from './chat';
@@ -12,6 +11,7 @@ import { initLang, lang, setLang, t, translateDom, type Lang } from './i18n';
 import { Sidebar } from './sidebar';
 import { ChatSocket, type ConnectionState } from './socket';
 import { initTheme } from './theme';
+import type { ClientConfig } from '../core/protocol';
 
 async function loadConfig(): Promise<ClientConfig> {
   const res = await fetch('/config.json', { cache: 'no-store' });

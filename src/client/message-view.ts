@@ -2,10 +2,10 @@
  * How one message looks: a user's message is plain text (never parsed); an assistant's answer is
  * streamed Markdown with its token usage and status underneath.
  */
-import type { MessageStatus, StopReason, Usage } from '../core/protocol';
 import { h } from './dom';
 import { t, type TextKey } from './i18n';
 import { StreamingMarkdown } from './markdown';
+import type { MessageStatus, StopReason, Usage } from '../core/protocol';
 
 /** A user's message in the list. */
 export function userMessage(text: string, messageId?: string): HTMLLIElement {

@@ -4,9 +4,9 @@
  * that asked for it; after a seq gap, a lost connection or a retried send it is read over HTTP
  * instead (the server checkpoints it while streaming), polling until it has a final status.
  */
-import type { DoneFrame, MessageItem, MessageStatus, SendMessageFrame, StopReason, Usage } from '../core/protocol';
 import { ApiRequestError, type HistoryApi } from './api';
 import type { AssistantMessage } from './message-view';
+import type { DoneFrame, MessageItem, MessageStatus, SendMessageFrame, StopReason, Usage } from '../core/protocol';
 
 /** A message sent (or waiting to be sent) that the server has not accepted yet. */
 export interface PendingSend {

@@ -2,10 +2,10 @@
  * The conversation list: newest first, paged ("Load more" and scrolling to the end), rename and
  * delete through modal dialogs, titles updated live from `title` frames.
  */
-import type { ConversationSummary } from '../core/protocol';
 import type { HistoryApi } from './api';
 import { byId, h } from './dom';
 import { t } from './i18n';
+import type { ConversationSummary } from '../core/protocol';
 
 /** Sidebar callbacks. */
 export interface SidebarEvents {
@@ -110,8 +110,8 @@ export class Sidebar {
 
   private row(c: ConversationSummary): HTMLLIElement {
     const link = h('a', { 'class': 'conv-link', 'href': `#/c/${c.conversationId}`, 'data-id': c.conversationId });
-    const rename = h('button', { 'type': 'button', 'class': 'icon-btn rename' }, '✎');
-    const remove = h('button', { 'type': 'button', 'class': 'icon-btn danger remove' }, '✕');
+    const rename = h('button', { type: 'button', class: 'icon-btn rename' }, '✎');
+    const remove = h('button', { type: 'button', class: 'icon-btn danger remove' }, '✕');
     rename.addEventListener('click', () => void this.rename(c.conversationId));
     remove.addEventListener('click', () => void this.remove(c.conversationId));
     const li = h('li', { 'class': 'conv', 'data-id': c.conversationId }, link, h('span', { class: 'conv-actions' }, rename, remove));

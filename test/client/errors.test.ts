@@ -46,7 +46,7 @@ test('NOT_FOUND: sending into a conversation deleted elsewhere says so in Korean
 });
 
 test('BUSY: a tab sending while another tab\'s answer is being written is told to wait, and its retry then works', async () => {
-  const slow = await startStack(['--offline-cps', '25']);
+  const slow = await startStack(['--offline-cps', '40']);
   try {
     const { context, page } = await openApp(browser, slow.url);
     await signIn(page, 'two-tabs');
@@ -65,6 +65,8 @@ test('BUSY: a tab sending while another tab\'s answer is being written is told t
     await error.waitFor();
     expect(await error.innerText()).toMatch(/still being written/);
 
+    // Once the first tab's answer is over (stopped here, to be quick), the retry goes through.
+    await page.getByRole('button', { name: /stop/i }).click();
     await waitForAnswer(page);
     await error.getByRole('button', { name: /retry/i }).click();
     const answer = await waitForAnswer(other);

@@ -19,8 +19,15 @@ export function launch(): Promise<Browser> {
   });
 }
 
+/** An open page in its own context, with the errors it logged. */
+export interface OpenedApp {
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+}
+
 /** A fresh context (own storage) with a page open on the app, collecting page errors. */
-export async function openApp(browser: Browser, url: string, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+export async function openApp(browser: Browser, url: string, options: BrowserContextOptions = {}): Promise<OpenedApp> {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 800 }, ...options });
   const page = await context.newPage();
   const errors: string[] = [];
