@@ -101,16 +101,16 @@ test('the main screen renders in light and dark (screenshots in test-output/)', 
     await signIn(page, `shot-${colorScheme}`);
     await send(page, '코드 예시와 목록을 보여 주세요: `npm test` 와 **굵게**\n\n```ts\nconst answer: number = 42;\n```');
     const answer = await waitForAnswer(page);
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    if (colorScheme === 'dark') expect(bg).not.toBe('rgb(255, 255, 255)');
+    else expect(bg).toBe('rgb(255, 255, 255)');
+    await screenshot(page, `main-${colorScheme}.png`);
     // The quoted code block is highlighted and its copy button copies exactly the code.
     const block = answer.locator('.code-block').first();
     expect(await block.locator('.hljs-keyword').first().innerText()).toBe('const');
     await block.getByRole('button', { name: '복사' }).click();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('const answer: number = 42;\n');
     await block.getByRole('button', { name: '복사됨' }).waitFor();
-    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-    if (colorScheme === 'dark') expect(bg).not.toBe('rgb(255, 255, 255)');
-    else expect(bg).toBe('rgb(255, 255, 255)');
-    await screenshot(page, `main-${colorScheme}.png`);
     await page.setViewportSize({ width: 390, height: 844 });
     // At phone width the sidebar is a drawer behind the menu button.
     await page.locator('#sidebar').waitFor({ state: 'hidden' });
