@@ -2,12 +2,12 @@
  * The bench's own measuring tools: if these are wrong, every figure in docs/readme/bench.md is.
  */
 import { DynamoDBClient, PutItemCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, LocalDynamo, startDynamo } from '../../src/local/dynamo';
 import { pythonJsonDumps } from './lib/seed-protocol';
 import { percentile } from './lib/stats';
 import { koreanText, tokenize } from './lib/text';
 import { startThrottlingProxy, ThrottlingProxy } from './lib/throttling-proxy';
 import { frameHeaderBytes } from './lib/wire-client';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, LocalDynamo, startDynamo } from '../../src/local/dynamo';
 
 test('percentiles are nearest-rank: every reported value was observed', () => {
   const samples = Array.from({ length: 100 }, (_, i) => 100 - i); // 100..1, unsorted order

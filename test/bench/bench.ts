@@ -7,9 +7,9 @@
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import { BenchBrain } from './lib/bench-brain';
+import { runConcurrentStreams } from './lib/concurrent';
 import { startHarness } from './lib/harness';
 import { measureHistoryRead } from './lib/history-read';
-import { runConcurrentStreams } from './lib/concurrent';
 import { AnswerMeasure, measureOurs, measureSeed } from './lib/measure';
 import { chatBundleBytes, clientGzipBytes, coldInitMs, ROOT } from './lib/static-figures';
 import { nowMs, percentile, round } from './lib/stats';
@@ -102,7 +102,10 @@ async function main(): Promise<void> {
         ours: { p50: round(percentile(firstToken.ours, 50)), p99: round(percentile(firstToken.ours, 99)), n: firstToken.ours.length },
         baseline: { p50: round(percentile(firstToken.seed, 50)), p99: round(percentile(firstToken.seed, 99)), n: firstToken.seed.length },
       },
-      interDeltaGapMs: { ours: { p99: round(gapP99(ours)), max: round(Math.max(...ours.gapsMs)) }, baseline: { p99: round(gapP99(seed)), max: round(Math.max(...seed.gapsMs)) } },
+      interDeltaGapMs: {
+        ours: { p99: round(gapP99(ours)), max: round(Math.max(...ours.gapsMs)) },
+        baseline: { p99: round(gapP99(seed)), max: round(Math.max(...seed.gapsMs)) },
+      },
       historyReadMs: history,
       chatBundleBytes: bundle ?? null,
       coldInitMs: cold ? round(cold.median) : null,

@@ -5,6 +5,8 @@
  * straight from dynalite) is checked: nothing accepted is lost, nothing is stored twice, and every
  * fault got the protocol's answer. No timing is asserted anywhere.
  */
+import { forgedTokens } from './lib/forged-tokens';
+import { FaultAnswer, runUser, SentMessage } from './lib/scenario';
 import type { ErrorCode } from '../../src/core/protocol';
 import { subForUsername } from '../../src/local/auth';
 import { BenchBrain } from '../bench/lib/bench-brain';
@@ -12,8 +14,6 @@ import { Harness, startHarness } from '../bench/lib/harness';
 import { snapshotStore, StoreSnapshot } from '../bench/lib/store-check';
 import { koreanText, tokenize } from '../bench/lib/text';
 import { connect, login, mustConnect } from '../bench/lib/wire-client';
-import { forgedTokens } from './lib/forged-tokens';
-import { FaultAnswer, runUser, SentMessage } from './lib/scenario';
 
 jest.setTimeout(15 * 60_000);
 
@@ -156,7 +156,9 @@ test('every reply is stored once, finished, and holds exactly what the model pro
   for (const m of accepted) {
     const replies = store.byId.get(m.accepted!.replyId) ?? [];
     const r = replies[0];
-    const problem = (why: string) => wrong.push({ fault: m.fault, replyId: m.accepted!.replyId, why, status: r?.status, stored: r?.text.slice(0, 40) });
+    const problem = (why: string) => wrong.push({
+      fault: m.fault, replyId: m.accepted!.replyId, why, status: r?.status, stored: r?.text.slice(0, 40),
+    });
     if (replies.length !== 1) { problem(`stored ${replies.length} times`); continue; }
     if (r.userMessageId !== m.messageId) problem('answers another message');
     switch (m.fault) {

@@ -4,9 +4,9 @@
  * serve normal answers, throttled ones and failing ones at the same time. It also records when it
  * produced each reply's first token, which is where `addedFirstTokenMs` starts counting.
  */
+import { nowMs } from './stats';
 import type { Brain, BrainFinish, BrainRequest } from '../../../src/local/model/brain';
 import { BrainError, lastUserText } from '../../../src/local/model/brain';
-import { nowMs } from './stats';
 
 /** What the model does for one tagged message. */
 export interface Behaviour {

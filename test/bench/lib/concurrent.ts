@@ -2,7 +2,6 @@
  * The bench's load step: many users streaming at once with no faults injected, judged from the
  * store. (The fault-injecting suite is test/load; this step gives the figures under load.)
  */
-import type { DoneFrame } from '../../../src/core/protocol';
 import { BenchBrain } from './bench-brain';
 import type { Harness } from './harness';
 import { measureOurs } from './measure';
@@ -10,6 +9,7 @@ import { percentile } from './stats';
 import { snapshotStore } from './store-check';
 import { koreanText, englishText, tokenize } from './text';
 import { login, mustConnect } from './wire-client';
+import type { DoneFrame } from '../../../src/core/protocol';
 
 /** Knobs of the step. */
 export interface ConcurrentOptions {

@@ -9,6 +9,10 @@
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BenchBrain } from './bench-brain';
+import { SeedProtocol } from './seed-protocol';
+import { withSeedRoute } from './seed-route';
+import { startThrottlingProxy, ThrottlingProxy, ThrottlingProxyOptions } from './throttling-proxy';
 import { authConfigFromEnv, createTokenVerifier } from '../../../src/core/auth';
 import { JWKS_PATH, LOCAL_CLIENT_ID, LocalAuth } from '../../../src/local/auth';
 import { startConnectionsServer } from '../../../src/local/connections-server';
@@ -17,10 +21,6 @@ import { LambdaHandler, WebSocketGateway } from '../../../src/local/gateway';
 import { HttpApi } from '../../../src/local/http-api';
 import { readBody, sendJson } from '../../../src/local/http-util';
 import { startModelServer } from '../../../src/local/model-server';
-import { BenchBrain } from './bench-brain';
-import { SeedProtocol } from './seed-protocol';
-import { withSeedRoute } from './seed-route';
-import { startThrottlingProxy, ThrottlingProxy, ThrottlingProxyOptions } from './throttling-proxy';
 
 /** Options of {@link startHarness}. */
 export interface HarnessOptions {

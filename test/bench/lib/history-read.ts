@@ -6,17 +6,17 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import * as K from '../../../src/core/keys';
-import { loadWindow } from '../../../src/core/generate';
-import { ConversationStore } from '../../../src/core/store';
-import { subForUsername } from '../../../src/local/auth';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../src/local/dynamo';
 import { BenchBrain } from './bench-brain';
 import type { Harness } from './harness';
 import { measureOurs } from './measure';
 import { median, nowMs, round } from './stats';
 import { koreanText, tokenize } from './text';
 import { login, mustConnect } from './wire-client';
+import { loadWindow } from '../../../src/core/generate';
+import * as K from '../../../src/core/keys';
+import { ConversationStore } from '../../../src/core/store';
+import { subForUsername } from '../../../src/local/auth';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../src/local/dynamo';
 
 /** Budget the handler uses by default (HISTORY_TOKEN_BUDGET). */
 const BUDGET = 8000;
@@ -75,15 +75,21 @@ async function seedConversation(store: ConversationStore, user: string, conversa
 async function readWindow(store: ConversationStore, user: string, conversationId: string): Promise<number> {
   const t = Date.now();
   const job = {
-    user, conversationId, replyId: 'probe-reply-0000', replySk: K.messageSk(t, 1, 'probe-reply-0000'),
-    userMessageSk: K.messageSk(t, 0, 'probe-message-0000'), text: '기록을 읽어 주세요.', calib: 1,
+    user,
+    conversationId,
+    replyId: 'probe-reply-0000',
+    replySk: K.messageSk(t, 1, 'probe-reply-0000'),
+    userMessageSk: K.messageSk(t, 0, 'probe-message-0000'),
+    text: '기록을 읽어 주세요.',
+    calib: 1,
   };
   const { turns } = await loadWindow(store, job, BUDGET);
   return turns.length - 1;
 }
 
 /** Seeds two conversations and measures both views. */
-export async function measureHistoryRead(harness: Harness, brain: BenchBrain, progress: (line: string) => void = () => undefined): Promise<HistoryRead> {
+export async function measureHistoryRead(harness: Harness, brain: BenchBrain,
+  progress: (line: string) => void = () => undefined): Promise<HistoryRead> {
   const doc = docClient(harness.dynamoEndpoint);
   const store = new ConversationStore(doc, harness.tableName);
   const username = 'bench-history';

@@ -3,11 +3,11 @@
  * it, their bytes on the wire, receipt times and the gaps a reader sees. Works for our protocol and
  * for the seed's, so the two are counted by the same code.
  */
-import type { AcceptedFrame, DeltaFrame, DoneFrame, ErrorFrame } from '../../../src/core/protocol';
-import { utf8Bytes } from '../../../src/core/protocol';
 import { tag } from './bench-brain';
 import type { SeedRequestFrame } from './seed-route';
 import { frameHeaderBytes, ReceivedFrame, WireClient } from './wire-client';
+import { utf8Bytes } from '../../../src/core/protocol';
+import type { AcceptedFrame, DeltaFrame, DoneFrame, ErrorFrame } from '../../../src/core/protocol';
 
 /** What one streamed answer cost and how it arrived. */
 export interface AnswerMeasure {

@@ -43,9 +43,14 @@ export async function snapshotStore(endpoint: string, tableName: string): Promis
         items++;
         if (typeof it.sk !== 'string' || !it.sk.startsWith(MESSAGE_PREFIX)) continue;
         messages.push({
-          pk: it.pk, sk: it.sk, messageId: it.messageId, role: it.role, text: it.text ?? '',
+          pk: it.pk,
+          sk: it.sk,
+          messageId: it.messageId,
+          role: it.role,
+          text: it.text ?? '',
           status: effectiveStatus({ status: it.status, checkpointAt: it.checkpointAt }, Date.now()),
-          stopReason: it.stopReason, userMessageId: it.userMessageId,
+          stopReason: it.stopReason,
+          userMessageId: it.userMessageId,
         });
       }
       start = r.LastEvaluatedKey;

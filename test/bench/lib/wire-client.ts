@@ -4,8 +4,8 @@
  * size on the wire. It speaks only the wire contract (src/core/protocol.ts), like the web client.
  */
 import WebSocket from 'ws';
-import type { ServerFrame, DeltaFrame, DoneFrame, ErrorFrame, AcceptedFrame } from '../../../src/core/protocol';
 import { nowMs } from './stats';
+import type { ServerFrame, DeltaFrame, DoneFrame, ErrorFrame, AcceptedFrame } from '../../../src/core/protocol';
 
 /** One frame as the client saw it. */
 export interface ReceivedFrame {
@@ -70,7 +70,13 @@ export async function mustConnect(wsUrl: string, token: string): Promise<WireCli
   return r.client;
 }
 
-type Waiter = { match: (f: ReceivedFrame) => boolean; resolve: (f: ReceivedFrame) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; what: string };
+type Waiter = {
+  match: (f: ReceivedFrame) => boolean;
+  resolve: (f: ReceivedFrame) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  what: string;
+};
 
 /** A connected user. Frames are kept in arrival order in `frames`. */
 export class WireClient {

@@ -117,7 +117,8 @@ async function waitFinished(httpUrl: string, token: string, conversationId: stri
 }
 
 /** Runs one user: sign in, connect, three messages in one conversation (then bad frames, for some). */
-export async function runUser(u: number, o: ScenarioOptions, sent: SentMessage[], faults: FaultAnswer[], victimConversation: () => string | undefined): Promise<{ conversationId?: string }> {
+export async function runUser(u: number, o: ScenarioOptions, sent: SentMessage[], faults: FaultAnswer[],
+  victimConversation: () => string | undefined): Promise<{ conversationId?: string }> {
   const username = `load-user-${u}`;
   const token = await login(o.httpUrl, username);
   let client: WireClient = await mustConnect(o.wsUrl, token);
@@ -156,7 +157,8 @@ export async function runUser(u: number, o: ScenarioOptions, sent: SentMessage[]
   return { conversationId };
 }
 
-async function oneMessage(msg: SentMessage, client: WireClient, conversationId: string | undefined, o: ScenarioOptions, token: string): Promise<WireClient> {
+async function oneMessage(msg: SentMessage, client: WireClient, conversationId: string | undefined, o: ScenarioOptions,
+  token: string): Promise<WireClient> {
   const frames = buildSendFrames({ messageId: msg.messageId, text: msg.text, conversationId });
   let answer: AcceptedFrame | ErrorFrame | undefined;
   // A retryable refusal is retried with the same messageId, as the web client does.
