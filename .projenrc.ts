@@ -148,6 +148,10 @@ project.addTask('test:load', {
   exec: 'jest --testMatch "<rootDir>/test/load/**/*.load.ts" --runInBand',
 });
 
+// Keep package-lock.json acceptable to `npm ci` (see build-tools/prune-lockfile.js).
+project.tasks.tryFind('install')?.exec('node build-tools/prune-lockfile.js');
+project.tasks.tryFind('install:ci')?.exec('node build-tools/prune-lockfile.js');
+
 // Minify every esbuild bundle (handlers and CLI): smaller assets, faster Lambda cold starts.
 for (const task of project.tasks.all) {
   const args = task.steps[0]?.execArgs;
