@@ -4,17 +4,14 @@
  * older messages in when the list is scrolled to its top.
  */
 import { ApiRequestError, type HistoryApi } from './api';
-import { copyCode } from './copy-code';
 import { byId, newId } from './dom';
 import { errorText, t } from './i18n';
+import { MessageList } from './message-list';
 import { AssistantMessage, userMessage } from './message-view';
 import { classifyDelta, HttpFollower, storedOutcome, type PendingSend, type Reply } from './replies';
 import type { Sidebar } from './sidebar';
 import type { ChatSocket, ConnectionState } from './socket';
 import { buildSendFrames, type ClientConfig, type MessageItem, type MessageStatus, type ServerFrame, type StopReason, type Usage } from '../core/protocol';
-
-/** Within this many pixels of the end, the list follows a streaming answer. */
-const FOLLOW_SLACK_PX = 80;
 
 /** The parts the controller drives besides its own elements. */
 export interface ChatDeps {
@@ -33,28 +30,14 @@ export class ChatController {
   private viewToken = 0;
   private olderCursor?: string;
   private loadingOlder = false;
-  private following = true;
   private readonly sends = new Map<string, PendingSend>();
   private readonly replies = new Map<string, Reply>();
-  private readonly scroller = byId('messages');
-  private readonly list = byId<HTMLOListElement>('message-list');
-  private readonly empty = byId('empty-chat');
   private readonly title = byId('chat-title');
+  private readonly list = new MessageList(() => void this.loadOlder());
   private readonly follower: HttpFollower;
 
   constructor(private readonly deps: ChatDeps) {
     this.follower = new HttpFollower(deps.api, (r, reason, usage) => this.finishReply(r, reason, usage), deps.sessionEnded);
-    this.scroller.addEventListener('scroll', () => {
-      const s = this.scroller;
-      this.following = s.scrollHeight - s.scrollTop - s.clientHeight < FOLLOW_SLACK_PX;
-    });
-    new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) void this.loadOlder();
-    }, { root: this.scroller }).observe(byId('older-sentinel'));
-    this.list.addEventListener('click', (e) => {
-      const button = (e.target as Element).closest<HTMLButtonElement>('.copy-code');
-      if (button) void copyCode(button);
-    });
   }
 
   /** The open conversation (undefined: a new chat). */
@@ -67,32 +50,30 @@ export class ChatController {
     const token = ++this.viewToken;
     this.conversationId = conversationId;
     this.olderCursor = undefined;
-    this.list.replaceChildren();
+    this.list.clear(!conversationId);
     this.deps.sidebar.select(conversationId);
     this.updateTitle();
     this.updateGenerating();
-    if (!conversationId) {
-      this.empty.hidden = false;
-      return;
-    }
-    this.empty.hidden = true;
+    if (!conversationId) return;
     try {
       const page = await this.deps.api.listMessages(conversationId);
       if (token !== this.viewToken) return;
-      this.list.append(...page.items.map((m) => this.itemElement(m)));
+      const elements = page.items.map((m) => this.itemElement(m));
+      // Messages sent here that the server has not accepted yet are not stored yet either.
       for (const p of this.sends.values()) {
-        if (p.conversationId === conversationId) this.list.append(p.userElement, p.view.element);
+        if (p.conversationId === conversationId) elements.push(p.userElement, p.view.element);
       }
+      this.list.append(elements);
       this.olderCursor = page.nextCursor;
-      this.empty.hidden = this.list.childElementCount > 0;
-      this.scrollToEnd();
       this.updateGenerating();
     } catch (e) {
       if (token !== this.viewToken) return;
       if (e instanceof ApiRequestError && e.status === 404) {
         this.deps.toast(t('notFoundConversation'));
         location.hash = '#/';
-      } else {this.fail(e);}
+      } else {
+        this.fail(e);
+      }
     }
   }
 
@@ -100,7 +81,7 @@ export class ChatController {
   send(text: string): void {
     const messageId = newId();
     const conversationId = this.conversationId;
-    const view = new AssistantMessage(() => this.follow());
+    const view = new AssistantMessage(() => this.list.followIfAtEnd());
     const p: PendingSend = {
       messageId,
       text,
@@ -114,10 +95,7 @@ export class ChatController {
       viewToken: this.viewToken,
     };
     this.sends.set(messageId, p);
-    this.empty.hidden = true;
-    this.list.append(p.userElement, view.element);
-    this.following = true;
-    this.scrollToEnd();
+    this.list.append([p.userElement, view.element], true);
     this.transmit(p);
     this.updateGenerating();
   }
@@ -160,7 +138,9 @@ export class ChatController {
         const r = this.replies.get(frame.replyId);
         if (!r || r.finished || r.viaHttp) return;
         const kind = classifyDelta(r.nextSeq, frame.seq);
-        if (kind === 'gap') {this.readOverHttp(r);} else if (kind === 'apply') {
+        if (kind === 'gap') {
+          this.readOverHttp(r);
+        } else if (kind === 'apply') {
           r.nextSeq++;
           r.view.markdown.append(frame.text);
         }
@@ -172,7 +152,9 @@ export class ChatController {
         if (r.viaHttp) {
           r.done = frame;
           this.follower.readNow(r);
-        } else {this.finishReply(r, frame.stopReason, frame.usage);}
+        } else {
+          this.finishReply(r, frame.stopReason, frame.usage);
+        }
         return;
       }
       case 'error':
@@ -273,7 +255,7 @@ export class ChatController {
     if (m.role === 'user') return userMessage(m.text, m.messageId);
     const live = this.replies.get(m.messageId);
     if (live) return live.view.element;
-    const view = new AssistantMessage(() => this.follow(), m.messageId);
+    const view = new AssistantMessage(() => this.list.followIfAtEnd(), m.messageId);
     const outcome = storedOutcome(m);
     view.markdown.replace(m.text, outcome.final);
     if (outcome.final) {
@@ -304,10 +286,7 @@ export class ChatController {
     try {
       const page = await this.deps.api.listMessages(id, this.olderCursor);
       if (token !== this.viewToken) return;
-      // Keep what the person is looking at in place while older messages go in above it.
-      const fromEnd = this.scroller.scrollHeight - this.scroller.scrollTop;
-      this.list.prepend(...page.items.map((m) => this.itemElement(m)));
-      this.scroller.scrollTop = this.scroller.scrollHeight - fromEnd;
+      this.list.prepend(page.items.map((m) => this.itemElement(m)));
       this.olderCursor = page.nextCursor;
     } catch (e) {
       this.fail(e);
@@ -325,14 +304,6 @@ export class ChatController {
     for (const p of this.sends.values()) busy ||= this.inView(p);
     for (const r of this.replies.values()) busy ||= !r.finished && r.conversationId === this.conversationId;
     this.deps.setGenerating(busy);
-  }
-
-  private follow(): void {
-    if (this.following) this.scrollToEnd();
-  }
-
-  private scrollToEnd(): void {
-    this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
   private fail(e: unknown): void {

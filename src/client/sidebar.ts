@@ -23,6 +23,8 @@ export class Sidebar {
   private readonly more = byId<HTMLButtonElement>('more-conversations');
   private readonly empty = byId('no-conversations');
   private readonly items = new Map<string, ConversationSummary>();
+  /** Conversations renamed here: a generated title can only be older than the person's rename. */
+  private readonly renamedHere = new Set<string>();
   private cursor?: string;
   private loading = false;
   private current?: string;
@@ -72,10 +74,13 @@ export class Sidebar {
     this.select(this.current);
   }
 
-  /** Applies a generated title. */
+  /**
+   * Applies a generated title. The server stores one only while the title was never set by a
+   * person, but its `title` frame can overtake a rename made here meanwhile: the rename wins.
+   */
   setTitle(conversationId: string, title: string): void {
     const known = this.items.get(conversationId);
-    if (known) this.upsert({ ...known, title }, false);
+    if (known && !this.renamedHere.has(conversationId)) this.upsert({ ...known, title }, false);
   }
 
   /** Re-renders labels after a language switch. */
@@ -138,6 +143,7 @@ export class Sidebar {
     const title = input.value.trim();
     if (answer !== 'save' || !title) return;
     try {
+      this.renamedHere.add(conversationId);
       const updated = await this.api.rename(conversationId, title);
       this.upsert({ ...updated, title: updated.title ?? title }, false);
       this.events.renamed(this.items.get(conversationId)!);

@@ -74,7 +74,7 @@ test('stop mid-answer keeps what was written and marks the answer stopped', asyn
 
 test('the UI follows the browser language and can be switched between Korean and English', async () => {
   const { context, page } = await openApp(browser, stack.url, { locale: 'ko-KR' });
-  await expect(page.getByRole('button', { name: '로그인' }).isVisible()).resolves.toBe(true);
+  await page.getByRole('button', { name: '로그인' }).waitFor();
   await signIn(page, 'bilingual');
   await expect(page.getByRole('button', { name: '보내기' }).count()).resolves.toBe(1);
   expect(await page.getByRole('textbox', { name: '메시지' }).count()).toBe(1);
@@ -86,11 +86,13 @@ test('the UI follows the browser language and can be switched between Korean and
   expect(await page.locator('html').getAttribute('lang')).toBe('en');
   // The choice is remembered over the browser's language.
   await page.reload();
-  await expect(page.getByRole('button', { name: 'New chat' }).count()).resolves.toBe(1);
+  await page.getByRole('button', { name: 'New chat', exact: true }).waitFor();
+  expect(await page.getByRole('button', { name: '새 대화' }).count()).toBe(0);
   await context.close();
 
   const english = await openApp(browser, stack.url, { locale: 'en-GB' });
-  await expect(english.page.getByRole('button', { name: 'Sign in' }).isVisible()).resolves.toBe(true);
+  await english.page.getByRole('button', { name: 'Sign in' }).waitFor();
+  expect(await english.page.locator('html').getAttribute('lang')).toBe('en');
   await english.context.close();
 });
 
