@@ -84,6 +84,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: {
     compilerOptions: { lib: ['es2022', 'dom', 'dom.iterable'] },
+    include: ['.projenrc.ts'],
     exclude: ['node_modules', 'assets', 'lib', 'dist', 'cdk.out', '**/cdk.out'],
   },
   // The web client is a browser program: it is bundled by build-tools/build-client.ts, never by jsii,
