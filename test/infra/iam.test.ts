@@ -2,8 +2,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import { modelResources } from '../../src/infra/model-access';
 import { actionsOf, ENV, policyStatements, resourcesOf, synth } from './fixtures';
+import { modelResources } from '../../src/infra/model-access';
 
 /** Bedrock statements of the template, with their resources rendered as text. */
 function bedrockResources(template: ReturnType<typeof synth>['template']): string[] {

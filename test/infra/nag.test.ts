@@ -1,8 +1,8 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { StreamingChatbot } from '../../src';
 import { ENV } from './fixtures';
+import { StreamingChatbot } from '../../src';
 
 function nag(build: (stack: Stack) => void) {
   const app = new App();

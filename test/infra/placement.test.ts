@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { StreamingChatbot } from '../../src';
 import { ENV } from './fixtures';
+import { StreamingChatbot } from '../../src';
 
 test('an environment-agnostic stack synthesizes, with Region and account resolved at deploy time', () => {
   const app = new App();

@@ -264,11 +264,13 @@ describe('StreamingChatbot with default props', () => {
     expect(names.filter((n) => n === 'Errors').length).toBe(3 + 2);
     expect(names.filter((n) => n === 'Throttles').length).toBe(3);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'Errors', Namespace: 'CdkStreamingChatbot',
+      MetricName: 'Errors',
+      Namespace: 'CdkStreamingChatbot',
       Dimensions: Match.arrayWith([{ Name: 'code', Value: 'MODEL_THROTTLED' }]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'Errors', Namespace: 'CdkStreamingChatbot',
+      MetricName: 'Errors',
+      Namespace: 'CdkStreamingChatbot',
       Dimensions: Match.arrayWith([{ Name: 'code', Value: 'MODEL_ERROR' }]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
