@@ -15,7 +15,8 @@ const out = path.join(root, 'assets', 'client');
 /** The JS size budget from the client issue. */
 const JS_BUDGET_GZIP_BYTES = 120 * 1024;
 
-fs.rmSync(out, { recursive: true, force: true });
+// Files are overwritten in place, never by emptying the folder first: a local stack or a test
+// run serving assets/client at that moment must not see it missing.
 fs.mkdirSync(out, { recursive: true });
 
 buildSync({

@@ -170,3 +170,22 @@ test('keyboard only: send, stop with Escape, new chat with Ctrl+Shift+O, rename 
     await slow.stop();
   }
 });
+
+test('sign-in: a user name of 128 UTF-8 bytes signs in; 129 bytes is refused with the reason and nothing else changes', async () => {
+  const { context, page } = await openApp(browser, stack.url);
+  const box = page.getByRole('textbox', { name: /user|사용자/i });
+  const tooLong = `${'가'.repeat(42)}ab${'c'}`; // 126 + 3 bytes
+  expect(Buffer.byteLength(tooLong)).toBe(129);
+  await box.fill(tooLong);
+  await box.press('Enter');
+  await page.getByRole('alert').filter({ hasText: /Sign-in failed.*128 bytes/ }).waitFor();
+  expect(await page.locator('#app').isHidden()).toBe(true);
+
+  const atLimit = `${'가'.repeat(42)}ab`;
+  expect(Buffer.byteLength(atLimit)).toBe(128);
+  await box.fill(atLimit);
+  await box.press('Enter');
+  await messageBox(page).waitFor();
+  expect(await page.locator('#user-name').innerText()).toBe(atLimit);
+  await context.close();
+});
