@@ -100,7 +100,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   let ready: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
   const server = http.createServer((req, res) => {
     if (ready) ready(req, res);
-    else sendJson(res, 503, { message: 'Starting' });
+    else sendJson(res, 503, { message: 'Service Unavailable' });
   });
   await listen(server, options.port ?? 8787, host);
   const port = (server.address() as AddressInfo).port;
@@ -116,9 +116,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }));
 
   try {
-    const [model, dynamo, connectionsServerAndGateway] = await Promise.all([
+    // Started side by side; all are awaited even when one fails (e.g. no credentials for
+    // --model bedrock), so whatever did start is registered and closed again.
+    const [modelResult, dynamoResult, gatewayResult] = await Promise.allSettled([
       selectModel(options),
-      startDynamo({ path: dataDir ? path.join(dataDir, 'dynamodb') : undefined }),
+      startDynamo({ path: dataDir ? path.join(dataDir, 'dynamodb') : undefined }).then((d) => {
+        closers.push(() => d.close());
+        return d;
+      }),
       (async () => {
         // The gateway is the connections server's sink; the handlers are bound to it further down.
         let handlers: { authorizer: LambdaHandler; chat: LambdaHandler } | undefined;
@@ -130,12 +135,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           log,
         });
         const connections = await startConnectionsServer(gateway, { host: '127.0.0.1' });
+        closers.push(() => connections.close());
         return { gateway, connections, bind: (h: typeof handlers) => { handlers = h; } };
       })(),
     ]);
-    closers.push(() => dynamo.close());
-    const { gateway, connections, bind } = connectionsServerAndGateway;
-    closers.push(() => connections.close());
+    if (modelResult.status === 'rejected') throw modelResult.reason;
+    if (dynamoResult.status === 'rejected') throw dynamoResult.reason;
+    if (gatewayResult.status === 'rejected') throw gatewayResult.reason;
+    const model = modelResult.value;
+    const dynamo = dynamoResult.value;
+    const { gateway, connections, bind } = gatewayResult.value;
     let modelEndpoint: string | undefined;
     if (model.brain) {
       const modelServer = await startModelServer(model.brain, { host: '127.0.0.1' });

@@ -1,3 +1,4 @@
+import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { DEFAULT_BEDROCK_MODEL_ID, LocalStackError, OFFLINE_MODEL_ID, selectModel } from '../../src/local/model-choice';
@@ -63,4 +64,16 @@ describe('model selection', () => {
     expect(await selectModel({ model: 'openai' })).toMatchObject({ provider: 'openai', description: expect.stringContaining('http://127.0.0.1:11434/v1') });
     expect(await selectModel({ model: 'offline', offlineCps: 10 })).toMatchObject({ provider: 'offline' });
   });
+});
+
+test('a stack that cannot start (bedrock without credentials) releases its port and closes what it had started', async () => {
+  noCredentials();
+  const probe = net.createServer();
+  const port = await new Promise<number>((r) => probe.listen(0, '127.0.0.1', () => r((probe.address() as net.AddressInfo).port)));
+  await new Promise<void>((r) => probe.close(() => r()));
+  await expect(startLocalStack({ port, inMemory: true, model: 'bedrock', log: () => undefined })).rejects.toBeInstanceOf(LocalStackError);
+  // The port is free again: the failed start closed its server.
+  const again = net.createServer();
+  await new Promise<void>((resolve, reject) => { again.once('error', reject); again.listen(port, '127.0.0.1', () => resolve()); });
+  await new Promise<void>((r) => again.close(() => r()));
 });
