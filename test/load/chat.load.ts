@@ -108,7 +108,7 @@ beforeAll(async () => {
     dynamoWriteAttempts: harness.proxy?.stats.writes,
     dynamoWritesThrottled: harness.proxy?.stats.throttled,
     dynamoWritesExhausted: harness.proxy?.stats.exhaustedWrites,
-    resendsAfterRetryableErrors: sent.reduce((n, m) => n + (m.retries ?? 0), 0),
+    resendsAfterRetryableErrors: countBy(sent.flatMap((m) => m.retries ?? [])),
     notAccepted: sent.filter((m) => !m.accepted).map((m) => `${m.fault}: ${m.end?.type === 'error' ? m.end.code : '?'}`),
     modelCallsThrottled: [...brain.records.values()].reduce((n, r) => n + r.throttled, 0),
     userFailures: userFailures.length,
@@ -248,4 +248,10 @@ test('a frame over 32 KiB closes the connection with 1009', () => {
 
 test('DynamoDB throttled some writes during the run (and the checks above still hold)', () => {
   expect(harness.proxy!.stats.throttled).toBeGreaterThan(0);
+});
+
+test('a store write that DynamoDB keeps refusing is answered with a retryable INTERNAL', () => {
+  expect(harness.proxy!.stats.exhaustedWrites).toBe(EXHAUSTED_BATCH_WRITES);
+  const internal = sent.flatMap((m) => m.retries ?? []).filter((code) => code === 'INTERNAL');
+  expect(internal).toHaveLength(EXHAUSTED_BATCH_WRITES);
 });

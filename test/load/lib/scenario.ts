@@ -42,8 +42,8 @@ export interface SentMessage {
   reaccepted?: AcceptedFrame;
   /** How many `accepted` frames the message got on the connection that saw it end. */
   acceptedFrames?: number;
-  /** Resends after a retryable error (e.g. INTERNAL when the store failed). */
-  retries?: number;
+  /** Codes of the retryable errors that made the client resend (e.g. INTERNAL when the store failed). */
+  retries?: ErrorCode[];
 }
 
 /** A bad frame and the code the protocol says answers it. */
@@ -168,7 +168,7 @@ async function oneMessage(msg: SentMessage, client: WireClient, conversationId: 
     for (const f of frames) client.send(f);
     answer = (await client.waitFor((x: AcceptedFrame | ErrorFrame) => (x.type === 'accepted' || x.type === 'error') && x.messageId === msg.messageId, 60_000, from)).frame as AcceptedFrame | ErrorFrame;
     if (answer.type === 'accepted' || !answer.retryable) break;
-    msg.retries = (msg.retries ?? 0) + 1;
+    msg.retries = [...(msg.retries ?? []), answer.code];
   }
   if (answer!.type === 'error') {
     msg.end = answer as ErrorFrame;
