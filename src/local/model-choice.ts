@@ -12,8 +12,13 @@ export type ModelFlag = 'auto' | 'bedrock' | 'openai' | 'offline';
 /** What the stack ends up using (`config.json` `model.provider`). */
 export type ModelProvider = 'bedrock' | 'openai' | 'offline';
 
-/** Bedrock model used when `--model-id` is not given: a small, cheap cross-Region profile. */
-export const DEFAULT_BEDROCK_MODEL_ID = 'us.anthropic.claude-3-5-haiku-20241022-v1:0';
+/**
+ * Bedrock models used when `--model-id` is not given: the construct's own defaults (a test keeps
+ * them equal to DEFAULT_MODEL_ID / DEFAULT_TITLE_MODEL_ID of src/streaming-chatbot.ts).
+ */
+export const DEFAULT_BEDROCK_MODEL_ID = 'global.anthropic.claude-sonnet-4-5-20250929-v1:0';
+/** Title model used with the default Bedrock model. */
+export const DEFAULT_BEDROCK_TITLE_MODEL_ID = 'global.anthropic.claude-haiku-4-5-20251001-v1:0';
 /** OpenAI-compatible model used when `--model-id` is not given (an Ollama model that writes Korean). */
 export const DEFAULT_OPENAI_MODEL_ID = 'qwen2.5:7b';
 /** The model id the offline brain is addressed by. */
@@ -45,6 +50,8 @@ export interface ModelOptions {
 export interface ModelSelection {
   readonly provider: ModelProvider;
   readonly modelId: string;
+  /** `TITLE_MODEL_ID` when it differs from `modelId`. */
+  readonly titleModelId?: string;
   readonly region: string;
   readonly brain?: Brain;
   /** One line for the console, e.g. `model: offline (no AWS credentials found)`. */
@@ -111,7 +118,9 @@ export async function selectModel(options: ModelOptions): Promise<ModelSelection
       }
       const region = options.region ?? probe.region ?? envRegion ?? DEFAULT_REGION;
       const modelId = options.modelId ?? DEFAULT_BEDROCK_MODEL_ID;
-      return { provider: 'bedrock', modelId, region, description: `model: bedrock ${modelId} in ${region}` };
+      // With the default model, titles come from the construct's cheap default title model too.
+      const titleModelId = options.modelId ? undefined : DEFAULT_BEDROCK_TITLE_MODEL_ID;
+      return { provider: 'bedrock', modelId, titleModelId, region, description: `model: bedrock ${modelId} in ${region}` };
     }
     default:
       throw new LocalStackError(`Unknown --model "${String(flag)}": use auto, bedrock, openai or offline.`);

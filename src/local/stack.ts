@@ -159,6 +159,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       CONNECTIONS_ENDPOINT: connections.endpoint,
       BEDROCK_ENDPOINT: modelEndpoint,
       MODEL_ID: model.modelId,
+      TITLE_MODEL_ID: model.titleModelId,
       AWS_REGION: model.region,
       CHATBOT_LOCAL: '1',
       JWT_ISSUER: auth.issuer,

@@ -1,8 +1,9 @@
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { DEFAULT_BEDROCK_MODEL_ID, LocalStackError, OFFLINE_MODEL_ID, selectModel } from '../../src/local/model-choice';
+import { DEFAULT_BEDROCK_MODEL_ID, DEFAULT_BEDROCK_TITLE_MODEL_ID, LocalStackError, OFFLINE_MODEL_ID, selectModel } from '../../src/local/model-choice';
 import { startLocalStack } from '../../src/local/stack';
+import { DEFAULT_MODEL_ID, DEFAULT_TITLE_MODEL_ID } from '../../src/streaming-chatbot';
 
 // Which model `--model` picks. Credentials come from the SDK's own default chain, so these tests
 // steer it through the environment (jest gives each test file its own process.env).
@@ -21,6 +22,11 @@ function someCredentials() {
 }
 
 describe('model selection', () => {
+  test('the default Bedrock models are the construct\'s defaults', () => {
+    expect(DEFAULT_BEDROCK_MODEL_ID).toBe(DEFAULT_MODEL_ID);
+    expect(DEFAULT_BEDROCK_TITLE_MODEL_ID).toBe(DEFAULT_TITLE_MODEL_ID);
+  });
+
   test('auto without credentials falls back to the offline model and says why', async () => {
     noCredentials();
     const m = await selectModel({ model: 'auto' });
@@ -53,6 +59,7 @@ describe('model selection', () => {
       expect(process.env.BEDROCK_ENDPOINT).toBeUndefined();
       expect(process.env.AWS_REGION).toBe('us-west-2');
       expect(process.env.MODEL_ID).toBe(DEFAULT_BEDROCK_MODEL_ID);
+      expect(process.env.TITLE_MODEL_ID).toBe(DEFAULT_BEDROCK_TITLE_MODEL_ID);
       expect((await (await fetch(`${stack.url}/config.json`)).json()).model).toEqual({ provider: 'bedrock', modelId: DEFAULT_BEDROCK_MODEL_ID });
     } finally {
       await stack.close();
