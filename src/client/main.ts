@@ -118,6 +118,7 @@ async function start(): Promise<void> {
   const chat = new ChatController({ config, api, socket, sidebar, toast, sessionEnded, setGenerating: (g) => composer.setGenerating(g) });
 
   byId('user-name').textContent = session.userName;
+  byId('user-name').title = session.userName;
   const model = byId('model-badge');
   const { provider, modelId } = config.model;
   model.textContent = modelId && modelId !== provider ? `${provider} · ${modelId}` : provider;

@@ -187,5 +187,19 @@ test('sign-in: a user name of 128 UTF-8 bytes signs in; 129 bytes is refused wit
   await box.press('Enter');
   await messageBox(page).waitFor();
   expect(await page.locator('#user-name').innerText()).toBe(atLimit);
+
+  // Every visible control has an accessible name.
+  const unnamed = await page.locator('button:visible, select:visible, textarea:visible, input:visible').evaluateAll((els) => els
+    .filter((e) => !(e.getAttribute('aria-label') || e.textContent?.trim() || e.closest('label')
+      || (e.id && document.querySelector(`label[for="${e.id}"]`))))
+    .map((e) => e.outerHTML.slice(0, 80)));
+  expect(unnamed).toEqual([]);
+
+  // Sign-out forgets the session: the form is back, also after a reload.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await box.waitFor();
+  await page.reload();
+  await box.waitFor();
+  expect(await page.locator('#app').isHidden()).toBe(true);
   await context.close();
 });
