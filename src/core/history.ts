@@ -1,6 +1,6 @@
 import { Clock, realClock } from './clock';
 import {
-  ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, isId, MAX_PAGE, MAX_TITLE_CHARS, MessageItem, Page, charCount,
+  ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, isId, MAX_PAGE, MAX_TITLE_CHARS, MessageItem, Page, charCount, UNAUTHORIZED_BODY,
 } from './protocol';
 import { BadCursorError, ConversationRecord, ConversationStore, effectiveStatus } from './store';
 
@@ -44,7 +44,7 @@ export class HistoryService {
   constructor(private readonly store: ConversationStore, private readonly clock: Clock = realClock) {}
 
   public async handle(user: string | undefined, req: HistoryRequest): Promise<HistoryResponse> {
-    if (!user) return { statusCode: 401, body: { code: 'UNAUTHORIZED', message: 'Sign in again.' } satisfies ApiError };
+    if (!user) return { statusCode: 401, body: UNAUTHORIZED_BODY };
     try {
       return await this.route(user, req);
     } catch (err) {

@@ -145,6 +145,16 @@ export interface ApiError {
   message: string;
 }
 
+/**
+ * The body of every HTTP 401. In AWS the HTTP API's JWT authorizer answers 401 before our handler
+ * runs, so CloudFront replaces that body with this one (a custom error response); the local stack
+ * and the history handler answer it directly.
+ */
+export const UNAUTHORIZED_BODY: ApiError = {
+  code: 'UNAUTHORIZED',
+  message: 'Sign in again: the token is missing, invalid or expired.',
+};
+
 // ---- /config.json ------------------------------------------------------------------------------
 
 export interface CognitoAuthConfig {

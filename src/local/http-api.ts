@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { LambdaHandler } from './gateway';
+import { UNAUTHORIZED_BODY } from '../core/protocol';
 import { BodyTooLargeError, readBody, requestId, requestTime, sendJson, sourceIp } from './http-util';
 
 /** Verifies an ID token and answers its claims; rejects when the token is not acceptable. */
@@ -43,7 +44,7 @@ export function apiGatewayClaims(claims: Record<string, unknown>): Record<string
   return out;
 }
 
-const UNAUTHORIZED = { message: 'Unauthorized' };
+const UNAUTHORIZED = UNAUTHORIZED_BODY;
 
 /**
  * The routes the deployed HTTP API defines (HISTORY_ROUTES in src/infra/history-api.ts, which the

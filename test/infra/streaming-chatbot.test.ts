@@ -1,3 +1,5 @@
+import * as fs from 'fs';
+import * as path from 'path';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
@@ -6,6 +8,7 @@ import * as cw_actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { clientConfig, synth } from './fixtures';
+import { UNAUTHORIZED_BODY } from '../../src/core/protocol';
 
 function chatEnvironment(template: ReturnType<typeof synth>['template']): Record<string, unknown> {
   const fns = template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Chat routes') } });
@@ -204,6 +207,18 @@ describe('StreamingChatbot with default props', () => {
     expect(config.WebACLId).toBeUndefined();
   });
 
+  test('a 401 from the HTTP API\'s JWT authorizer reaches the client as PROTOCOL §2 {code, message}', () => {
+    const dist = Object.values(template.findResources('AWS::CloudFront::Distribution'))[0] as any;
+    expect(dist.Properties.DistributionConfig.CustomErrorResponses).toEqual([
+      { ErrorCode: 401, ResponseCode: 401, ResponsePagePath: '/errors/401.json', ErrorCachingMinTTL: 0 },
+    ]);
+    const staged = fs.readdirSync(assemblyDir)
+      .map((d) => path.join(assemblyDir, d, 'errors', '401.json'))
+      .filter((f) => fs.existsSync(f));
+    expect(staged).toHaveLength(1);
+    expect(JSON.parse(fs.readFileSync(staged[0], 'utf8'))).toEqual(UNAUTHORIZED_BODY);
+  });
+
   test('every response carries CSP (own origin, the WebSocket API, Cognito only; no inline script), HSTS and frame denial', () => {
     const policies = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy')) as any[];
     expect(policies).toHaveLength(2);
@@ -232,7 +247,7 @@ describe('StreamingChatbot with default props', () => {
     const deployments = Object.values(template.findResources('Custom::CDKBucketDeployment')) as any[];
     expect(deployments).toHaveLength(1);
     const props = deployments[0].Properties;
-    expect(props.SourceObjectKeys).toHaveLength(2);
+    expect(props.SourceObjectKeys).toHaveLength(3);
     expect(props.DistributionPaths).toEqual(['/*']);
     const { config, markers } = clientConfig(template, assemblyDir);
     expect(config).toMatchObject({

@@ -1,6 +1,7 @@
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { JwtVerifier } from 'aws-jwt-verify';
+import { UNAUTHORIZED_BODY } from '../../src/core/protocol';
 import { HISTORY_ROUTES } from '../../src/infra/history-api';
 import { LOCAL_CLIENT_ID, LocalAuth } from '../../src/local/auth';
 import { apiGatewayClaims, HTTP_API_MAX_BODY_BYTES, HttpApi, LOCAL_HISTORY_ROUTES, matchRoute } from '../../src/local/http-api';
@@ -47,7 +48,7 @@ describe('HTTP API emulator', () => {
     try {
       const none = await fetch(`${r.base}/api/conversations`);
       expect(none.status).toBe(401);
-      expect(await none.json()).toEqual({ message: 'Unauthorized' });
+      expect(await none.json()).toEqual(UNAUTHORIZED_BODY);
       const forgedAuth = new LocalAuth({ issuer: ISSUER }).login({ username: 'alice' });
       const forged = await fetch(`${r.base}/api/conversations`, { headers: { authorization: `Bearer ${forgedAuth.ok ? forgedAuth.idToken : ''}` } });
       expect(forged.status).toBe(401);
