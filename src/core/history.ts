@@ -1,6 +1,7 @@
 import { Clock, realClock } from './clock';
 import {
-  ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, isId, MAX_PAGE, MAX_TITLE_CHARS, MessageItem, Page, charCount, UNAUTHORIZED_BODY,
+  ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, isId, MAX_PAGE, MAX_TITLE_CHARS, MessageItem, Page, charCount,
+  UNAUTHORIZED_BODY,
 } from './protocol';
 import { BadCursorError, ConversationRecord, ConversationStore, effectiveStatus } from './store';
 
