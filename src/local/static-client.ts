@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import type { IncomingMessage, ServerResponse } from 'http';
 import * as path from 'path';
+import { buildContentSecurityPolicy } from '../core/csp';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -21,24 +22,11 @@ const TYPES: Record<string, string> = {
 };
 
 /**
- * The deployed Content-Security-Policy (src/infra/csp.ts, which local code may not import; a test
- * keeps them equal) with the local WebSocket URL in `connect-src` and without
+ * The deployed Content-Security-Policy with the local WebSocket URL in `connect-src` and without
  * `upgrade-insecure-requests`, which would turn the local `ws://` into an unreachable `wss://`.
  */
 export function localContentSecurityPolicy(webSocketUrl: string): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self' data:",
-    `connect-src 'self' ${webSocketUrl}`,
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "manifest-src 'self'",
-  ].join('; ');
+  return buildContentSecurityPolicy({ connectSources: [webSocketUrl], upgradeInsecureRequests: false });
 }
 
 /** Security headers like the deployed CloudFront response headers policy. */
