@@ -1,4 +1,4 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as K from './keys';
 import { PART_TTL_SECONDS, charCount, ErrorFrame } from './protocol';
 import type { ConversationStore } from './store';
@@ -26,10 +26,13 @@ const bad = (code: 'BAD_REQUEST' | 'TOO_LARGE', message: string, messageId: stri
   ({ state: 'error', error: { type: 'error', code, message, retryable: false, messageId } });
 
 /**
- * Stores one part and, when the set is complete, hands the whole text to exactly one caller:
- * parts may arrive in any order and in concurrent invocations, so completion is decided by a
- * conditional put of a `done` marker, never by "I saw all parts". Parts expire after
- * PART_TTL_SECONDS (read as absent past their `ttl`, as DynamoDB TTL deletes lazily).
+ * Stores one part and decides the set at most once: parts may arrive in any order and in
+ * concurrent invocations, so whether the set is answered is decided by a conditional put of a
+ * `done` marker, never by "I saw all parts". Whoever puts it answers — with the whole text
+ * when the set is complete, or with the refusal (TOO_LARGE, BAD_REQUEST) as soon as the parts
+ * seen prove the set bad — and every other invocation of the set stays quiet (`taken`).
+ * Parts expire after PART_TTL_SECONDS (read as absent past their `ttl`, as DynamoDB TTL deletes
+ * lazily).
  */
 export async function storePart(store: ConversationStore, user: string, part: PartInput, now: number, maxInputChars: number): Promise<PartResult> {
   const nowSeconds = Math.floor(now / 1000);
@@ -56,14 +59,15 @@ export async function storePart(store: ConversationStore, user: string, part: Pa
   const live = (r.Items ?? []).filter((i) => (i[TTL] ?? Infinity) > nowSeconds);
   if (live.some((i) => i[SK] === K.partsDoneSk(part.messageId))) return { state: 'taken' };
   const parts = live.filter((i) => i[SK] !== K.partsDoneSk(part.messageId));
-  if (parts.some((p) => p.count !== part.count || p.conversationId !== (part.conversationId ?? ''))) {
-    return bad('BAD_REQUEST', 'The parts of a message must share count and conversationId.', part.messageId);
-  }
   const text = parts.map((p) => p.text as string).join('');
-  if (charCount(text) > maxInputChars) {
-    return bad('TOO_LARGE', `A message may be at most ${maxInputChars} characters.`, part.messageId);
+  let refusal: PartResult | undefined;
+  if (parts.some((p) => p.count !== part.count || p.conversationId !== (part.conversationId ?? ''))) {
+    refusal = bad('BAD_REQUEST', 'The parts of a message must share count and conversationId.', part.messageId);
+  } else if (charCount(text) > maxInputChars) {
+    refusal = bad('TOO_LARGE', `A message may be at most ${maxInputChars} characters.`, part.messageId);
+  } else if (parts.length < part.count) {
+    return { state: 'waiting' };
   }
-  if (parts.length < part.count) return { state: 'waiting' };
   try {
     await doc.send(new PutCommand({
       TableName: table,
@@ -75,8 +79,22 @@ export async function storePart(store: ConversationStore, user: string, part: Pa
     if ((err as Error).name === 'ConditionalCheckFailedException') return { state: 'taken' };
     throw err;
   }
+  if (refusal) {
+    // A refused set is never used: its parts go now (the marker keeps late parts quiet).
+    await store.batchWrite(parts.map((p) => ({ DeleteRequest: { Key: { [PK]: p[PK], [SK]: p[SK] } } })));
+    return refusal;
+  }
   // Sort keys are zero-padded indexes, so the query returned the parts in order.
   return { state: 'complete', text, conversationId: part.conversationId };
+}
+
+/**
+ * Takes back the `done` marker of a set that completed but was then refused for a retryable
+ * reason before it was claimed (BUSY, RATE_LIMITED, a store error), so the client's resend of
+ * the parts completes it again. The parts themselves are still stored.
+ */
+export async function reopenParts(store: ConversationStore, user: string, messageId: string): Promise<void> {
+  await store.client.send(new DeleteCommand({ TableName: store.tableName, Key: { [PK]: K.userPk(user), [SK]: K.partsDoneSk(messageId) } }));
 }
 
 /** Removes a completed set's parts (the done marker stays until its TTL, so late duplicates stay quiet). */

@@ -1,4 +1,4 @@
-import { storePart } from '../../src/core/parts';
+import { PartResult, storePart } from '../../src/core/parts';
 import { PART_TTL_SECONDS } from '../../src/core/protocol';
 import { Emulators, id, startEmulators } from '../support/harness';
 
@@ -29,5 +29,32 @@ describe('split-message parts', () => {
     await storePart(em.store, 'p2', { messageId: onTime, index: 0, count: 2, text: '앞' }, t, 16_000);
     const r2 = await storePart(em.store, 'p2', { messageId: onTime, index: 1, count: 2, text: '뒤' }, t + PART_TTL_SECONDS * 1000 - 1000, 16_000);
     expect(r2).toMatchObject({ state: 'complete', text: '앞뒤' });
+  });
+
+  test.each([
+    ['in order', [0, 1, 2]],
+    ['in reverse', [2, 1, 0]],
+    ['all at once', undefined],
+  ])('a set over the character limit is refused exactly once, its parts arriving %s', async (_, order) => {
+    const messageId = id('msg');
+    const t = Date.now();
+    // 3 × 9,000 characters: any two parts already prove the set too large.
+    const put = (index: number) => storePart(em.store, 'p3', { messageId, index, count: 3, text: '가'.repeat(9_000) }, t, 16_000);
+    const results = order ? await order.reduce(async (acc, index) => [...await acc, await put(index)], Promise.resolve([] as PartResult[]))
+      : await Promise.all([0, 1, 2].map(put));
+    const errors = results.filter((r) => r.state === 'error');
+    expect(errors).toEqual([{ state: 'error', error: expect.objectContaining({ code: 'TOO_LARGE', messageId }) }]);
+    expect(results.some((r) => r.state === 'complete')).toBe(false);
+  });
+
+  test('a set whose parts disagree on count is refused exactly once', async () => {
+    const messageId = id('msg');
+    const t = Date.now();
+    const results = [
+      await storePart(em.store, 'p4', { messageId, index: 0, count: 2, text: '앞' }, t, 16_000),
+      await storePart(em.store, 'p4', { messageId, index: 1, count: 3, text: '중' }, t, 16_000),
+      await storePart(em.store, 'p4', { messageId, index: 2, count: 3, text: '뒤' }, t, 16_000),
+    ];
+    expect(results.map((r) => r.state)).toEqual(['waiting', 'error', 'taken']);
   });
 });

@@ -82,6 +82,19 @@ describe('chat handler: limits in UTF-8 bytes and split messages', () => {
     expect(await em.store.getClaim('parts2', messageId)).toBeUndefined();
   });
 
+  test('parts over the limit get exactly one TOO_LARGE frame, sent one by one or all at once', async () => {
+    for (const together of [false, true]) {
+      const messageId = id('msg');
+      // Three frames of 9,000 Hangul (27 KB each): the second already makes the set too large.
+      const frames = [0, 1, 2].map((index) => ({ action: 'sendMessage', messageId, text: '가'.repeat(9_000), part: { index, count: 3 } }));
+      const conn = id('conn');
+      if (together) await Promise.all(frames.map((f) => raw('parts3', conn, JSON.stringify(f))));
+      else for (const f of frames) await raw('parts3', conn, JSON.stringify(f));
+      expect(em.sink.frames(conn)).toEqual([expect.objectContaining({ type: 'error', code: 'TOO_LARGE', messageId })]);
+      expect(await em.store.getClaim('parts3', messageId)).toBeUndefined();
+    }
+  });
+
   test('a message may have 16 parts; a count of 17 is BAD_REQUEST', async () => {
     const ok = id('msg');
     const conn = id('conn');
