@@ -23,11 +23,18 @@ export interface StoredMessage extends MessageItem {
   stopReason?: StopReason;
 }
 
-/** What a sendMessage claim remembers, so a retry answers with the same ids. */
+/**
+ * What a sendMessage claim remembers: the ids a retry answers with, and everything needed to
+ * store the turn again (keys derive from `t`) when the invocation that claimed it did not.
+ */
 export interface Claim {
   conversationId: string;
   replyId: string;
   t: number;
+  /** The whole message text (a split message assembled); absent on claims written before it was kept. */
+  text?: string;
+  /** The claiming call created the conversation, so the first answer also makes its title. */
+  created?: boolean;
 }
 
 /** Where a reply lives, and whether its stop was requested. */

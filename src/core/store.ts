@@ -74,13 +74,17 @@ export class ConversationStore {
     })));
   }
 
-  /** Takes the conversation's generation lease: `missing` (no such conversation of this user), `busy`, or `ok`. */
+  /**
+   * Takes the conversation's generation lease: `missing` (no such conversation of this user), `busy`, or `ok`.
+   * A lease already held for the same `replyId` is taken again: a resend that finishes a turn whose
+   * first invocation failed must not wait out that invocation's lease (reply ids are never reused).
+   */
   public async acquireLease(user: string, conversationId: string, replyId: string, now: number, until: number): Promise<'ok' | 'busy' | 'missing'> {
     const taken = await conditional(this.doc.send(new UpdateCommand({
       TableName: this.table,
       Key: this.conversationKey(user, conversationId),
       UpdateExpression: 'SET leaseReplyId = :r, leaseUntil = :u',
-      ConditionExpression: 'attribute_exists(#pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now)',
+      ConditionExpression: 'attribute_exists(#pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseReplyId = :r)',
       ExpressionAttributeNames: { '#pk': PK },
       ExpressionAttributeValues: { ':r': replyId, ':u': until, ':now': now },
     })));
@@ -144,27 +148,62 @@ export class ConversationStore {
 
   public async getClaim(user: string, messageId: string): Promise<Claim | undefined> {
     const item = await this.getItem({ [PK]: K.userPk(user), [SK]: K.claimSk(messageId) });
-    return item ? { conversationId: item.conversationId, replyId: item.replyId, t: item.t } : undefined;
+    if (!item) return undefined;
+    return { conversationId: item.conversationId, replyId: item.replyId, t: item.t, text: item.text, created: item.created === true };
   }
 
-  /** Stores the user message, the reply (status `streaming`, empty) and the reply's pointer. */
-  public async putTurn(user: string, conversationId: string, t: number, messageId: string, text: string, replyId: string): Promise<void> {
+  /** Whether the reply a claim promised was stored (the turn's last write, see putTurn). */
+  public async hasReply(user: string, claim: Claim): Promise<boolean> {
+    return (await this.getItem({ [PK]: K.messagesPk(user, claim.conversationId), [SK]: K.messageSk(claim.t, 1, claim.replyId) })) !== undefined;
+  }
+
+  /**
+   * Stores a claimed turn: the user message and the reply's pointer (stop flag), then the empty
+   * `streaming` reply. Every key comes from the claim (`t`, ids), so any invocation holding the
+   * claim may run this again after a failure or a crash between the writes. The reply goes last,
+   * with a conditional put: the one call that creates it generates (true); every other call sees
+   * it exists and starts nothing (false). The claiming call writes the first two in one batch;
+   * a `rerun` (a resend finishing the turn) puts each only where it is missing, so it never
+   * overwrites what a still-running first call wrote (a stop already requested). The reverse
+   * window remains: a first call whose batch is still being retried after a resend has finished
+   * the turn and the user pressed stop rewrites the pointer and loses that stop (never a message).
+   */
+  public async putTurn(user: string, conversationId: string, t: number, messageId: string, text: string, replyId: string,
+    rerun = false): Promise<boolean> {
     const pk = K.messagesPk(user, conversationId);
     const createdAt = iso(t);
     const replySk = K.messageSk(t, 1, replyId);
-    const put = (Item: Record<string, unknown>) => ({ PutRequest: { Item } });
-    await this.batchWrite([
-      put({ [PK]: pk, [SK]: K.messageSk(t, 0, messageId), messageId, role: 'user', text, status: 'complete', createdAt }),
-      put({ [PK]: pk, [SK]: replySk, messageId: replyId, role: 'assistant', text: '', status: 'streaming', createdAt, checkpointAt: t }),
-      put({
+    const first = [
+      { [PK]: pk, [SK]: K.messageSk(t, 0, messageId), messageId, role: 'user', text, status: 'complete', createdAt },
+      {
         [PK]: K.userPk(user),
         [SK]: K.replyPointerSk(replyId),
         conversationId,
         replySk,
         stopRequested: false,
         [TTL]: Math.floor(t / 1000) + POINTER_TTL_SECONDS,
-      }),
-    ]);
+      },
+    ];
+    if (rerun) {
+      for (const Item of first) await conditional(this.doc.send(new PutCommand({ TableName: this.table, Item, ...NEW })));
+    } else {
+      await this.batchWrite(first.map((Item) => ({ PutRequest: { Item } })));
+    }
+    return conditional(this.doc.send(new PutCommand({
+      TableName: this.table,
+      Item: {
+        [PK]: pk,
+        [SK]: replySk,
+        messageId: replyId,
+        role: 'assistant',
+        text: '',
+        status: 'streaming',
+        createdAt,
+        checkpointAt: t,
+        userMessageId: messageId,
+      },
+      ...NEW,
+    })));
   }
 
   /** Stores the reply text so far; false when the reply no longer exists (conversation deleted). */
