@@ -4,23 +4,13 @@
  * reload, stop keeps what was written, the UI speaks Korean or English, and screenshots of the
  * main screen (light and dark) land in test-output/.
  */
-import type { Browser } from 'playwright-core';
-import { launch, lastAnswer, messageBox, openApp, screenshot, send, signIn, waitForAnswer } from './lib/browser';
-import { startStack, type RunningStack } from './lib/stack';
+import { lastAnswer, messageBox, openApp, screenshot, send, signIn, waitForAnswer } from './lib/browser';
+import { startStack, useStackAndBrowser } from './lib/stack';
 
-let stack: RunningStack;
-let browser: Browser;
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launch()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+const env = useStackAndBrowser();
 
 test('a Korean message streams in, completes with token usage, and is still there after a reload', async () => {
-  const { context, page, errors } = await openApp(browser, stack.url, { locale: 'ko-KR' });
+  const { context, page, errors } = await openApp(env.browser, env.stack.url, { locale: 'ko-KR' });
   await signIn(page, 'minji');
   await send(page, '안녕하세요, 스트리밍 테스트입니다');
 
@@ -49,7 +39,7 @@ test('a Korean message streams in, completes with token usage, and is still ther
 test('stop mid-answer keeps what was written and marks the answer stopped', async () => {
   const slow = await startStack(['--offline-cps', '20']);
   try {
-    const { context, page } = await openApp(browser, slow.url);
+    const { context, page } = await openApp(env.browser, slow.url);
     await signIn(page, 'stopper');
     await send(page, 'please write slowly');
     const stop = page.getByRole('button', { name: /stop|중지/i });
@@ -73,7 +63,7 @@ test('stop mid-answer keeps what was written and marks the answer stopped', asyn
 });
 
 test('the UI follows the browser language and can be switched between Korean and English', async () => {
-  const { context, page } = await openApp(browser, stack.url, { locale: 'ko-KR' });
+  const { context, page } = await openApp(env.browser, env.stack.url, { locale: 'ko-KR' });
   await page.getByRole('button', { name: '로그인' }).waitFor();
   await signIn(page, 'bilingual');
   await expect(page.getByRole('button', { name: '보내기' }).count()).resolves.toBe(1);
@@ -90,7 +80,7 @@ test('the UI follows the browser language and can be switched between Korean and
   expect(await page.getByRole('button', { name: '새 대화' }).count()).toBe(0);
   await context.close();
 
-  const english = await openApp(browser, stack.url, { locale: 'en-GB' });
+  const english = await openApp(env.browser, env.stack.url, { locale: 'en-GB' });
   await english.page.getByRole('button', { name: 'Sign in' }).waitFor();
   expect(await english.page.locator('html').getAttribute('lang')).toBe('en');
   await english.context.close();
@@ -98,7 +88,7 @@ test('the UI follows the browser language and can be switched between Korean and
 
 test('the main screen renders in light and dark (screenshots in test-output/)', async () => {
   for (const colorScheme of ['light', 'dark'] as const) {
-    const { context, page } = await openApp(browser, stack.url, { locale: 'ko-KR', colorScheme });
+    const { context, page } = await openApp(env.browser, env.stack.url, { locale: 'ko-KR', colorScheme });
     await context.grantPermissions(['clipboard-read', 'clipboard-write']);
     await signIn(page, `shot-${colorScheme}`);
     await send(page, '코드 예시와 목록을 보여 주세요: `npm test` 와 **굵게**\n\n```ts\nconst answer: number = 42;\n```');
@@ -127,7 +117,7 @@ test('the main screen renders in light and dark (screenshots in test-output/)', 
 test('keyboard only: send, stop with Escape, new chat with Ctrl+Shift+O, rename dialog with Enter/Escape', async () => {
   const slow = await startStack(['--offline-cps', '20']);
   try {
-    const { context, page } = await openApp(browser, slow.url);
+    const { context, page } = await openApp(env.browser, slow.url);
     // The sign-in form takes the focus itself.
     await page.getByRole('textbox', { name: /user/i }).waitFor();
     await page.waitForFunction(() => document.activeElement?.id === 'username');
@@ -172,7 +162,7 @@ test('keyboard only: send, stop with Escape, new chat with Ctrl+Shift+O, rename 
 });
 
 test('sign-in: a user name of 128 UTF-8 bytes signs in; 129 bytes is refused with the reason and nothing else changes', async () => {
-  const { context, page } = await openApp(browser, stack.url);
+  const { context, page } = await openApp(env.browser, env.stack.url);
   const box = page.getByRole('textbox', { name: /user|사용자/i });
   const tooLong = `${'가'.repeat(42)}ab${'c'}`; // 126 + 3 bytes
   expect(Buffer.byteLength(tooLong)).toBe(129);

@@ -3,26 +3,17 @@
  * and pages, generated titles appear live, switching shows each one's messages, rename and delete
  * (with confirm) reach the server, and older messages page in when the list is scrolled up.
  */
-import type { Browser, Page } from 'playwright-core';
-import { launch, openApp, send, signIn, waitForAnswer } from './lib/browser';
-import { startStack, type RunningStack } from './lib/stack';
+import type { Page } from 'playwright-core';
+import { openApp, send, signIn, waitForAnswer } from './lib/browser';
+import { useStackAndBrowser } from './lib/stack';
 
-let stack: RunningStack;
-let browser: Browser;
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launch()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+const env = useStackAndBrowser();
 
 /** Opens the app with a page size of 2 so that paging shows with a few items. */
 async function openSmallPages(user: string, viewport = { width: 1200, height: 800 }): Promise<Page> {
-  const { context, page } = await openApp(browser, 'about:blank', { viewport });
+  const { context, page } = await openApp(env.browser, 'about:blank', { viewport });
   await context.addInitScript(() => localStorage.setItem('chatbot.pageSize', '2'));
-  await page.goto(stack.url);
+  await page.goto(env.stack.url);
   await signIn(page, user);
   return page;
 }
@@ -98,7 +89,7 @@ test('switch between two conversations, rename one and delete the other after co
   await page.locator('.conv-link').first().waitFor();
   expect(await sidebarTitles(page)).toEqual(['강 이야기 (renamed)']);
   // The deleted conversation is gone on the server too.
-  await page.goto(`${stack.url}/#/c/${b}`);
+  await page.goto(`${env.stack.url}/#/c/${b}`);
   await page.locator('#toast', { hasText: /does not exist/i }).waitFor();
   expect(await page.locator('li.msg').count()).toBe(0);
   await page.context().close();

@@ -2,20 +2,11 @@
  * Error frames reach the person as a clear message in their language, next to the message they
  * concern, with a retry where one can help; nothing typed is lost.
  */
-import type { Browser, Page } from 'playwright-core';
-import { launch, openApp, send, signIn, waitForAnswer } from './lib/browser';
-import { startStack, type RunningStack } from './lib/stack';
+import type { Page } from 'playwright-core';
+import { openApp, send, signIn, waitForAnswer } from './lib/browser';
+import { startStack, useStackAndBrowser } from './lib/stack';
 
-let stack: RunningStack;
-let browser: Browser;
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(['--offline-cps', '100']), launch()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+const env = useStackAndBrowser(['--offline-cps', '100']);
 
 /** Deletes a conversation over the HTTP API with the page's own token, as another tab would. */
 function deleteFromElsewhere(page: Page, conversationId: string): Promise<number> {
@@ -27,7 +18,7 @@ function deleteFromElsewhere(page: Page, conversationId: string): Promise<number
 }
 
 test('NOT_FOUND: sending into a conversation deleted elsewhere says so in Korean, beside the message', async () => {
-  const { context, page } = await openApp(browser, stack.url, { locale: 'ko-KR' });
+  const { context, page } = await openApp(env.browser, env.stack.url, { locale: 'ko-KR' });
   await signIn(page, 'deleted-elsewhere');
   await send(page, '첫 번째 질문');
   await waitForAnswer(page);
@@ -48,7 +39,7 @@ test('NOT_FOUND: sending into a conversation deleted elsewhere says so in Korean
 test('BUSY: a tab sending while another tab\'s answer is being written is told to wait, and its retry then works', async () => {
   const slow = await startStack(['--offline-cps', '40']);
   try {
-    const { context, page } = await openApp(browser, slow.url);
+    const { context, page } = await openApp(env.browser, slow.url);
     await signIn(page, 'two-tabs');
     await send(page, 'opening question');
     await waitForAnswer(page);
@@ -87,7 +78,7 @@ test('BUSY: a tab sending while another tab\'s answer is being written is told t
 test('an answer being written is followed over HTTP in another tab, which can stop it', async () => {
   const slow = await startStack(['--offline-cps', '15']);
   try {
-    const { context, page } = await openApp(browser, slow.url);
+    const { context, page } = await openApp(env.browser, slow.url);
     await signIn(page, 'follower');
     await send(page, 'long answer please');
     await page.locator('li.msg.assistant .markdown', { hasText: '[offline model]' }).waitFor();

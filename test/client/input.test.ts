@@ -4,27 +4,18 @@
  * the commit sends exactly once, Shift+Enter breaks the line, a message over one 32 KiB frame goes
  * out in parts, and the character limit is shown and enforced at its edge.
  */
-import type { Browser, Page, WebSocket as PwWebSocket } from 'playwright-core';
-import { launch, messageBox, openApp, signIn, waitForAnswer } from './lib/browser';
-import { startStack, type RunningStack } from './lib/stack';
+import type { Page, WebSocket as PwWebSocket } from 'playwright-core';
+import { messageBox, openApp, signIn, waitForAnswer } from './lib/browser';
+import { useStackAndBrowser } from './lib/stack';
 
-let stack: RunningStack;
-let browser: Browser;
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launch()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+const env = useStackAndBrowser();
 
 /** Opens the app signed in, recording every frame the page sends on its WebSocket. */
 async function openRecording(user: string): Promise<{ page: Page; sent: string[] }> {
-  const { page } = await openApp(browser, 'about:blank');
+  const { page } = await openApp(env.browser, 'about:blank');
   const sent: string[] = [];
   page.on('websocket', (ws: PwWebSocket) => ws.on('framesent', (f) => sent.push(String(f.payload))));
-  await page.goto(stack.url);
+  await page.goto(env.stack.url);
   await signIn(page, user);
   return { page, sent };
 }

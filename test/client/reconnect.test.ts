@@ -5,21 +5,12 @@
  * mid-answer, a seq gap is repaired over HTTP, and a send cut off by a reconnect goes out again
  * with the same messageId and is stored once.
  */
-import type { Browser, Page, WebSocketRoute } from 'playwright-core';
-import { launch, lastAnswer, openApp, send, signIn, waitForAnswer } from './lib/browser';
-import { startStack, type RunningStack } from './lib/stack';
+import type { Page, WebSocketRoute } from 'playwright-core';
+import { lastAnswer, openApp, send, signIn, waitForAnswer } from './lib/browser';
+import { useStackAndBrowser } from './lib/stack';
 
-let stack: RunningStack;
-let browser: Browser;
-
-beforeAll(async () => {
-  // Slow enough that a test can act mid-answer.
-  [stack, browser] = await Promise.all([startStack(['--offline-cps', '150']), launch()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+// Slow enough that a test can act mid-answer.
+const env = useStackAndBrowser(['--offline-cps', '150']);
 
 /** Decides, per connection, what happens to each frame in each direction. */
 interface Proxy {
@@ -31,7 +22,7 @@ interface Proxy {
 
 /** Opens the app with its WebSocket routed through `proxy`; records every connection. */
 async function openProxied(user: string, proxy: Proxy): Promise<{ page: Page; routes: WebSocketRoute[]; upFrames: any[][] }> {
-  const { page } = await openApp(browser, 'about:blank');
+  const { page } = await openApp(env.browser, 'about:blank');
   const routes: WebSocketRoute[] = [];
   const upFrames: any[][] = [];
   await page.routeWebSocket(/\/ws/, (route) => {
@@ -50,7 +41,7 @@ async function openProxied(user: string, proxy: Proxy): Promise<{ page: Page; ro
     route.onClose(() => server.close());
     server.onClose(() => route.close());
   });
-  await page.goto(stack.url);
+  await page.goto(env.stack.url);
   await signIn(page, user);
   return { page, routes, upFrames };
 }

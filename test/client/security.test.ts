@@ -3,20 +3,11 @@
  * of HTML must come back as harmless text, both while it streams and when read from history.
  * The page runs with its CSP bypassed so that only sanitizing (not the CSP) can stop the payloads.
  */
-import type { Browser, Page } from 'playwright-core';
-import { launch, lastAnswer, openApp, send, signIn, waitForAnswer } from './lib/browser';
-import { startStack, type RunningStack } from './lib/stack';
+import type { Page } from 'playwright-core';
+import { lastAnswer, openApp, send, signIn, waitForAnswer } from './lib/browser';
+import { useStackAndBrowser } from './lib/stack';
 
-let stack: RunningStack;
-let browser: Browser;
-
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([startStack(), launch()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.stop();
-});
+const env = useStackAndBrowser();
 
 const PAYLOAD = [
   '<img src=x onerror="window.__xss=(window.__xss||0)+1">',
@@ -37,7 +28,7 @@ async function assertInert(page: Page): Promise<void> {
 }
 
 test('HTML quoted back by the model is sanitized and never runs, live and from history', async () => {
-  const { context, page } = await openApp(browser, stack.url, { bypassCSP: true });
+  const { context, page } = await openApp(env.browser, env.stack.url, { bypassCSP: true });
   // Prove the page would run such a payload if it reached the DOM unsanitized.
   await page.evaluate(() => {
     const probe = document.createElement('div');

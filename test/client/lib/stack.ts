@@ -4,6 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'child_process';
 import * as path from 'path';
+import type { Browser } from 'playwright-core';
+import { launch } from './browser';
 
 /** A running local stack. */
 export interface RunningStack {
@@ -50,4 +52,26 @@ function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+/** What a test file shares: one local stack and one Chromium. */
+export interface StackAndBrowser {
+  readonly stack: RunningStack;
+  readonly browser: Browser;
+}
+
+/**
+ * Starts one local stack and one Chromium for the test file (beforeAll) and stops both (afterAll).
+ * Read the fields inside tests, not at module load: they are set by beforeAll.
+ */
+export function useStackAndBrowser(extraArgs?: string[]): StackAndBrowser {
+  const env = {} as { stack: RunningStack; browser: Browser };
+  beforeAll(async () => {
+    [env.stack, env.browser] = await Promise.all([startStack(extraArgs), launch()]);
+  });
+  afterAll(async () => {
+    await env.browser?.close();
+    await env.stack?.stop();
+  });
+  return env;
 }
