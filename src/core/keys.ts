@@ -1,6 +1,6 @@
 /**
  * The table's item layout: every key the store writes is made here, so the layout can be read
- * in one place (docs/readme/runtime.md has the table).
+ * in one place (the README's runtime section has the table).
  *
  * - conversation  pk `U#{user}`            sk `C#{conversationId}`   (+ gsi1pk `U#{user}`, gsi1sk `{updatedAt}#{conversationId}`)
  * - message       pk `C#{user}#{conv}`     sk `M#{t:13 digits}#{0 user | 1 reply}#{messageId}`

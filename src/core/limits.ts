@@ -1,5 +1,5 @@
 /**
- * Limits chosen by the runtime (docs/readme/runtime.md names each one). Protocol limits live in
+ * Limits chosen by the runtime (the README's runtime section names each one). Protocol limits live in
  * protocol.ts; these are about the store and the generator.
  */
 

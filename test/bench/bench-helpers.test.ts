@@ -1,5 +1,5 @@
 /**
- * The bench's own measuring tools: if these are wrong, every figure in docs/readme/bench.md is.
+ * The bench's own measuring tools: if these are wrong, every figure in the README is.
  */
 import { DynamoDBClient, PutItemCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { pythonJsonDumps } from './lib/seed-protocol';

@@ -2,7 +2,7 @@
  * `npm run bench`: what our streaming costs next to the seed article's protocol, measured in one
  * run on one machine. It prints progress, a table, and a last line `BENCH {json}`. It is not a
  * test: it never fails on a number (it exits non-zero only when it could not measure at all).
- * What each figure means: docs/readme/bench.md.
+ * What each figure means: the README, "Measuring it".
  */
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
