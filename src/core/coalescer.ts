@@ -59,7 +59,7 @@ export class Coalescer {
     this.buffer += text;
     this.bufferBytes += utf8Bytes(text);
     if (this.bufferBytes >= this.flushBytes) this.wake?.abort();
-    if (!this.running) this.running = this.run().finally(() => { this.running = undefined; });
+    this.start();
   }
 
   /** Flushes what is left and waits until every frame is posted. */
@@ -67,6 +67,19 @@ export class Coalescer {
     this.closing = true;
     this.wake?.abort();
     while (this.running) await this.running;
+  }
+
+  /**
+   * Starts the posting loop unless it runs. A push can land after the loop saw an empty buffer
+   * but before its promise settled; the settling step starts the loop again for that text, so
+   * `close` never returns with text left unposted.
+   */
+  private start(): void {
+    if (this.running || this.gone || this.buffer.length === 0) return;
+    this.running = this.run().finally(() => {
+      this.running = undefined;
+      this.start();
+    });
   }
 
   private async run(): Promise<void> {

@@ -108,6 +108,23 @@ describe('delta coalescer', () => {
     expect(c.gone).toBe(true);
   });
 
+  test('text pushed in whichever microtask the last post settles in is still posted, in order, before close returns', async () => {
+    // The loop's promise settles a few microtasks after it saw an empty buffer; a push landing
+    // there used to stay in the buffer, and close() returned without posting it.
+    const lostAt: number[] = [];
+    for (let ticks = 0; ticks < 12; ticks++) {
+      const r = recorder();
+      const c = new Coalescer('reply-5', r.post, new ManualClock(), { intervalMs: 0 });
+      c.push('가');
+      for (let i = 0; i < ticks; i++) await Promise.resolve();
+      c.push('나');
+      await c.close();
+      if (r.frames.map((f) => f.text).join('') !== '가나') lostAt.push(ticks);
+      expect(r.frames.map((f) => f.seq)).toEqual(r.frames.map((_, i) => i));
+    }
+    expect(lostAt).toEqual([]);
+  });
+
   test('a frame carries at most 16 KiB of text, cut on a code-point boundary', () => {
     const [head, rest] = cutUtf8('가'.repeat(6000), 16 * 1024);
     expect(utf8Bytes(head)).toBeLessThanOrEqual(16 * 1024);
