@@ -296,7 +296,7 @@ export class ConversationStore {
       ScanIndexForward: false,
       ConsistentRead: true,
       Limit: limit,
-      ExclusiveStartKey: decodeCursor(cursor, { [PK]: pk }),
+      ExclusiveStartKey: decodeCursor(cursor, { [PK]: pk }, { [SK]: K.MESSAGE_PREFIX }),
     }));
     return { items: (r.Items ?? []).map(toMessage), nextCursor: encodeCursor(r.LastEvaluatedKey) };
   }
@@ -312,7 +312,8 @@ export class ConversationStore {
       ExpressionAttributeValues: { ':u': K.userPk(user) },
       ScanIndexForward: false,
       Limit: limit,
-      ExclusiveStartKey: decodeCursor(cursor, { [g.partitionKey]: K.userPk(user), [PK]: K.userPk(user) }),
+      ExclusiveStartKey: decodeCursor(cursor, { [g.partitionKey]: K.userPk(user), [PK]: K.userPk(user) },
+        { [SK]: K.conversationSk(''), [g.sortKey]: '' }),
     }));
     return { items: (r.Items ?? []).map(toConversation), nextCursor: encodeCursor(r.LastEvaluatedKey) };
   }

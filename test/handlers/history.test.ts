@@ -94,6 +94,34 @@ describe('history handler', () => {
     expect((await req('mallory', 'GET', '/conversations', { query: { cursor: again.body.nextCursor ?? aliceList.body.nextCursor } })).status).toBe(400);
   });
 
+  test('a tampered cursor in the caller\'s own partition is 400, not a server error', async () => {
+    const a = await converse('tae', '커서');
+    await converse('tae', '커서 둘', a.conversationId);
+    const path = `/conversations/${a.conversationId}/messages`;
+    const p1 = await req('tae', 'GET', path, { query: { limit: '1' } });
+    const key = JSON.parse(Buffer.from(p1.body.nextCursor, 'base64url').toString('utf8'));
+    const forge = (k: unknown) => Buffer.from(JSON.stringify(k)).toString('base64url');
+    const tampered = [
+      { pk: key.pk }, // no sort key
+      { ...key, sk: 'I#someone-elses-claim' }, // outside the messages of this conversation
+      { ...key, extra: 'x' },
+      [key.pk, key.sk],
+    ];
+    for (const k of tampered) {
+      const r = await req('tae', 'GET', path, { query: { cursor: forge(k) } });
+      expect([k, r.status, r.body.code]).toEqual([k, 400, 'BAD_REQUEST']);
+    }
+    const l1 = await req('tae', 'GET', '/conversations', { query: { limit: '1' } });
+    await converse('tae', '또 하나');
+    const list = JSON.parse(Buffer.from((await req('tae', 'GET', '/conversations', { query: { limit: '1' } })).body.nextCursor ?? l1.body.nextCursor, 'base64url').toString('utf8'));
+    for (const k of [{ ...list, sk: undefined }, { ...list, gsi1sk: 5 }, { ...list, sk: 'I#x' }]) {
+      const r = await req('tae', 'GET', '/conversations', { query: { cursor: forge(k) } });
+      expect([k, r.status]).toEqual([k, 400]);
+    }
+    // The real cursor still works.
+    expect((await req('tae', 'GET', path, { query: { limit: '1', cursor: p1.body.nextCursor } })).body.items.map((m: any) => m.text)).toEqual(['커서 둘']);
+  });
+
   test('no verified identity is 401', async () => {
     expect((await req(undefined, 'GET', '/conversations')).status).toBe(401);
   });
