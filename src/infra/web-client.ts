@@ -10,10 +10,7 @@ import { Construct } from 'constructs';
 import { contentSecurityPolicy } from './csp';
 import { createLogGroup, LogSettings } from './log-group';
 import { acknowledgeFinding, acknowledgeWildcards, defaultPolicyOf } from './nag';
-import { UNAUTHORIZED_BODY, type ClientConfig } from '../core/protocol';
-
-/** Where CloudFront finds the body it sends instead of the JWT authorizer's own 401 body. */
-const UNAUTHORIZED_PAGE = '/errors/401.json';
+import type { ClientConfig } from '../core/protocol';
 
 /**
  * The prebuilt web client. `__dirname` is `src/infra` under ts-jest and `lib/infra` in the
@@ -87,9 +84,8 @@ export class WebClient extends Construct {
       certificate: props.customDomain?.certificate,
       minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
       webAclId: props.webAclArn,
-      // The HTTP API's JWT authorizer answers 401 with its own body; PROTOCOL.md §2 promises
-      // {code, message}. Only /api/* can answer 401, so the page replaces exactly those bodies.
-      errorResponses: [{ httpStatus: 401, responseHttpStatus: 401, responsePagePath: UNAUTHORIZED_PAGE, ttl: Duration.seconds(0) }],
+      // No custom error responses: CloudFront cannot customize a 401 (it refuses the code at
+      // deploy), and any other page would replace the history API's own {code, message} bodies.
       defaultBehavior: {
         origin: siteOrigin,
         viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -157,7 +153,7 @@ export class WebClient extends Construct {
       throw new Error(`The web client is not built: ${CLIENT_ASSET_DIR} has no index.html. Run \`npx projen bundle\` first.`);
     }
     const deployment = new s3deploy.BucketDeployment(this, 'Deploy', {
-      sources: [s3deploy.Source.asset(CLIENT_ASSET_DIR), s3deploy.Source.jsonData('config.json', config), s3deploy.Source.jsonData(UNAUTHORIZED_PAGE.slice(1), UNAUTHORIZED_BODY)],
+      sources: [s3deploy.Source.asset(CLIENT_ASSET_DIR), s3deploy.Source.jsonData('config.json', config)],
       destinationBucket: this.bucket,
       distribution: this.distribution,
       distributionPaths: ['/*'],
