@@ -66,6 +66,14 @@ export interface TokenVerifier {
   verify(token: string): Promise<Identity>;
 }
 
+/**
+ * aws-jwt-verify checks `exp` only when the token has one; an ID token without it would open
+ * sockets forever, so it is refused.
+ */
+function requireExpiry(payload: { exp?: unknown }): void {
+  if (typeof payload.exp !== 'number') throw new Error('token has no expiry');
+}
+
 /** Builds the verifier for a configuration (JWKS cached for the life of the module). */
 export function createTokenVerifier(config: AuthConfig): TokenVerifier {
   if (config.mode === 'cognito') {
@@ -73,6 +81,7 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
     return {
       async verify(token) {
         const p = await v.verify(token);
+        requireExpiry(p);
         return { sub: p.sub, username: typeof p['cognito:username'] === 'string' ? p['cognito:username'] : undefined };
       },
     };
@@ -84,6 +93,7 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
   return {
     async verify(token) {
       const p = await v.verify(token);
+      requireExpiry(p);
       if (typeof p.sub !== 'string' || p.sub.length === 0) throw new Error('token has no sub');
       // An access token must not open a socket where an ID token is expected.
       if (p.token_use !== undefined && p.token_use !== 'id') throw new Error('not an ID token');

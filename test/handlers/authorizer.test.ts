@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { authConfigFromEnv, createTokenVerifier } from '../../src/core/auth';
 import { handler } from '../../src/handlers/authorizer.lambda';
 import { makeKey, serveJwks, signJwt, TestKey } from '../support/jwt';
@@ -60,6 +61,28 @@ describe('authorizer (generic RS256 mode, JWKS on loopback)', () => {
     const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims())).toString('base64url')}.`;
     await expect(handler(event(none))).rejects.toThrow('Unauthorized');
     await expect(handler(event('not.a.jwt'))).rejects.toThrow('Unauthorized');
+  });
+
+  test('a token without an expiry is refused: every ID token must expire', async () => {
+    const { exp: _exp, ...noExp } = claims();
+    await expect(handler(event(signJwt(key, noExp)))).rejects.toThrow('Unauthorized');
+  });
+
+  test('a token with no sub is refused, and a token whose sub is not a string never becomes a principal', async () => {
+    const { sub: _sub, ...noSub } = claims();
+    await expect(handler(event(signJwt(key, noSub)))).rejects.toThrow('Unauthorized');
+    await expect(handler(event(signJwt(key, claims({ sub: 42 }))))).rejects.toThrow('Unauthorized');
+  });
+
+  test('algorithm confusion is refused: HS256 keyed with the public key, and RS256 signed over another header', async () => {
+    const pem = key.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    const head = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: key.kid })).toString('base64url');
+    const body = Buffer.from(JSON.stringify(claims())).toString('base64url');
+    const mac = createHmac('sha256', pem).update(`${head}.${body}`).digest('base64url');
+    await expect(handler(event(`${head}.${body}.${mac}`))).rejects.toThrow('Unauthorized');
+    const [, b, sig] = signJwt(key, claims()).split('.');
+    const otherHead = Buffer.from(JSON.stringify({ alg: 'RS512', typ: 'JWT', kid: key.kid })).toString('base64url');
+    await expect(handler(event(`${otherHead}.${b}.${sig}`))).rejects.toThrow('Unauthorized');
   });
 
   test('an access token is refused where an ID token is required', async () => {
