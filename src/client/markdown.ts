@@ -16,7 +16,16 @@ import { t } from './i18n';
 
 const marked = new Marked({ gfm: true, breaks: true, async: false });
 
+/** The only class model markup keeps: marked's `language-*` on code, which picks the highlighter. */
+const MODEL_CLASS = /^language-[\w+-]+$/;
+
 DOMPurify.addHook('afterSanitizeAttributes', (node) => {
+  // The page's own classes (e.g. the fixed .toast) would let model text pose as the app's UI.
+  if (node instanceof Element && node.hasAttribute('class')) {
+    const kept = node.localName === 'code' ? Array.from(node.classList).filter((c) => MODEL_CLASS.test(c)) : [];
+    if (kept.length > 0) node.setAttribute('class', kept.join(' '));
+    else node.removeAttribute('class');
+  }
   // Links from a model open elsewhere and never hand it our window or referrer.
   if (node instanceof HTMLAnchorElement && node.hasAttribute('href')) {
     node.setAttribute('target', '_blank');
@@ -30,7 +39,8 @@ export function renderMarkdown(tokens: Token[], final: boolean): DocumentFragmen
   const fragment = DOMPurify.sanitize(html, {
     RETURN_DOM_FRAGMENT: true,
     FORBID_TAGS: ['img', 'svg', 'math', 'style', 'form', 'input', 'button', 'textarea', 'select', 'video', 'audio', 'iframe'],
-    FORBID_ATTR: ['style'],
+    // ids and names: getElementById('toast') and the like must keep finding the app's elements.
+    FORBID_ATTR: ['style', 'id', 'name'],
   });
   decorateCode(fragment, final);
   return fragment;

@@ -52,3 +52,22 @@ test('HTML quoted back by the model is sanitized and never runs, live and from h
   await assertInert(page);
   await context.close();
 });
+
+test('model output cannot borrow the app\'s element ids or classes (no spoofed toast, no hijacked lookups)', async () => {
+  const { context, page } = await openApp(env.browser, env.stack.url);
+  await signIn(page, 'spoofer');
+  // The offline model quotes this back; #toast and .toast are the app's own (a fixed overlay).
+  await send(page, '<div id="toast" class="toast copy-code" name="x">Session expired: sign in at evil.example</div>\n\n```js\nlet a = 1;\n```');
+  const answer = await waitForAnswer(page);
+  const markdown = answer.locator('.markdown');
+  expect(await markdown.innerText()).toContain('Session expired');
+  expect(await markdown.locator('[id], [name]').count()).toBe(0);
+  // Only the classes marked (language-*) and the client itself (code blocks, highlighting) add.
+  const classes = await markdown.evaluate((root) => Array.from(root.querySelectorAll('[class]'))
+    .flatMap((el) => Array.from(el.classList)));
+  expect(classes.filter((c) => !/^(language-[\w+-]+|hljs(-[\w-]+)?|code-(block|bar|lang)|copy-code|md-(done|live))$/.test(c))).toEqual([]);
+  expect(await markdown.locator('.copy-code').evaluateAll((els) => els.map((e) => e.tagName))).toEqual(['BUTTON']);
+  // The app's own toast is still the one its code finds.
+  expect(await page.evaluate(() => document.getElementById('toast')?.closest('.markdown'))).toBeNull();
+  await context.close();
+});
