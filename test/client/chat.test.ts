@@ -154,7 +154,10 @@ test('keyboard only: send, stop with Escape, new chat with Ctrl+Shift+O, rename 
     const saved = page.waitForResponse((r) => r.request().method() === 'PATCH');
     await page.keyboard.press('Enter');
     expect((await saved).status()).toBe(200);
-    expect(await page.locator(`.conv-link[data-id="${first}"]`).innerText()).toBe('renamed by keyboard');
+    // The response is seen before the client has read its body and updated the row: wait for it.
+    const link = page.locator(`.conv-link[data-id="${first}"]`);
+    await link.filter({ hasText: /^renamed by keyboard$/ }).waitFor({ timeout: 5000 }).catch(() => undefined);
+    expect(await link.innerText()).toBe('renamed by keyboard');
     await context.close();
   } finally {
     await slow.stop();
