@@ -29,31 +29,43 @@ export interface ModelResources {
  *   changes over time, so the Region is a wildcard but the model is not)
  * - global profile `global.…` → as a geo profile, plus the Region-less foundation-model ARN that
  *   global routing is authorized against
- * - a full ARN → granted exactly as given (an application inference profile's underlying models
- *   cannot be known at synth; see the README)
+ * - the ARN of such a system-defined profile → that ARN plus the same foundation-model ARNs
+ * - any other full ARN → granted exactly as given (an application inference profile's underlying
+ *   models cannot be known at synth; see the README)
  */
 export function modelResources(scope: IConstruct, modelId: string): ModelResources {
   const stack = Stack.of(scope);
   if (modelId.startsWith('arn:')) {
-    return { kind: 'arn', arns: [modelId] };
+    // arn:<partition>:bedrock:<region>:<account>:inference-profile/<profile id>
+    const profile = /^arn:([^:]+):bedrock:[^:]*:[^:]*:inference-profile\/(.+)$/.exec(modelId);
+    const models = profile ? profileModelArns(profile[1], profile[2]) : undefined;
+    return models ? { kind: 'inference-profile', arns: [modelId, ...models] } : { kind: 'arn', arns: [modelId] };
   }
-  const dot = modelId.indexOf('.');
-  const prefix = dot > 0 ? modelId.slice(0, dot) : '';
-  if (INFERENCE_PROFILE_PREFIXES.includes(prefix)) {
-    const foundationId = modelId.slice(dot + 1);
-    const arns = [
-      stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: modelId }),
-      `arn:${stack.partition}:bedrock:*::foundation-model/${foundationId}`,
-    ];
-    if (prefix === 'global') {
-      arns.push(`arn:${stack.partition}:bedrock:::foundation-model/${foundationId}`);
-    }
-    return { kind: 'inference-profile', arns };
+  const models = profileModelArns(stack.partition, modelId);
+  if (models) {
+    return {
+      kind: 'inference-profile',
+      arns: [stack.formatArn({ service: 'bedrock', resource: 'inference-profile', resourceName: modelId }), ...models],
+    };
   }
   return {
     kind: 'foundation-model',
     arns: [stack.formatArn({ service: 'bedrock', account: '', resource: 'foundation-model', resourceName: modelId })],
   };
+}
+
+/**
+ * The foundation-model ARNs a system-defined cross-Region profile id routes to, or undefined when
+ * the id has no known profile prefix.
+ */
+function profileModelArns(partition: string, profileId: string): string[] | undefined {
+  const dot = profileId.indexOf('.');
+  const prefix = dot > 0 ? profileId.slice(0, dot) : '';
+  if (!INFERENCE_PROFILE_PREFIXES.includes(prefix)) return undefined;
+  const foundationId = profileId.slice(dot + 1);
+  const arns = [`arn:${partition}:bedrock:*::foundation-model/${foundationId}`];
+  if (prefix === 'global') arns.push(`arn:${partition}:bedrock:::foundation-model/${foundationId}`);
+  return arns;
 }
 
 /** The only Bedrock actions the chat function needs: streaming answers and one-shot titles. */

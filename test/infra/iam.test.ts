@@ -68,6 +68,19 @@ describe('IAM is scoped to this chatbot', () => {
     ]);
   });
 
+  test('a system inference profile given as an ARN is granted with the models it routes to, like its id', () => {
+    const arn = 'arn:aws:bedrock:ap-northeast-2:123456789012:inference-profile/apac.anthropic.claude-sonnet-4-20250514-v1:0';
+    const global = 'arn:aws:bedrock:ap-northeast-2:123456789012:inference-profile/global.anthropic.claude-haiku-4-5-20251001-v1:0';
+    const { template: t } = synth({ modelId: arn, titleModelId: global });
+    expect(bedrockResources(t).sort()).toEqual([
+      arn,
+      global,
+      'arn:aws:bedrock:*::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0',
+      'arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-20250514-v1:0',
+      'arn:aws:bedrock:::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0',
+    ].sort());
+  });
+
   test('a full ARN (application inference profile) is granted exactly as given', () => {
     const arn = 'arn:aws:bedrock:ap-northeast-2:123456789012:application-inference-profile/abc123';
     const { template: t } = synth({ modelId: arn, titleModelId: arn });
