@@ -93,7 +93,9 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
         if (now - lastCheckpoint >= CHECKPOINT_MS) {
           lastCheckpoint = now;
           const snapshot = text;
-          if (snapshot !== checkpointed && !(await store.checkpointReply(job.user, job.conversationId, job.replySk, snapshot, now))) end('deleted');
+          // Unchanged text still moves checkpointAt: a reply reads `interrupted` only when its generator died.
+          const changed = snapshot !== checkpointed ? snapshot : undefined;
+          if (!(await store.checkpointReply(job.user, job.conversationId, job.replySk, changed, now))) end('deleted');
           checkpointed = snapshot;
           await store.renewLease(job.user, job.conversationId, job.replyId, now + LEASE_MS);
         }

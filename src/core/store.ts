@@ -206,8 +206,12 @@ export class ConversationStore {
     })));
   }
 
-  /** Stores the reply text so far; false when the reply no longer exists (conversation deleted). */
-  public async checkpointReply(user: string, conversationId: string, replySk: string, text: string, now: number): Promise<boolean> {
+  /**
+   * Stores the reply text so far (`undefined`: unchanged, only the time, so a silent but live
+   * generator never reads as `interrupted`); false when the reply no longer exists (conversation deleted).
+   */
+  public async checkpointReply(user: string, conversationId: string, replySk: string, text: string | undefined, now: number): Promise<boolean> {
+    if (text === undefined) return this.updateReply(user, conversationId, replySk, 'SET checkpointAt = :c', { ':c': now }, {}, false);
     return this.updateReply(user, conversationId, replySk, 'SET #t = :t, checkpointAt = :c', { ':t': text, ':c': now });
   }
 
@@ -230,14 +234,14 @@ export class ConversationStore {
   }
 
   private async updateReply(user: string, conversationId: string, replySk: string, update: string,
-    values: Record<string, unknown>, names: Record<string, string> = {}): Promise<boolean> {
+    values: Record<string, unknown>, names: Record<string, string> = {}, setsText = true): Promise<boolean> {
     return conditional(this.doc.send(new UpdateCommand({
       TableName: this.table,
       Key: { [PK]: K.messagesPk(user, conversationId), [SK]: replySk },
       UpdateExpression: update,
       // Never recreate a reply deleted with its conversation while the generator ran.
       ConditionExpression: 'attribute_exists(#pk)',
-      ExpressionAttributeNames: { '#pk': PK, '#t': 'text', ...names },
+      ExpressionAttributeNames: { '#pk': PK, ...(setsText ? { '#t': 'text' } : {}), ...names },
       ExpressionAttributeValues: values,
     })));
   }

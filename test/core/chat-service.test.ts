@@ -1,5 +1,6 @@
 import { Clock, realClock, scaledClock } from '../../src/core/clock';
-import { LEASE_MS, MODEL_ATTEMPTS } from '../../src/core/limits';
+import { INTERRUPTED_AFTER_MS, LEASE_MS, MODEL_ATTEMPTS } from '../../src/core/limits';
+import { effectiveStatus } from '../../src/core/store';
 import { estimateTokens } from '../../src/core/window';
 import { Emulators, chatService, id, outbox, startEmulators } from '../support/harness';
 
@@ -124,6 +125,24 @@ describe('chat service with model time', () => {
     expect(reply.status).toBe('interrupted');
     expect(reply.text).toBe(frames.filter((f) => f.type === 'delta').map((f) => f.text).join(''));
     expect(reply.text.length).toBeGreaterThan(0);
+    close();
+  });
+
+  test('a live generator whose model is silent for longer than the interrupted threshold still reads as streaming', async () => {
+    const clock = scaledClock(100);
+    // 70 s of model time before the first token: past INTERRUPTED_AFTER_MS with nothing new to store.
+    em.brain.script = { tokens: ['늦은 ', '답'], firstTokenDelayMs: INTERRUPTED_AFTER_MS + 10_000, clock };
+    const { service, close } = chatService(em, clock);
+    const conn = id('conn');
+    const started = clock.now();
+    const running = service.handleFrame('quiet', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '천천히' }), outbox(em, conn));
+    const accepted = await em.sink.waitFor((f, c) => c === conn && f.type === 'accepted');
+    while (clock.now() - started < INTERRUPTED_AFTER_MS + 5_000) await new Promise((r) => setTimeout(r, 20));
+    const mid = (await em.store.messagesNewestFirst('quiet', accepted.conversationId, 1)).items[0];
+    expect([mid.text, effectiveStatus(mid, clock.now())]).toEqual(['', 'streaming']);
+    await running;
+    const reply = (await em.store.messagesNewestFirst('quiet', accepted.conversationId, 1)).items[0];
+    expect([reply.text, reply.status]).toEqual(['늦은 답', 'complete']);
     close();
   });
 
