@@ -64,14 +64,15 @@ export class ConversationTable extends Construct {
   }
 }
 
-/** What the conversation store does: single items, batches, conditional writes and queries. */
+/**
+ * What the handlers send (core/store, parts, rate-limit): single-item reads and conditional
+ * writes, queries, and BatchWrite for deleting a conversation. No batch reads, no transactions.
+ */
 const ITEM_ACTIONS = [
   'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
   'dynamodb:Query',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
   'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
 ];

@@ -35,6 +35,10 @@ describe('IAM is scoped to this chatbot', () => {
     const statements = policyStatements(template).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
     expect(statements).toHaveLength(2); // chat and history
     for (const s of statements) {
+      // Exactly what core/store, parts and rate-limit send: no batch reads, no transactions.
+      expect(actionsOf(s).sort()).toEqual([
+        'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
+      ]);
       expect(actionsOf(s)).not.toContain('dynamodb:Scan');
       expect(actionsOf(s)).not.toContain('dynamodb:DeleteTable');
       expect(JSON.stringify(s.Resource)).toMatch(/"\/index\/byUpdated"/);
