@@ -48,7 +48,8 @@ export interface ReplyOutcome {
 /** Reads the newest turns before (and including) the new user message, within the token budget. */
 export async function loadWindow(store: ConversationStore, job: ReplyJob, budget: number): Promise<{ turns: Turn[]; estimate: number }> {
   const own = estimateTokens(job.text);
-  const builder = new WindowBuilder(Math.max(0, budget - own), job.calib, MAX_WINDOW_MESSAGES);
+  // The budget is in calibrated tokens, as the builder counts the history.
+  const builder = new WindowBuilder(Math.max(0, budget - Math.ceil(own * job.calib)), job.calib, MAX_WINDOW_MESSAGES);
   let cursor: string | undefined;
   do {
     const page = await store.messagesNewestFirst(job.user, job.conversationId, WINDOW_PAGE, cursor, job.userMessageSk);

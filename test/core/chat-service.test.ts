@@ -1,4 +1,6 @@
 import { Clock, realClock, scaledClock } from '../../src/core/clock';
+import { loadWindow } from '../../src/core/generate';
+import { messageSk } from '../../src/core/keys';
 import { INTERRUPTED_AFTER_MS, LEASE_MS, MODEL_ATTEMPTS } from '../../src/core/limits';
 import { effectiveStatus } from '../../src/core/store';
 import { estimateTokens } from '../../src/core/window';
@@ -170,10 +172,34 @@ describe('chat service with model time', () => {
     // Within budget, and one more (older, ~500-token) turn would not have fitted.
     const cost = (texts: string[]) => texts.reduce((n, t) => n + estimateTokens(t), 0) * calib;
     const history = sent.slice(0, -1);
-    expect(cost(history)).toBeLessThanOrEqual(3000 - estimateTokens('마지막 질문'));
-    expect(cost(history) + 500 * calib).toBeGreaterThan(3000 - estimateTokens('마지막 질문'));
+    const room = 3000 - Math.ceil(estimateTokens('마지막 질문') * calib);
+    expect(cost(history)).toBeLessThanOrEqual(room);
+    expect(cost(history) + 500 * calib).toBeGreaterThan(room);
     expect(history.length).toBeLessThan(40);
     close();
+  });
+
+  test('the new message takes its calibrated share of the budget: with calibration 2 the window shrinks by twice its estimate', async () => {
+    const user = 'calib';
+    const conversationId = id('conv');
+    const t0 = Date.now() - 60_000;
+    expect(await em.store.createConversation(user, conversationId, 't', t0, id('r'), t0)).toBe(true);
+    // Four old turns, each 100 + 100 estimated tokens (400 once calibrated by 2).
+    for (let i = 0; i < 4; i++) {
+      const replyId = id('r');
+      const t = t0 + i * 1000;
+      await em.store.putTurn(user, conversationId, t, id('m'), `${i}`.padEnd(96, '가'), replyId);
+      await em.store.finishReply(user, conversationId, messageSk(t, 1, replyId), { text: '나'.repeat(96), status: 'complete' }, t);
+    }
+    const own = '다'.repeat(796); // 800 estimated, 1600 calibrated
+    const t = t0 + 10_000;
+    const messageId = id('m');
+    const replyId = id('r');
+    await em.store.putTurn(user, conversationId, t, messageId, own, replyId);
+    const job = { user, conversationId, replyId, replySk: messageSk(t, 1, replyId), userMessageSk: messageSk(t, 0, messageId), text: own, calib: 2 };
+    // 2400 = 1600 for the new message + two calibrated turns of 400.
+    const { turns } = await loadWindow(em.store, job, 2400);
+    expect(turns.map((x) => x.text.slice(0, 1))).toEqual(['2', '나', '3', '나', '다']);
   });
 
   test("the model title never replaces a user's rename", async () => {
