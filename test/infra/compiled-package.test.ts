@@ -39,3 +39,21 @@ test('the compiled lib/ finds the prebundled handlers and the web client in asse
     fs.rmSync(outdir, { recursive: true, force: true });
   }
 });
+
+/**
+ * jsii publishes whatever src/index.ts exports to every language: only the construct and its
+ * props structs may be there, never infra/, handlers/, core/ or client code.
+ */
+test('the public API (jsii assembly and lib/index.js) is the construct and its props structs only', () => {
+  const assembly = JSON.parse(fs.readFileSync(path.join(ROOT, '.jsii'), 'utf8'));
+  expect(Object.keys(assembly.types).sort()).toEqual([
+    'cdk-streaming-chatbot.ChatbotDomainOptions',
+    'cdk-streaming-chatbot.ChatbotMonitoringOptions',
+    'cdk-streaming-chatbot.ChatbotTableOptions',
+    'cdk-streaming-chatbot.InferenceConfig',
+    'cdk-streaming-chatbot.StreamingChatbot',
+    'cdk-streaming-chatbot.StreamingChatbotProps',
+  ]);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  expect(Object.keys(require(path.join(ROOT, 'lib', 'index.js')))).toEqual(['StreamingChatbot']);
+});
