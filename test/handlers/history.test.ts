@@ -122,6 +122,21 @@ describe('history handler', () => {
     expect((await req('tae', 'GET', path, { query: { limit: '1', cursor: p1.body.nextCursor } })).body.items.map((m: any) => m.text)).toEqual(['커서 둘']);
   });
 
+  test('without limit a page holds 20 conversations or 50 messages, and the cursor reaches the rest', async () => {
+    const t0 = Date.now() - 3_600_000;
+    for (let i = 0; i < 21; i++) await em.store.createConversation('paging', id('conv'), `c${i}`, t0 + i, id('r'), t0);
+    const first = await req('paging', 'GET', '/conversations');
+    expect(first.body.items).toHaveLength(20);
+    const rest = await req('paging', 'GET', '/conversations', { query: { cursor: first.body.nextCursor } });
+    expect(rest.body.items.map((c: any) => c.title)).toEqual(['c0']);
+    const conversationId = first.body.items[0].conversationId;
+    for (let i = 0; i < 26; i++) await em.store.putTurn('paging', conversationId, t0 + i, id('m'), `m${i}`, id('r'));
+    const newest = await req('paging', 'GET', `/conversations/${conversationId}/messages`);
+    expect(newest.body.items).toHaveLength(50);
+    const older = await req('paging', 'GET', `/conversations/${conversationId}/messages`, { query: { cursor: newest.body.nextCursor } });
+    expect(older.body.items.map((m: any) => m.text)).toEqual(['m0', '']);
+  });
+
   test('no verified identity is 401', async () => {
     expect((await req(undefined, 'GET', '/conversations')).status).toBe(401);
   });
@@ -140,6 +155,9 @@ describe('history handler', () => {
     const left = await doc.send(new QueryCommand({ TableName: em.env.TABLE_NAME, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'U#sora' } }));
     // Only the rate counter of this minute is left: no claims, no reply pointers.
     expect((left.Items ?? []).map((i) => i.sk.slice(0, 2))).toEqual(['L#']);
+    // And no message item is left in the conversation's own partition.
+    const messages = await doc.send(new QueryCommand({ TableName: em.env.TABLE_NAME, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `C#sora#${a.conversationId}` } }));
+    expect(messages.Items).toEqual([]);
     doc.destroy();
   });
 
