@@ -63,9 +63,6 @@ async function dev(opts: Record<string, any>): Promise<void> {
     return;
   }
   const s = stack;
-  process.stdout.write(`${s.modelDescription}\n`);
-  process.stdout.write(s.dataDir ? `data: ${s.dataDir}\n` : 'data: in memory (nothing kept)\n');
-  process.stdout.write(`cdk-streaming-chatbot ready at ${s.url} (${Date.now() - started} ms)\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -86,6 +83,11 @@ async function dev(opts: Record<string, any>): Promise<void> {
   });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Only now: whoever waits for the ready line may send Ctrl-C at once, and without the handlers
+  // above that signal would kill the process before the store is flushed.
+  process.stdout.write(`${s.modelDescription}\n`);
+  process.stdout.write(s.dataDir ? `data: ${s.dataDir}\n` : 'data: in memory (nothing kept)\n');
+  process.stdout.write(`cdk-streaming-chatbot ready at ${s.url} (${Date.now() - started} ms)\n`);
 }
 
 /** One line, no stack trace: the user can act on the message alone. */

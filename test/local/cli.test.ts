@@ -48,6 +48,24 @@ describe('cdk-streaming-chatbot CLI', () => {
     expect(cli.stderr()).toBe('');
   });
 
+  test('Ctrl-C arriving the instant the ready line is written still shuts down cleanly (exit 0, store flushed)', async () => {
+    // A script that waits for the ready line may stop the stack at once. Deterministically: the
+    // CLI signals itself from inside the very write of its ready line (a --require preload).
+    const preload = path.join(home, 'sigint-on-ready.js');
+    fs.writeFileSync(preload, `const write = process.stdout.write.bind(process.stdout);
+process.stdout.write = (chunk, ...rest) => {
+  const r = write(chunk, ...rest);
+  if (String(chunk).includes('ready at')) process.kill(process.pid, 'SIGINT');
+  return r;
+};
+`);
+    const r = await runCli(['dev', '--port', '0', '--data-dir', path.join(home, 'ctrl-c'), '--model', 'offline'],
+      { cwd: home, env: { ...offlineEnv(home), NODE_OPTIONS: `--require ${preload}` } });
+    expect(r.stdout).toMatch(/ready at/);
+    expect(r.stdout).toMatch(/stopped/);
+    expect(r.code).toBe(0);
+  });
+
   test('a port in use is a one-line error', async () => {
     const blocker = net.createServer();
     const port = await new Promise<number>((r) => blocker.listen(0, '127.0.0.1', () => r((blocker.address() as net.AddressInfo).port)));
