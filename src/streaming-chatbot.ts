@@ -113,6 +113,7 @@ export class StreamingChatbot extends Construct {
     };
     if (props.systemPrompt !== undefined) chatEnvironment.SYSTEM_PROMPT = props.systemPrompt;
     if (props.inferenceConfig) chatEnvironment.INFERENCE_CONFIG = JSON.stringify(props.inferenceConfig);
+    limits.checkEnvironmentSize('chat function', chatEnvironment);
 
     const socket = new SocketApi(this, 'Socket', {
       chatEnvironment,

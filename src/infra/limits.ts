@@ -15,7 +15,12 @@ export const PROP_LIMITS = {
   maxInputChars: { min: 1, max: 64_000 },
   rateLimitPerMinute: { min: 1, max: 1_000 },
   chatTimeoutMinutes: { min: 1, max: 15 },
+  /** Lambda's cap on a function's whole environment, measured as the JSON of the map. */
+  environmentBytes: 4096,
 } as const;
+
+/** What an unresolved environment value (the table name) may grow to: DynamoDB's longest name. */
+const UNRESOLVED_VALUE_BYTES = 255;
 
 /** UTF-8 byte length (Hangul is 3 bytes a character). */
 export function utf8Length(text: string): number {
@@ -109,5 +114,20 @@ export function checkTableName(name: string | undefined): void {
   if (name === undefined || Token.isUnresolved(name)) return;
   if (!/^[A-Za-z0-9_.-]{3,255}$/.test(name)) {
     throw new Error(`tableOptions.tableName "${name}" must be 3-255 of [A-Za-z0-9_.-].`);
+  }
+}
+
+/**
+ * Throws unless `environment` fits Lambda's 4 KB. Lambda measures the JSON of the whole map, so
+ * each prop within its own limit can still overflow it together (and `"`, `\\` or control
+ * characters take 2-6 bytes there); without this check the deploy fails instead of the synth.
+ */
+export function checkEnvironmentSize(functionName: string, environment: Record<string, string>): void {
+  const measured = Object.fromEntries(Object.entries(environment)
+    .map(([key, value]) => [key, Token.isUnresolved(value) ? 'x'.repeat(UNRESOLVED_VALUE_BYTES) : value]));
+  const bytes = utf8Length(JSON.stringify(measured));
+  if (bytes > PROP_LIMITS.environmentBytes) {
+    throw new Error(`The ${functionName} environment would be ${bytes} bytes as JSON; Lambda allows ${PROP_LIMITS.environmentBytes}. `
+      + 'Shorten systemPrompt, inferenceConfig.stopSequences, the model ids or the table name.');
   }
 }

@@ -1,4 +1,5 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { synth } from './fixtures';
@@ -128,5 +129,33 @@ describe('limits, each at its edge and one over (bytes of UTF-8 where text)', ()
 
   test('webAclArn must be a CLOUDFRONT-scoped WAFv2 ACL', () => {
     expect(() => synth({ webAclArn: 'arn:aws:wafv2:ap-northeast-2:123456789012:regional/webacl/x/y' })).toThrow(/CLOUDFRONT scope/);
+  });
+});
+
+describe('the chat function environment fits Lambda\'s 4 KB, measured as Lambda does (JSON of the map)', () => {
+  // A named existing table leaves no deploy-time value in the environment, so every byte is known.
+  const build = (systemPrompt?: string) => (stack: Stack) => ({
+    existingTable: dynamodb.Table.fromTableName(stack, 'T', 'chat-table'),
+    modelId: 'apac.anthropic.claude-sonnet-4-20250514-v1:0',
+    inferenceConfig: { stopSequences: ['\n\nHuman:', '"end"'] },
+    systemPrompt,
+  });
+  const environmentJsonBytes = (template: ReturnType<typeof synth>['template']) => {
+    const fn = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Chat routes') } }))[0] as any;
+    return Buffer.byteLength(JSON.stringify(fn.Properties.Environment.Variables));
+  };
+
+  test('4,096 bytes pass and 4,097 fail, with every prop inside its own limit', () => {
+    // Quotes take 2 bytes in JSON: a 2,048-byte prompt of quotes and letters fills the rest exactly.
+    const base = environmentJsonBytes(synth({}, build()).template) + Buffer.byteLength(',"SYSTEM_PROMPT":""');
+    const room = 4096 - base;
+    const quotes = room - 2048;
+    expect(quotes).toBeGreaterThan(0);
+    const atEdge = '"'.repeat(quotes) + 'a'.repeat(2048 - quotes);
+    const { template } = synth({}, build(atEdge));
+    expect(environmentJsonBytes(template)).toBe(4096);
+    const over = '"'.repeat(quotes + 1) + 'a'.repeat(2047 - quotes);
+    expect(Buffer.byteLength(over)).toBe(2048); // within the systemPrompt limit
+    expect(() => synth({}, build(over))).toThrow(/chat function environment would be 4097 bytes as JSON; Lambda allows 4096/);
   });
 });
