@@ -74,6 +74,49 @@ function prepareDataDir(dir: string): void {
   }
 }
 
+/** File in the data dir naming the process whose stack uses it. */
+export const DATA_DIR_LOCK_FILE = 'stack.pid';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Claims `dir` for this process. A second stack on the same store would otherwise reach
+ * dynalite's LevelDB lock, which fails inside a callback and crashes with a stack trace. The
+ * claim of a process that is gone (killed before its shutdown) is taken over. Returns the release.
+ */
+function lockDataDir(dir: string): () => void {
+  const file = path.join(dir, DATA_DIR_LOCK_FILE);
+  const mine = String(process.pid);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(file, mine, { flag: 'wx' });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+    }
+    const holder = Number(fs.readFileSync(file, 'utf8').trim());
+    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && processAlive(holder)) {
+      throw new LocalStackError(`The data dir ${dir} is in use by another running stack (pid ${holder}): stop it, `
+        + `or pick another --data-dir or use --in-memory (delete ${file} if no such stack runs).`);
+    }
+    fs.rmSync(file, { force: true });
+  }
+  return () => {
+    try {
+      if (fs.readFileSync(file, 'utf8') === mine) fs.unlinkSync(file);
+    } catch {
+      // Already gone.
+    }
+  };
+}
+
 function listen(server: http.Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
@@ -116,6 +159,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   }));
 
   try {
+    if (dataDir) {
+      const release = lockDataDir(dataDir);
+      // First in, so released last (closers run in reverse), after the store is flushed.
+      closers.unshift(async () => release());
+    }
     // Started side by side; all are awaited even when one fails (e.g. no credentials for
     // --model bedrock), so whatever did start is registered and closed again.
     const [modelResult, dynamoResult, gatewayResult] = await Promise.allSettled([

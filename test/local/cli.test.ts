@@ -86,6 +86,30 @@ process.stdout.write = (chunk, ...rest) => {
     expectOneLineError(r.stderr, /Cannot write to the data dir .*a-file/);
   });
 
+  test('a data dir held by a running stack is a one-line error; it is free again once that stack ends, even by SIGKILL', async () => {
+    const dataDir = path.join(home, 'shared-data');
+    const args = ['dev', '--port', '0', '--data-dir', dataDir, '--model', 'offline'];
+    const first = await startCli([process.execPath, CLI, ...args], { cwd: home, env: offlineEnv(home) });
+    let firstKilled = false;
+    try {
+      const r = await runCli(args, { cwd: home, env: offlineEnv(home) });
+      expect(r.code).toBe(1);
+      expectOneLineError(r.stderr, new RegExp(`data dir .*shared-data is in use by another running stack \\(pid ${first.proc.pid}\\)`));
+      // The refused start changed nothing: the first stack still answers.
+      expect((await fetch(`${first.url}/config.json`)).status).toBe(200);
+      // A stack killed without its shutdown leaves its lock behind; a dead pid does not hold the dir.
+      const gone = new Promise((resolve) => first.proc.once('exit', resolve));
+      process.kill(first.proc.pid!, 'SIGKILL');
+      await gone;
+      firstKilled = true;
+    } finally {
+      if (!firstKilled) await first.stop();
+    }
+    const second = await startCli([process.execPath, CLI, ...args], { cwd: home, env: offlineEnv(home) });
+    expect(await second.stop()).toBe(0);
+    expect(second.stderr()).toBe('');
+  });
+
   test('--model bedrock without AWS credentials is a one-line error', async () => {
     const r = await runCli(['dev', '--port', '0', '--in-memory', '--model', 'bedrock'], { cwd: home, env: offlineEnv(home) });
     expect(r.code).toBe(1);
