@@ -142,7 +142,15 @@ export class ChatService {
     // The conditional put on messageId: exactly one invocation of a message goes on. The claim
     // keeps the text, so a resend can store the turn if this invocation fails before it does.
     const claim = { conversationId, replyId, t: now, text, created };
-    const won = await store.claimMessage(user, frame.messageId, claim, Math.floor(now / 1000));
+    let won: boolean;
+    try {
+      won = await store.claimMessage(user, frame.messageId, claim, Math.floor(now / 1000));
+    } catch (err) {
+      // The resend must find the conversation free, not BUSY for 30 s. Only the lease is given
+      // back: the put may have happened after all, and then the resend finishes the turn in it.
+      await store.releaseLease(user, conversationId, replyId).catch(() => undefined);
+      throw err;
+    }
     onClaimed();
     if (!won) {
       if (created) await store.dropNewConversation(user, conversationId, replyId);

@@ -123,6 +123,27 @@ describe('a claimed message whose turn was not stored', () => {
     expect(s.replies.map((m) => [m.messageId, m.status, m.text])).toEqual([[replyId, 'complete', '다시 보낸 답']]);
   });
 
+  test('when DynamoDB refuses the claim itself: INTERNAL, the conversation is not left leased, and the resend is answered at once', async () => {
+    const user = 'claim-refused';
+    const c0 = id('conn');
+    await send(user, c0, { action: 'sendMessage', messageId: id('msg'), text: '처음' });
+    const { conversationId } = em.sink.frames(c0)[0];
+    const messageId = id('msg');
+    const frame = { action: 'sendMessage', messageId, text: '청구가 거절된 질문', conversationId };
+    const c1 = id('conn');
+    proxy.refuse.add('PutItem');
+    await send(user, c1, frame);
+    expect(em.sink.frames(c1)).toEqual([expect.objectContaining({ type: 'error', code: 'INTERNAL', retryable: true, messageId })]);
+    expect(await em.store.getClaim(user, messageId)).toBeUndefined();
+    expect((await em.store.getConversation(user, conversationId))?.leaseUntil).toBeUndefined();
+
+    proxy.refuse.clear();
+    const c2 = id('conn');
+    await send(user, c2, frame);
+    expect(em.sink.frames(c2).map((f) => f.type)).toEqual(expect.arrayContaining(['accepted', 'done']));
+    expect((await stored(user, conversationId)).users.map((m) => m.text)).toEqual(['청구가 거절된 질문', '처음']);
+  });
+
   test('a split message whose turn DynamoDB kept refusing is finished by its resent parts and accepted once', async () => {
     const user = 'refused-parts';
     const messageId = id('msg');
