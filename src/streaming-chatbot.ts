@@ -131,7 +131,8 @@ export class StreamingChatbot extends Construct {
     this.webSocketUrl = socket.url;
     conversations.grantData(this.chatFunction);
     grantModelInvoke(this, this.chatFunction, [modelId, titleModelId]);
-    acknowledgeWildcards(defaultPolicyOf(this.chatFunction.role)!, [MODEL_REGION_WILDCARD, SocketApi.CONNECTIONS_WILDCARD]);
+    acknowledgeWildcards(defaultPolicyOf(this.chatFunction.role)!,
+      [MODEL_REGION_WILDCARD, SocketApi.CONNECTIONS_WILDCARD, ConversationTable.KMS_WILDCARDS]);
 
     const history = new HistoryApi(this, 'History', {
       environment: { ...powertools, TABLE_NAME: this.table.tableName },
@@ -141,6 +142,7 @@ export class StreamingChatbot extends Construct {
     this.httpApi = history.api;
     this.historyFunction = history.historyFunction;
     conversations.grantData(this.historyFunction);
+    acknowledgeWildcards(defaultPolicyOf(this.historyFunction.role)!, [ConversationTable.KMS_WILDCARDS]);
 
     // CloudFormation resolves these in dependency order, but the constructs need them in a
     // cycle: the distribution's CSP names the sign-in domain, and the sign-in client's callback

@@ -3,6 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { WildcardReason } from './nag';
 import { TABLE_SCHEMA } from '../core/table-schema';
 
 /** Settings of the table the construct creates (see `ChatbotTableOptions` in the public API). */
@@ -19,6 +20,15 @@ export interface ConversationTableProps {
  * one per message (the item layout belongs to core/store).
  */
 export class ConversationTable extends Construct {
+  /**
+   * The wildcards of the KMS grant a customer-managed table key brings (aws-cdk-lib's
+   * `grantEncryptDecrypt`): action families on that one key, never on `*`.
+   */
+  public static readonly KMS_WILDCARDS: WildcardReason = {
+    pattern: /^Action::kms:(ReEncrypt|GenerateDataKey)\*$/,
+    reason: 'DynamoDB encrypts the table with the customer-managed key given in tableOptions; the grant names only that key, and the ReEncrypt*/GenerateDataKey* families are what aws-cdk-lib grants for encrypt/decrypt use of it.',
+  };
+
   /** The table the handlers use. */
   public readonly table: dynamodb.ITable;
 

@@ -1,5 +1,7 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ENV } from './fixtures';
 import { StreamingChatbot } from '../../src';
@@ -43,6 +45,23 @@ describe('cdk-nag AwsSolutionsChecks', () => {
       const deployment = w.path.includes('CDKBucketDeployment');
       expect({ id: w.id, allowed: model || connections || deployment }).toEqual({ id: w.id, allowed: true });
     }
+  });
+
+  test('a customer-managed table key, a foundation-model id, WAF and a brought-in pool leave no finding either', () => {
+    const { findings: f, acknowledgements: acks } = nag((stack) => new StreamingChatbot(stack, 'Chat', {
+      tableOptions: { encryptionKey: new kms.Key(stack, 'Key', { enableKeyRotation: true }) },
+      modelId: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+      webAclArn: 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/chat/abc',
+      existingUserPool: cognito.UserPool.fromUserPoolId(stack, 'Pool', 'ap-northeast-2_abcdefghi'),
+    }));
+    expect(f).toEqual([]);
+    const kmsAcks = [...new Set(acks.filter((a) => a.id.includes('Action::kms:')).map((a) => `${a.path.replace(/^Nag\/Chat\//, '')} ${a.id}`))].sort();
+    expect(kmsAcks).toEqual([
+      'History/HistoryRole/DefaultPolicy AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      'History/HistoryRole/DefaultPolicy AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+      'Socket/ChatRole/DefaultPolicy AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      'Socket/ChatRole/DefaultPolicy AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+    ]);
   });
 
   test('a wildcard nobody explained is still reported', () => {
