@@ -68,7 +68,14 @@ export async function loadWindow(store: ConversationStore, job: ReplyJob, budget
 export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outbox): Promise<ReplyOutcome> {
   const { store, clock, telemetry, config } = deps;
   const started = clock.now();
-  const { turns, estimate } = await loadWindow(store, job, config.historyTokenBudget);
+  let window: { turns: Turn[]; estimate: number };
+  try {
+    window = await loadWindow(store, job, config.historyTokenBudget);
+  } catch (err) {
+    telemetry.warn('history window failed', { replyId: job.replyId, error: (err as Error).name });
+    return failBeforeModel(deps, job, out);
+  }
+  const { turns, estimate } = window;
   const systemEstimate = estimateTokens(config.systemPrompt);
   const abort = new AbortController();
   let text = '';
@@ -158,6 +165,22 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
   }
   telemetry.info('reply finished', { replyId: job.replyId, status, stopReason, chars: text.length, frames: coalescer.seq, gone: coalescer.gone });
   return { status, stopReason, usage, text, error };
+}
+
+/**
+ * The turn was stored and `accepted` sent, but the model was never called: the reply is stored
+ * as `error` and the conversation freed, so the client is told about this reply (its `replyId`)
+ * instead of seeing it read `interrupted` a minute later.
+ */
+async function failBeforeModel(deps: GenerateDeps, job: ReplyJob, out: Outbox): Promise<ReplyOutcome> {
+  const { store, clock, telemetry } = deps;
+  const now = clock.now();
+  const warn = (step: string) => (err: unknown) => { telemetry.warn(step, { replyId: job.replyId, error: (err as Error).name }); return false; };
+  await store.finishReply(job.user, job.conversationId, job.replySk, { text: '', status: 'error' }, now).catch(warn('storing the failed reply failed'));
+  await store.finishLease(job.user, job.conversationId, job.replyId, now).catch(warn('releasing the lease failed'));
+  telemetry.errorCode('INTERNAL');
+  await out.post({ type: 'error', code: 'INTERNAL', message: 'Something went wrong on our side. Please send the message again.', retryable: true, replyId: job.replyId });
+  return { status: 'error', usage: { inputTokens: 0, outputTokens: 0 }, text: '' };
 }
 
 function cutToBytes(text: string, maxBytes: number): string {

@@ -144,6 +144,23 @@ describe('a claimed message whose turn was not stored', () => {
     expect((await stored(user, conversationId)).users.map((m) => m.text)).toEqual(['청구가 거절된 질문', '처음']);
   });
 
+  test('when the history window cannot be read after accepted: the reply is stored as error, the client told with its replyId, the conversation freed', async () => {
+    const user = 'window-refused';
+    const messageId = id('msg');
+    const c1 = id('conn');
+    proxy.refuse.add('Query');
+    const before = generations();
+    await send(user, c1, { action: 'sendMessage', messageId, text: '창이 안 읽히는 질문' });
+    proxy.refuse.clear();
+    const [accepted, ...rest] = em.sink.frames(c1);
+    expect(accepted).toMatchObject({ type: 'accepted', messageId });
+    expect(rest).toEqual([expect.objectContaining({ type: 'error', code: 'INTERNAL', retryable: true, replyId: accepted.replyId })]);
+    expect(generations()).toBe(before);
+    const s = await stored(user, accepted.conversationId);
+    expect(s.replies.map((m) => [m.messageId, m.status])).toEqual([[accepted.replyId, 'error']]);
+    expect((await em.store.getConversation(user, accepted.conversationId))?.leaseUntil).toBeUndefined();
+  });
+
   test('a split message whose turn DynamoDB kept refusing is finished by its resent parts and accepted once', async () => {
     const user = 'refused-parts';
     const messageId = id('msg');
