@@ -96,11 +96,14 @@ describe('chat handler: stop, gone, busy and other users', () => {
     const badConn = id('conn');
     await handler(wsEvent('$default', 'dave', badConn, 'not json'));
     await handler(wsEvent('sendMessage', 'dave', badConn, JSON.stringify({ action: 'sendMessage', messageId: 'short', text: 'x' })));
-    await handler(wsEvent('sendMessage', 'dave', badConn, JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '   ', conversationId })));
+    const blankId = id('msg');
+    await handler(wsEvent('sendMessage', 'dave', badConn, JSON.stringify({ action: 'sendMessage', messageId: blankId, text: '   ', conversationId })));
     await handler(wsEvent('$default', 'dave', badConn, JSON.stringify({ action: 'explode' })));
     expect(em.sink.frames(badConn).map((f) => [f.type, f.code])).toEqual([
       ['error', 'BAD_REQUEST'], ['error', 'BAD_REQUEST'], ['error', 'BAD_REQUEST'], ['error', 'BAD_REQUEST'],
     ]);
+    // The error names the message it answers when that message had a readable id, and only then.
+    expect(em.sink.frames(badConn).map((f) => f.messageId)).toEqual([undefined, undefined, blankId, undefined]);
     expect(await stored('dave', conversationId)).toEqual(before);
   });
 
