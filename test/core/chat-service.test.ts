@@ -132,8 +132,9 @@ describe('chat service with model time', () => {
 
   test('a live generator whose model is silent for longer than the interrupted threshold still reads as streaming', async () => {
     const clock = scaledClock(100);
-    // 70 s of model time before the first token: past INTERRUPTED_AFTER_MS with nothing new to store.
-    em.brain.script = { tokens: ['늦은 ', '답'], firstTokenDelayMs: INTERRUPTED_AFTER_MS + 10_000, clock };
+    // 120 s of model time before the first token: well past INTERRUPTED_AFTER_MS with nothing new to
+    // store, and read at 65 s, far from the first token so a slow machine reads the same.
+    em.brain.script = { tokens: ['늦은 ', '답'], firstTokenDelayMs: INTERRUPTED_AFTER_MS + 60_000, clock };
     const { service, close } = chatService(em, clock);
     const conn = id('conn');
     const started = clock.now();
