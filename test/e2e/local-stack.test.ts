@@ -185,9 +185,13 @@ describe('local stack end to end', () => {
   });
 
   test('static paths cannot climb out of the client folder', async () => {
-    for (const raw of ['/../../../../etc/passwd', '/%2e%2e/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2f..%2fetc%2fpasswd']) {
+    // Deep enough to reach / from wherever the client folder is.
+    const up = 16;
+    for (const raw of [`/${'../'.repeat(up)}etc/passwd`, `/${'%2e%2e/'.repeat(up)}etc/passwd`, `/${'..%2f'.repeat(up)}etc%2fpasswd`]) {
+      // Sent as written: a URL string would have its dot segments resolved before sending.
+      const { hostname, port } = new URL(stack.url);
       const body = await new Promise<string>((resolve, reject) => {
-        http.get(`${stack.url}${raw}`, (res) => {
+        http.get({ hostname, port, path: raw }, (res) => {
           let b = '';
           res.on('data', (c) => { b += c; });
           res.on('end', () => resolve(b));
