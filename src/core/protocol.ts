@@ -146,9 +146,9 @@ export interface ApiError {
 }
 
 /**
- * The body of every HTTP 401. In AWS the HTTP API's JWT authorizer answers 401 before our handler
- * runs, so CloudFront replaces that body with this one (a custom error response); the local stack
- * and the history handler answer it directly.
+ * The body of an HTTP 401 from the history handler and the local stack. In AWS the HTTP API's JWT
+ * authorizer refuses bad tokens first, with API Gateway's own `{"message":"Unauthorized"}`, which
+ * neither HTTP APIs nor CloudFront can replace: clients act on the 401 status alone.
  */
 export const UNAUTHORIZED_BODY: ApiError = {
   code: 'UNAUTHORIZED',
