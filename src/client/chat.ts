@@ -37,7 +37,7 @@ export class ChatController {
   private readonly follower: HttpFollower;
 
   constructor(private readonly deps: ChatDeps) {
-    this.follower = new HttpFollower(deps.api, (r, reason, usage) => this.finishReply(r, reason, usage), deps.sessionEnded);
+    this.follower = new HttpFollower(deps.api, (r, reason, usage) => this.finishReply(r, reason, usage), deps.sessionEnded, (r) => this.replyGone(r));
   }
 
   /** The open conversation (undefined: a new chat). */
@@ -244,6 +244,15 @@ export class ChatController {
     const known = this.deps.sidebar.title(r.conversationId);
     const now = new Date().toISOString();
     this.deps.sidebar.upsert({ conversationId: r.conversationId, title: known ?? '', createdAt: now, updatedAt: now });
+    this.updateGenerating();
+  }
+
+  /** The reply's conversation was deleted elsewhere: say so and stop reading (no sidebar entry). */
+  private replyGone(r: Reply): void {
+    r.finished = true;
+    clearTimeout(r.pollTimer);
+    this.replies.delete(r.replyId);
+    r.view.showError(errorText('NOT_FOUND'));
     this.updateGenerating();
   }
 

@@ -69,6 +69,8 @@ export class HttpFollower {
     private readonly api: HistoryApi,
     private readonly finished: (r: Reply, reason: StopReason | MessageStatus, usage?: Usage) => void,
     private readonly unauthorized: () => void,
+    /** The conversation is gone (deleted elsewhere): there is nothing left to read. */
+    private readonly gone: (r: Reply) => void,
   ) {}
 
   /** Stops taking deltas for `r` and follows it over HTTP from now on. */
@@ -101,6 +103,7 @@ export class HttpFollower {
       else this.schedule(r, POLL_MS);
     } catch (e) {
       if (e instanceof ApiRequestError && e.status === 401) return this.unauthorized();
+      if (e instanceof ApiRequestError && e.status === 404) return this.gone(r);
       this.schedule(r, POLL_RETRY_MS);
     }
   }

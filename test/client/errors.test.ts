@@ -100,3 +100,36 @@ test('an answer being written is followed over HTTP in another tab, which can st
     await slow.stop();
   }
 });
+
+test('an answer followed over HTTP whose conversation is deleted elsewhere says so and stops being read', async () => {
+  const slow = await startStack(['--offline-cps', '15']);
+  try {
+    const { context, page } = await openApp(env.browser, slow.url);
+    await signIn(page, 'deleted-under-me');
+    await send(page, 'long answer please');
+    await page.locator('li.msg.assistant .markdown', { hasText: '[offline model]' }).waitFor();
+    const conversationId = /#\/c\/(.+)$/.exec(page.url())![1];
+
+    const other = await context.newPage();
+    await other.goto(`${slow.url}/#/c/${conversationId}`);
+    await other.getByRole('button', { name: /stop/i }).waitFor();
+    const reads: string[] = [];
+    other.on('request', (r) => {
+      if (r.url().includes(`/api/conversations/${conversationId}/messages`)) reads.push(r.url());
+    });
+    expect(await deleteFromElsewhere(page, conversationId)).toBe(204);
+
+    const followed = other.locator('li.msg.assistant').last();
+    await followed.locator('.msg-error', { hasText: /does not exist/ }).waitFor();
+    expect(await followed.getAttribute('aria-busy')).toBe('false');
+    expect(await other.getByRole('button', { name: /send/i }).isVisible()).toBe(true);
+    // No more reads once the 404 was seen: wait for one poll interval's worth of a request that must not come.
+    const seen = reads.length;
+    const another = await other.waitForRequest((r) => r.url().includes(`/api/conversations/${conversationId}/messages`), { timeout: 3000 })
+      .then(() => true, () => false);
+    expect({ seen: seen > 0, another }).toEqual({ seen: true, another: false });
+    await context.close();
+  } finally {
+    await slow.stop();
+  }
+});
