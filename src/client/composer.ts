@@ -3,7 +3,7 @@
  * character limit before the server would refuse.
  */
 import { t } from './i18n';
-import { isSendKey, type CompositionState } from './keys';
+import { IME_PROCESS_KEY_CODE, isSendKey, type CompositionState } from './keys';
 import { charCount } from '../core/protocol';
 
 /** Show the counter once a message uses this share of the limit (it is always shown when over). */
@@ -41,7 +41,8 @@ export class Composer {
       }, 0);
     });
     input.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape' && this.generating) {
+      // Escape during a composition cancels the composition, not the answer.
+      if (e.key === 'Escape' && this.generating && !e.isComposing && e.keyCode !== IME_PROCESS_KEY_CODE && !this.ime.composing) {
         e.preventDefault();
         parts.onStop();
         return;

@@ -6,7 +6,7 @@
  */
 import type { Page, WebSocket as PwWebSocket } from 'playwright-core';
 import { messageBox, openApp, signIn, waitForAnswer } from './lib/browser';
-import { useStackAndBrowser } from './lib/stack';
+import { startStack, useStackAndBrowser } from './lib/stack';
 
 const env = useStackAndBrowser();
 
@@ -151,4 +151,30 @@ test('the character limit is shown before sending: 16,000 Hangul characters send
   expect(sendFrames(sent).length).toBeGreaterThanOrEqual(2);
   expect(await box.inputValue()).toBe('');
   await page.context().close();
+});
+
+test('Escape that cancels an IME composition does not stop the answer being written', async () => {
+  const slow = await startStack(['--offline-cps', '60']);
+  try {
+    const { page } = await openApp(env.browser, 'about:blank');
+    const sent: string[] = [];
+    page.on('websocket', (ws: PwWebSocket) => ws.on('framesent', (f) => sent.push(String(f.payload))));
+    await page.goto(slow.url);
+    await signIn(page, 'ime-escape');
+    await messageBox(page).fill('긴 답을 주세요');
+    await messageBox(page).press('Enter');
+    await page.locator('li.msg.assistant .markdown', { hasText: '[offline model]' }).waitFor();
+    // Start typing the next message in Korean while the answer streams, then cancel it with Escape.
+    await messageBox(page).focus();
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Input.imeSetComposition', { text: '다', selectionStart: 1, selectionEnd: 1 });
+    await cdp.send('Input.dispatchKeyEvent', { type: 'keyDown', key: 'Escape', code: 'Escape', windowsVirtualKeyCode: 229 });
+    await cdp.send('Input.dispatchKeyEvent', { type: 'keyUp', key: 'Escape', code: 'Escape', windowsVirtualKeyCode: 229 });
+    const answer = await waitForAnswer(page);
+    expect(sent.map((f) => JSON.parse(f).action).filter((a) => a === 'stop')).toEqual([]);
+    expect(await answer.getAttribute('data-status')).toBe('end_turn');
+    await page.context().close();
+  } finally {
+    await slow.stop();
+  }
 });
