@@ -144,7 +144,10 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
   if (error) { status = 'error'; stopReason = undefined; } else if (ended === 'stopped') { status = 'stopped'; stopReason = 'stopped'; } else if (ended === 'interrupted') { status = 'interrupted'; stopReason = 'interrupted'; } else if (ended === 'truncated') {stopReason = 'max_tokens';}
 
   const now = clock.now();
-  await store.finishReply(job.user, job.conversationId, job.replySk, { text, status, stopReason, usage: finish.usage ? usage : undefined }, now);
+  // A reply whose conversation was deleted meanwhile is not written back (the update is conditional).
+  if (!(await store.finishReply(job.user, job.conversationId, job.replySk, { text, status, stopReason, usage: finish.usage ? usage : undefined }, now))) {
+    ended = 'deleted';
+  }
   // Calibrate the estimate against what Bedrock counted, smoothed so one odd reply cannot swing it.
   const calib = finish.usage?.inputTokens
     ? clampCalibration(0.5 * job.calib + 0.5 * finish.usage.inputTokens / (estimate + systemEstimate))
@@ -155,7 +158,11 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
   if (error) {
     telemetry.errorCode(error.code);
     await out.post({ type: 'error', code: error.code, message: error.message, retryable: error.retryable, replyId: job.replyId });
-  } else if (ended !== 'deleted') {
+  } else if (ended === 'deleted') {
+    // Every reply ends with done or error, so a client that sent it (another tab, another device)
+    // never waits for a reply whose conversation is gone.
+    await out.post({ type: 'error', code: 'NOT_FOUND', message: 'The conversation was deleted while this reply was being written.', retryable: false, replyId: job.replyId });
+  } else {
     await out.post({ type: 'done', replyId: job.replyId, conversationId: job.conversationId, stopReason: stopReason ?? 'end_turn', usage });
   }
   telemetry.metric('StreamDuration', now - started);

@@ -55,6 +55,22 @@ describe('chat handler: stop, gone, busy and other users', () => {
     expect(reply.text).toBe(all.join(''));
   });
 
+  test('a conversation deleted mid-reply ends the reply with NOT_FOUND for its sender and stores nothing back', async () => {
+    em.brain.script = { tokens: tokens(400), intervalMs: 20 }; // 8 s if nothing ends it
+    const conn = id('conn');
+    const running = send('dana', conn, { messageId: id('msg'), text: '지울 대화' });
+    const first = await em.sink.waitFor((f, c) => c === conn && f.type === 'delta');
+    const { conversationId } = em.sink.frames(conn)[0];
+    expect(await em.store.deleteConversation('dana', conversationId)).toBe(true);
+    await running;
+    const frames = em.sink.frames(conn);
+    const last = frames[frames.length - 1];
+    expect(last).toMatchObject({ type: 'error', code: 'NOT_FOUND', replyId: first.replyId, retryable: false });
+    expect(frames.filter((f) => f.type === 'done')).toHaveLength(0);
+    expect(await stored('dana', conversationId)).toEqual([]);
+    expect(await em.store.getConversation('dana', conversationId)).toBeUndefined();
+  });
+
   test('a second sendMessage to a conversation that is generating gets BUSY and stores nothing', async () => {
     em.brain.script = { tokens: tokens(100), intervalMs: 10 };
     const conn = id('conn');
