@@ -145,9 +145,8 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
 
   const now = clock.now();
   // A reply whose conversation was deleted meanwhile is not written back (the update is conditional).
-  if (!(await store.finishReply(job.user, job.conversationId, job.replySk, { text, status, stopReason, usage: finish.usage ? usage : undefined }, now))) {
-    ended = 'deleted';
-  }
+  const final = { text, status, stopReason, usage: finish.usage ? usage : undefined };
+  if (!(await store.finishReply(job.user, job.conversationId, job.replySk, final, now))) ended = 'deleted';
   // Calibrate the estimate against what Bedrock counted, smoothed so one odd reply cannot swing it.
   const calib = finish.usage?.inputTokens
     ? clampCalibration(0.5 * job.calib + 0.5 * finish.usage.inputTokens / (estimate + systemEstimate))
