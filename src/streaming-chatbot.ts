@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import type { ClientConfig } from './core/protocol';
+import type { ClientConfig } from './contract/protocol';
 import { Auth, defaultDomainPrefix, prefixDomainUrl } from './infra/auth';
 import { ConversationTable } from './infra/conversation-table';
 import { HistoryApi } from './infra/history-api';

@@ -1,5 +1,5 @@
 /** The history HTTP API (PROTOCOL §2), with the ID token as a bearer token. */
-import { DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, MAX_PAGE, type ApiError, type ConversationSummary, type MessageItem, type Page } from '../core/protocol';
+import { DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, MAX_PAGE, type ApiError, type ConversationSummary, type MessageItem, type Page } from '../contract/protocol';
 
 /** An HTTP API answer that was not a success. */
 export class ApiRequestError extends Error {

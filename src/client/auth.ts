@@ -4,7 +4,7 @@
  * form (`POST /local/login`). Either way the rest of the client only sees a {@link Session}.
  */
 import { UserManager, type User } from 'oidc-client-ts';
-import type { ClientConfig, CognitoAuthConfig } from '../core/protocol';
+import type { ClientConfig, CognitoAuthConfig } from '../contract/protocol';
 
 /** A signed-in user, as the rest of the client sees one. */
 export interface Session {

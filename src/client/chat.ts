@@ -11,7 +11,7 @@ import { AssistantMessage, userMessage } from './message-view';
 import { classifyDelta, HttpFollower, storedOutcome, type PendingSend, type Reply } from './replies';
 import type { Sidebar } from './sidebar';
 import type { ChatSocket, ConnectionState } from './socket';
-import { buildSendFrames, type ClientConfig, type MessageItem, type MessageStatus, type ServerFrame, type StopReason, type Usage } from '../core/protocol';
+import { buildSendFrames, type ClientConfig, type MessageItem, type MessageStatus, type ServerFrame, type StopReason, type Usage } from '../contract/protocol';
 
 /** The parts the controller drives besides its own elements. */
 export interface ChatDeps {

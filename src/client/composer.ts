@@ -4,7 +4,7 @@
  */
 import { t } from './i18n';
 import { IME_PROCESS_KEY_CODE, isSendKey, type CompositionState } from './keys';
-import { charCount } from '../core/protocol';
+import { charCount } from '../contract/protocol';
 
 /** Show the counter once a message uses this share of the limit (it is always shown when over). */
 const COUNTER_FROM = 0.8;

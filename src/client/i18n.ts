@@ -2,7 +2,7 @@
  * Korean and English UI text. The language comes from the browser (Korean when it prefers
  * Korean, else English) and can be switched; the choice is remembered in localStorage.
  */
-import type { ErrorCode } from '../core/protocol';
+import type { ErrorCode } from '../contract/protocol';
 
 /** The UI languages. */
 export type Lang = 'ko' | 'en';

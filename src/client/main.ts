@@ -11,7 +11,7 @@ import { initLang, lang, setLang, t, translateDom, type Lang } from './i18n';
 import { Sidebar } from './sidebar';
 import { ChatSocket, type ConnectionState } from './socket';
 import { initTheme } from './theme';
-import type { ClientConfig } from '../core/protocol';
+import type { ClientConfig } from '../contract/protocol';
 
 async function loadConfig(): Promise<ClientConfig> {
   const res = await fetch('/config.json', { cache: 'no-store' });

@@ -5,7 +5,7 @@
 import { h } from './dom';
 import { t, type TextKey } from './i18n';
 import { StreamingMarkdown } from './markdown';
-import type { MessageStatus, StopReason, Usage } from '../core/protocol';
+import type { MessageStatus, StopReason, Usage } from '../contract/protocol';
 
 /** A user's message in the list. */
 export function userMessage(text: string, messageId?: string): HTMLLIElement {

@@ -6,7 +6,7 @@
  */
 import { ApiRequestError, type HistoryApi } from './api';
 import type { AssistantMessage } from './message-view';
-import type { DoneFrame, MessageItem, MessageStatus, SendMessageFrame, StopReason, Usage } from '../core/protocol';
+import type { DoneFrame, MessageItem, MessageStatus, SendMessageFrame, StopReason, Usage } from '../contract/protocol';
 
 /** A message sent (or waiting to be sent) that the server has not accepted yet. */
 export interface PendingSend {

@@ -5,7 +5,7 @@
 import type { HistoryApi } from './api';
 import { byId, h } from './dom';
 import { t } from './i18n';
-import type { ConversationSummary } from '../core/protocol';
+import type { ConversationSummary } from '../contract/protocol';
 
 /** Sidebar callbacks. */
 export interface SidebarEvents {

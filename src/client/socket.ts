@@ -2,7 +2,7 @@
  * The chat WebSocket: connects with `?token=`, reconnects with jittered exponential backoff and a
  * fresh token, keeps the connection alive with `ping`, and reports its state.
  */
-import type { ClientFrame, ServerFrame } from '../core/protocol';
+import type { ClientFrame, ServerFrame } from '../contract/protocol';
 
 /** What the connection indicator shows. */
 export type ConnectionState = 'connecting' | 'online' | 'offline';

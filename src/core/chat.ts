@@ -8,7 +8,7 @@ import { INITIAL_TITLE_CHARS, LEASE_MS } from './limits';
 import { converseOnce } from './model';
 import { deleteParts, reopenParts, storePart } from './parts';
 import { cleanTitle, TITLE_SYSTEM_PROMPT, titleRequestText } from './prompts';
-import { ErrorCode, ErrorFrame, MAX_TITLE_CHARS, parseClientFrame, SendMessageFrame } from './protocol';
+import { ErrorCode, ErrorFrame, MAX_TITLE_CHARS, parseClientFrame, SendMessageFrame } from '../contract/protocol';
 import { takeRateToken } from './rate-limit';
 import type { Claim, ConversationStore } from './store';
 import { silentTelemetry, Telemetry } from './telemetry';

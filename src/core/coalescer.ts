@@ -1,6 +1,6 @@
 import { Clock } from './clock';
 import { COALESCE_BYTES, COALESCE_MS, MAX_DELTA_BYTES } from './limits';
-import { DeltaFrame, utf8Bytes } from './protocol';
+import { DeltaFrame, utf8Bytes } from '../contract/protocol';
 
 /** Sends one frame; resolves `gone` when the client left (GoneException). */
 export type PostFrame = (frame: DeltaFrame) => Promise<'ok' | 'gone'>;

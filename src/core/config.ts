@@ -1,5 +1,5 @@
 import { DEFAULT_SYSTEM_PROMPT } from './prompts';
-import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_INPUT_CHARS, FrameLimits } from './protocol';
+import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_INPUT_CHARS, FrameLimits } from '../contract/protocol';
 
 /** Inference parameters passed to Converse as they are. */
 export interface InferenceConfig {

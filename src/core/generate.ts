@@ -4,7 +4,7 @@ import { Coalescer } from './coalescer';
 import type { ChatConfig } from './config';
 import { CHECKPOINT_MS, DEADLINE_MARGIN_MS, LEASE_MS, MAX_REPLY_BYTES, MAX_WINDOW_MESSAGES, STOP_POLL_MS, WINDOW_PAGE } from './limits';
 import { ModelError, ModelFinish, streamReply } from './model';
-import { MessageStatus, ServerFrame, StopReason, Usage, utf8Bytes } from './protocol';
+import { MessageStatus, ServerFrame, StopReason, Usage, utf8Bytes } from '../contract/protocol';
 import type { ConversationStore } from './store';
 import type { Telemetry } from './telemetry';
 import { clampCalibration, estimateTokens, Turn, WindowBuilder } from './window';

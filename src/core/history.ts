@@ -2,7 +2,7 @@ import { Clock, realClock } from './clock';
 import {
   ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, isId, MAX_PAGE, MAX_TITLE_CHARS, MessageItem, Page, charCount,
   UNAUTHORIZED_BODY,
-} from './protocol';
+} from '../contract/protocol';
 import { BadCursorError, ConversationRecord, ConversationStore, effectiveStatus } from './store';
 
 /** An HTTP request as the history API sees it (no AWS event shape). */

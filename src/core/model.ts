@@ -4,7 +4,7 @@ import {
 import { Clock } from './clock';
 import { InferenceConfig } from './config';
 import { MODEL_ATTEMPTS, MODEL_BACKOFF_MS } from './limits';
-import { ErrorCode, StopReason, Usage } from './protocol';
+import { ErrorCode, StopReason, Usage } from '../contract/protocol';
 import type { Turn } from './window';
 
 /** A model failure, already mapped to the protocol's code and a message a person can act on. */

@@ -1,6 +1,6 @@
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { Outbox } from './generate';
-import type { ServerFrame } from './protocol';
+import type { ServerFrame } from '../contract/protocol';
 import type { Telemetry } from './telemetry';
 
 /**

@@ -1,8 +1,8 @@
 import { DeleteCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import * as K from './keys';
-import { PART_TTL_SECONDS, charCount, ErrorFrame } from './protocol';
+import { PART_TTL_SECONDS, charCount, ErrorFrame } from '../contract/protocol';
 import type { ConversationStore } from './store';
-import { TABLE_SCHEMA } from './table-schema';
+import { TABLE_SCHEMA } from '../contract/table-schema';
 
 const { partitionKey: PK, sortKey: SK, ttlAttribute: TTL } = TABLE_SCHEMA;
 

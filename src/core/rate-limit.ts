@@ -2,7 +2,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as K from './keys';
 import { RATE_TTL_SECONDS } from './limits';
 import type { ConversationStore } from './store';
-import { TABLE_SCHEMA } from './table-schema';
+import { TABLE_SCHEMA } from '../contract/table-schema';
 
 /**
  * Per-user fixed-window rate limit: one counter item per user and minute, incremented

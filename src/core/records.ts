@@ -3,8 +3,8 @@
  * kept apart from store.ts so the queries read without the plumbing.
  */
 import { INTERRUPTED_AFTER_MS } from './limits';
-import { ConversationSummary, MessageItem, MessageStatus, Role, StopReason, Usage } from './protocol';
-import { TABLE_SCHEMA } from './table-schema';
+import { ConversationSummary, MessageItem, MessageStatus, Role, StopReason, Usage } from '../contract/protocol';
+import { TABLE_SCHEMA } from '../contract/table-schema';
 
 /** A conversation as stored. */
 export interface ConversationRecord extends ConversationSummary {

@@ -4,11 +4,11 @@ import {
 import { iso } from './ids';
 import * as K from './keys';
 import { CLAIM_TTL_SECONDS, POINTER_TTL_SECONDS } from './limits';
-import type { MessageStatus, StopReason, Usage } from './protocol';
+import type { MessageStatus, StopReason, Usage } from '../contract/protocol';
 import {
   Claim, ConversationRecord, decodeCursor, encodeCursor, ReplyPointer, StoredMessage, StorePage, toConversation, toMessage,
 } from './records';
-import { TABLE_SCHEMA } from './table-schema';
+import { TABLE_SCHEMA } from '../contract/table-schema';
 
 export * from './records';
 

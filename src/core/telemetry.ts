@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { ErrorCode } from './protocol';
+import type { ErrorCode } from '../contract/protocol';
 
 /** Metric names of the chat runtime (docs/INTERNALS.md; alarms depend on them). */
 export type MetricName = 'TimeToFirstToken' | 'StreamDuration' | 'InputTokens' | 'OutputTokens';

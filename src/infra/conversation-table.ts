@@ -4,7 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { WildcardReason } from './nag';
-import { TABLE_SCHEMA } from '../core/table-schema';
+import { TABLE_SCHEMA } from '../contract/table-schema';
 
 /** Settings of the table the construct creates (see `ChatbotTableOptions` in the public API). */
 export interface ConversationTableProps {

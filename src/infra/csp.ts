@@ -1,4 +1,4 @@
-import { buildContentSecurityPolicy } from '../core/csp';
+import { buildContentSecurityPolicy } from '../contract/csp';
 
 /** The origins the web client may talk to besides its own. */
 export interface CspSources {

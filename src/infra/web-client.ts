@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import { contentSecurityPolicy } from './csp';
 import { createLogGroup, LogSettings } from './log-group';
 import { acknowledgeFinding, acknowledgeWildcards, defaultPolicyOf } from './nag';
-import type { ClientConfig } from '../core/protocol';
+import type { ClientConfig } from '../contract/protocol';
 
 /**
  * The prebuilt web client. `__dirname` is `src/infra` under ts-jest and `lib/infra` in the

@@ -6,7 +6,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { utf8Bytes } from '../core/protocol';
+import { utf8Bytes } from '../contract/protocol';
 
 /** The audience (app client id) of every local ID token. */
 export const LOCAL_CLIENT_ID = 'local-client';

@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { GATEWAY_MAX_MESSAGE_BYTES } from '../core/protocol';
+import { GATEWAY_MAX_MESSAGE_BYTES } from '../contract/protocol';
 
 /** What `GetConnection` reports about a connection. */
 export interface ConnectionInfo {

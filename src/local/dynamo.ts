@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { TABLE_SCHEMA } from '../core/table-schema';
+import { TABLE_SCHEMA } from '../contract/table-schema';
 
 /** Options of {@link startDynamo}. */
 export interface DynamoOptions {

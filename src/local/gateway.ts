@@ -12,7 +12,7 @@ import type { ConnectionInfo, ConnectionSink } from './connections-server';
 import { FrameSizeGuard } from './frame-guard';
 import { GatewayEvents, handshakeParts, newConnectionId, policyAllows, refuse } from './gateway-events';
 import { sourceIp } from './http-util';
-import { DEFAULT_MAX_FRAME_BYTES, GATEWAY_MAX_MESSAGE_BYTES } from '../core/protocol';
+import { DEFAULT_MAX_FRAME_BYTES, GATEWAY_MAX_MESSAGE_BYTES } from '../contract/protocol';
 
 /** A Lambda-style handler: event in, result out. */
 export type LambdaHandler = (event: any, context?: any) => Promise<any>;

@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { LambdaHandler } from './gateway';
 import { BodyTooLargeError, readBody, requestId, requestTime, sendJson, sourceIp } from './http-util';
-import { UNAUTHORIZED_BODY } from '../core/protocol';
+import { UNAUTHORIZED_BODY } from '../contract/protocol';
 
 /** Verifies an ID token and answers its claims; rejects when the token is not acceptable. */
 export type TokenVerifier = (token: string) => Promise<Record<string, unknown>>;

@@ -16,7 +16,7 @@ import { LocalStackError, ModelOptions, ModelProvider, selectModel } from './mod
 import { startModelServer } from './model-server';
 import { findClientDir, serveStatic } from './static-client';
 import { authConfigFromEnv, createTokenVerifier } from '../core/auth';
-import { ClientConfig, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_INPUT_CHARS } from '../core/protocol';
+import { ClientConfig, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_INPUT_CHARS } from '../contract/protocol';
 
 export { LocalStackError } from './model-choice';
 export type { ModelFlag, ModelProvider } from './model-choice';

@@ -5,7 +5,7 @@
 import * as fs from 'fs';
 import type { IncomingMessage, ServerResponse } from 'http';
 import * as path from 'path';
-import { buildContentSecurityPolicy } from '../core/csp';
+import { buildContentSecurityPolicy } from '../contract/csp';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

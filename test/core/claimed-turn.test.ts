@@ -4,9 +4,9 @@ import { ChatService } from '../../src/core/chat';
 import { chatConfigFromEnv } from '../../src/core/config';
 import * as K from '../../src/core/keys';
 import { LEASE_MS } from '../../src/core/limits';
-import { buildSendFrames } from '../../src/core/protocol';
+import { buildSendFrames } from '../../src/contract/protocol';
 import { ConversationStore } from '../../src/core/store';
-import { TABLE_SCHEMA } from '../../src/core/table-schema';
+import { TABLE_SCHEMA } from '../../src/contract/table-schema';
 import { Emulators, id, outbox, startEmulators } from '../support/harness';
 
 /**

@@ -1,6 +1,6 @@
 import { Clock } from '../../src/core/clock';
 import { Coalescer, cutUtf8 } from '../../src/core/coalescer';
-import { DeltaFrame, utf8Bytes } from '../../src/core/protocol';
+import { DeltaFrame, utf8Bytes } from '../../src/contract/protocol';
 
 /** A clock moved by hand: sleeps resolve when `advance` passes their time. */
 class ManualClock implements Clock {

@@ -1,6 +1,6 @@
 import { realClock } from '../../src/core/clock';
 import { INTERRUPTED_AFTER_MS, LEASE_MS, MAX_REPLY_BYTES } from '../../src/core/limits';
-import { utf8Bytes } from '../../src/core/protocol';
+import { utf8Bytes } from '../../src/contract/protocol';
 import { effectiveStatus } from '../../src/core/store';
 import { Emulators, chatService, id, outbox, startEmulators } from '../support/harness';
 

@@ -1,5 +1,5 @@
 import { PartResult, storePart } from '../../src/core/parts';
-import { PART_TTL_SECONDS } from '../../src/core/protocol';
+import { PART_TTL_SECONDS } from '../../src/contract/protocol';
 import { Emulators, id, startEmulators } from '../support/harness';
 
 let em: Emulators;

@@ -1,4 +1,4 @@
-import { buildSendFrames, utf8Bytes } from '../../src/core/protocol';
+import { buildSendFrames, utf8Bytes } from '../../src/contract/protocol';
 import { handler } from '../../src/handlers/chat.lambda';
 import { Emulators, id, startEmulators, wsEvent } from '../support/harness';
 

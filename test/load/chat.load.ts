@@ -7,7 +7,7 @@
  */
 import { forgedTokens } from './lib/forged-tokens';
 import { FaultAnswer, runUser, SentMessage } from './lib/scenario';
-import type { ErrorCode } from '../../src/core/protocol';
+import type { ErrorCode } from '../../src/contract/protocol';
 import { subForUsername } from '../../src/local/auth';
 import { BenchBrain } from '../bench/lib/bench-brain';
 import { Harness, startHarness } from '../bench/lib/harness';

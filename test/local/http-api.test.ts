@@ -1,7 +1,7 @@
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { JwtVerifier } from 'aws-jwt-verify';
-import { UNAUTHORIZED_BODY } from '../../src/core/protocol';
+import { UNAUTHORIZED_BODY } from '../../src/contract/protocol';
 import { HISTORY_ROUTES } from '../../src/infra/history-api';
 import { LOCAL_CLIENT_ID, LocalAuth } from '../../src/local/auth';
 import { apiGatewayClaims, HTTP_API_MAX_BODY_BYTES, HttpApi, LOCAL_HISTORY_ROUTES, matchRoute } from '../../src/local/http-api';

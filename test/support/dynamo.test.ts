@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { TABLE_SCHEMA } from '../../src/core/table-schema';
+import { TABLE_SCHEMA } from '../../src/contract/table-schema';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamo } from '../../src/local/dynamo';
 
 describe('local dynamo (dynalite)', () => {

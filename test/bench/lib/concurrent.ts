@@ -9,7 +9,7 @@ import { percentile } from './stats';
 import { snapshotStore } from './store-check';
 import { koreanText, englishText, tokenize } from './text';
 import { login, mustConnect } from './wire-client';
-import type { DoneFrame } from '../../../src/core/protocol';
+import type { DoneFrame } from '../../../src/contract/protocol';
 
 /** Knobs of the step. */
 export interface ConcurrentOptions {

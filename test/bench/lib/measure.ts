@@ -6,8 +6,8 @@
 import { tag } from './bench-brain';
 import type { SeedRequestFrame } from './seed-route';
 import { frameHeaderBytes, ReceivedFrame, WireClient } from './wire-client';
-import { utf8Bytes } from '../../../src/core/protocol';
-import type { AcceptedFrame, DeltaFrame, DoneFrame, ErrorFrame } from '../../../src/core/protocol';
+import { utf8Bytes } from '../../../src/contract/protocol';
+import type { AcceptedFrame, DeltaFrame, DoneFrame, ErrorFrame } from '../../../src/contract/protocol';
 
 /** What one streamed answer cost and how it arrived. */
 export interface AnswerMeasure {

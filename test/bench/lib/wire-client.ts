@@ -1,11 +1,11 @@
 /**
  * A scripted chat user for the bench and the load suite: signs in at the local stack, opens the
  * WebSocket with its ID token and records every frame it receives with its receipt time and its
- * size on the wire. It speaks only the wire contract (src/core/protocol.ts), like the web client.
+ * size on the wire. It speaks only the wire contract (src/contract/protocol.ts), like the web client.
  */
 import WebSocket from 'ws';
 import { nowMs } from './stats';
-import type { ServerFrame, DeltaFrame, DoneFrame, ErrorFrame, AcceptedFrame } from '../../../src/core/protocol';
+import type { ServerFrame, DeltaFrame, DoneFrame, ErrorFrame, AcceptedFrame } from '../../../src/contract/protocol';
 
 /** One frame as the client saw it. */
 export interface ReceivedFrame {

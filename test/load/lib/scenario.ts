@@ -3,8 +3,8 @@
  * index: most chat normally (Korean or English), the rest each carry one fault. Every message is
  * tagged so the bench brain knows how to answer it (see test/bench/lib/bench-brain.ts).
  */
-import type { AcceptedFrame, DeltaFrame, DoneFrame, ErrorCode, ErrorFrame, MessageItem, Page } from '../../../src/core/protocol';
-import { buildSendFrames } from '../../../src/core/protocol';
+import type { AcceptedFrame, DeltaFrame, DoneFrame, ErrorCode, ErrorFrame, MessageItem, Page } from '../../../src/contract/protocol';
+import { buildSendFrames } from '../../../src/contract/protocol';
 import { BenchBrain, tag } from '../../bench/lib/bench-brain';
 import { newId } from '../../bench/lib/measure';
 import { englishText, koreanText, tokenize } from '../../bench/lib/text';
