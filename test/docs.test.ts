@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { isId, parseClientFrame } from '../src/contract/protocol';
 
 const ROOT = path.join(__dirname, '..');
 const DOCS = path.join(ROOT, 'docs');
@@ -184,5 +185,23 @@ test('every docs/ page and PROTOCOL section that the code cites exists', () => {
     }
   }
   expect(sections.size).toBeGreaterThanOrEqual(4);
+  expect(problems).toEqual([]);
+});
+
+test('the frame examples of docs/PROTOCOL.md are frames of the contract', () => {
+  const protocol = fs.readFileSync(path.join(DOCS, 'PROTOCOL.md'), 'utf8');
+  const examples = protocol.split('\n').map((l) => l.trim()).filter((l) => /^\{"(action|type)":/.test(l));
+  const problems: string[] = [];
+  for (const line of examples) {
+    const frame = JSON.parse(line) as Record<string, unknown>;
+    if ('action' in frame) {
+      const parsed = parseClientFrame(line);
+      if (!parsed.ok) problems.push(`${line}: ${parsed.error.message}`);
+    }
+    for (const key of ['messageId', 'conversationId', 'replyId']) {
+      if (key in frame && !isId(frame[key])) problems.push(`${line}: ${key} is not an id`);
+    }
+  }
+  expect(examples.length).toBeGreaterThanOrEqual(20);
   expect(problems).toEqual([]);
 });
