@@ -1,3 +1,4 @@
+import { awsFromEnv } from '../../src/contract/env';
 import { RefusingDynamo, startRefusingDynamo } from './refusing-dynamo';
 import { createBedrockClient, createDocumentClient } from '../../src/core/aws';
 import { ChatService } from '../../src/core/chat';
@@ -25,8 +26,8 @@ beforeAll(async () => {
   em = await startEmulators();
   proxy = await startRefusingDynamo(em.env.DYNAMODB_ENDPOINT);
   const env = { ...em.env, DYNAMODB_ENDPOINT: proxy.endpoint };
-  const doc = createDocumentClient(env);
-  const bedrock = createBedrockClient(env);
+  const doc = createDocumentClient(awsFromEnv(env));
+  const bedrock = createBedrockClient(awsFromEnv(env));
   service = new ChatService({ config: chatConfigFromEnv(env), store: new ConversationStore(doc, em.env.TABLE_NAME), bedrock });
   closers.push(() => doc.destroy(), () => bedrock.destroy());
 });

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { authConfigFromEnv, createTokenVerifier } from '../../src/core/auth';
+import { authModeFromEnv as authConfigFromEnv } from '../../src/contract/env';
+import { createTokenVerifier } from '../../src/core/auth';
 import { handler } from '../../src/handlers/authorizer.lambda';
 import { makeKey, serveJwks, signJwt, TestKey } from '../support/jwt';
 
