@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { createLogGroup, functionRole, LogSettings } from './log-group';
 import { WildcardReason } from './nag';
 import { acknowledgeRuntime } from './runtime';
-import { ASYNC_ROUTES, CONNECT_IDENTITY_SOURCE, MESSAGE_ROUTES, ROUTE_SELECTION_EXPRESSION } from '../contract/routes';
+import { asyncRoute, CONNECT_IDENTITY_SOURCE, MESSAGE_ROUTES, ROUTE_SELECTION_EXPRESSION } from '../contract/routes';
 import { AuthorizerFunction } from '../handlers/authorizer-function';
 import { ChatFunction } from '../handlers/chat-function';
 
@@ -91,8 +91,8 @@ export class SocketApi extends Construct {
     });
     const stack = Stack.of(this);
     for (const routeKey of MESSAGE_ROUTES) {
-      const asyncRoute = ASYNC_ROUTES.find((r) => r.routeKey === routeKey);
-      if (!asyncRoute) {
+      const async = asyncRoute(routeKey);
+      if (!async) {
         this.api.addRoute(routeKey, { integration: proxy(`${capitalize(routeKey)}Integration`) });
         continue;
       }
@@ -102,18 +102,17 @@ export class SocketApi extends Construct {
           integrationMethod: 'POST',
           integrationUri: `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${this.chatFunction.functionArn}/invocations`,
           requestParameters: { 'integration.request.header.X-Amz-Invocation-Type': "'Event'" },
-          templateSelectionExpression: `\\${asyncRoute.templateKey}`,
-          requestTemplates: { [asyncRoute.templateKey]: asyncRoute.requestTemplate },
+          templateSelectionExpression: `\\${async.templateKey}`,
+          requestTemplates: { [async.templateKey]: async.requestTemplate },
         }),
       });
       // Lambda answers an Event invocation with 202 and no body; map it so the integration has a
       // response for every outcome (nothing is sent to the client: the route has no route response).
-      const integration = this.api.node.children.filter((c): c is apigwv2.WebSocketIntegration =>
-        c instanceof apigwv2.WebSocketIntegration
-        && (c.node.defaultChild as apigwv2.CfnIntegration).integrationType === apigwv2.WebSocketIntegrationType.AWS).pop();
+      const integration = this.api.node.findAll().filter((c): c is apigwv2.CfnIntegration =>
+        c instanceof apigwv2.CfnIntegration && c.integrationType === apigwv2.WebSocketIntegrationType.AWS).pop();
       new apigwv2.CfnIntegrationResponse(this, `${id}IntegrationResponse`, {
         apiId: this.api.apiId,
-        integrationId: integration!.integrationId,
+        integrationId: integration!.ref,
         integrationResponseKey: '$default',
       });
       this.chatFunction.addPermission(`${id}Invoke`, {

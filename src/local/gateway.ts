@@ -13,7 +13,7 @@ import { FrameSizeGuard } from './frame-guard';
 import { GatewayEvents, handshakeParts, newConnectionId, policyAllows, refuse } from './gateway-events';
 import { requestId, sourceIp } from './http-util';
 import { DEFAULT_MAX_FRAME_BYTES, GATEWAY_MAX_MESSAGE_BYTES } from '../contract/protocol';
-import { asyncRoute, CONNECT_TOKEN_PARAM, MESSAGE_ROUTES, WS_ROUTES } from '../contract/routes';
+import { ASYNC_ROUTES, AsyncRoute, CONNECT_TOKEN_PARAM, MESSAGE_ROUTES, WS_ROUTES } from '../contract/routes';
 
 /** A Lambda-style handler: event in, result out. */
 export type LambdaHandler = (event: any, context?: any) => Promise<any>;
@@ -41,6 +41,8 @@ export interface GatewayOptions {
   readonly maxConnectionMs?: number;
   /** Where problems of the handlers are reported (one line each). */
   readonly log?: (line: string) => void;
+  /** The asynchronous routes and their request templates. @default ASYNC_ROUTES, the deployed ones */
+  readonly asyncRoutes?: readonly AsyncRoute[];
 }
 
 interface Connection {
@@ -253,7 +255,7 @@ export class WebSocketGateway implements ConnectionSink {
     }
     const action = parsed && typeof parsed === 'object' && typeof parsed.action === 'string' ? parsed.action : undefined;
     const routeKey = action && MESSAGE_ROUTES.includes(action) ? action : WS_ROUTES.default;
-    const async = asyncRoute(routeKey);
+    const async = (this.options.asyncRoutes ?? ASYNC_ROUTES).find((r) => r.routeKey === routeKey);
     if (async) {
       // AWS: a non-proxy integration invoked with X-Amz-Invocation-Type Event — the route answers
       // at once and nobody awaits the Lambda. Its event is what the request template renders.
