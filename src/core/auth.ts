@@ -1,9 +1,13 @@
 import * as http from 'node:http';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CognitoJwtVerifier, JwtRsaVerifier } from 'aws-jwt-verify';
-import { SimpleFetcher } from 'aws-jwt-verify/https';
 import { FetchError, JwksNotAvailableInCacheError, JwksValidationError, JwkValidationError } from 'aws-jwt-verify/error';
+import { SimpleFetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
-import { AuthMode, isLoopbackHttp } from '../contract/env';
+import { AuthMode, isLoopbackHttp, TelemetryEnv } from '../contract/env';
+import { METRICS } from '../contract/metrics';
 
 /** How the authorizer verifies ID tokens (the contract's authorizer mode). */
 export type AuthConfig = AuthMode;
@@ -86,4 +90,26 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
 export function isVerifierFailure(err: unknown): boolean {
   return err instanceof FetchError || err instanceof JwksNotAvailableInCacheError
     || err instanceof JwksValidationError || err instanceof JwkValidationError;
+}
+
+/** What the authorizer tells the operator. */
+export interface AuthorizerTelemetry {
+  /** A missing, bad or expired token was refused (the `TokensRejected` metric; not an error). */
+  rejected(reason: string): void;
+  /** The token could not be checked at all (e.g. the JWKS is unreachable): a real failure. */
+  failed(error: Error): void;
+}
+
+/** Refusals logged at INFO and counted in `TokensRejected`; failures logged as errors. */
+export function powertoolsAuthorizerTelemetry(env: TelemetryEnv, options: { metrics?: boolean } = {}): AuthorizerTelemetry {
+  const logger = new Logger({ serviceName: env.serviceName, logLevel: env.logLevel as LogLevel });
+  const metrics = new Metrics({ serviceName: env.serviceName, namespace: env.namespace });
+  return {
+    rejected: (reason) => {
+      logger.info('token refused', { reason });
+      // A single metric is written at once: the invocation is about to fail.
+      if (options.metrics ?? true) metrics.singleMetric().addMetric(METRICS.tokensRejected, MetricUnit.Count, 1);
+    },
+    failed: (error) => logger.error('token verification failed', { error: error.name, detail: error.message }),
+  };
 }

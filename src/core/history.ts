@@ -1,10 +1,10 @@
 import { Clock, realClock } from './clock';
+import { BadCursorError, ConversationRecord, ConversationStore, effectiveStatus } from './store';
 import {
   ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, isId, MAX_PAGE, MAX_TITLE_CHARS, MessageItem, Page, charCount,
   UNAUTHORIZED_BODY,
 } from '../contract/protocol';
 import { matchHistoryRoute } from '../contract/routes';
-import { BadCursorError, ConversationRecord, ConversationStore, effectiveStatus } from './store';
 
 /** An HTTP request as the history API sees it (no AWS event shape). */
 export interface HistoryRequest {

@@ -1,14 +1,8 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { isVerifierFailure, TokenVerifier } from '../core/auth';
 import { CONNECT_TOKEN_PARAM } from '../contract/routes';
+import { AuthorizerTelemetry, isVerifierFailure, TokenVerifier } from '../core/auth';
 
-/** What the authorizer tells the operator. */
-export interface AuthorizerTelemetry {
-  /** A missing, bad or expired token was refused (the `TokensRejected` metric; not an error). */
-  rejected(reason: string): void;
-  /** The token could not be checked at all (e.g. the JWKS is unreachable): a real failure. */
-  failed(error: Error): void;
-}
+export type { AuthorizerTelemetry } from '../core/auth';
 
 /** What the authorizer is built from. */
 export interface AuthorizerDeps {

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
+import { WS_ROUTES } from '../contract/routes';
 import type { FrameContext, Outbox } from '../core/chat';
 import type { Telemetry } from '../core/telemetry';
-import { WS_ROUTES } from '../contract/routes';
 
 /** The parts of the API Gateway WebSocket event the chat handler reads (proxy or async template). */
 export interface ChatEvent {

@@ -3,13 +3,11 @@
  * Powertools). The `*.lambda.ts` files pass `*FromEnv(process.env)`; the local stack passes the
  * environment objects it builds itself, so two stacks in one process never share anything.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import type { LogLevel } from '@aws-lambda-powertools/logger/types';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { AuthorizerDeps, AuthorizerTelemetry } from './authorizer';
+import type { AuthorizerDeps } from './authorizer';
 import type { ChatHandlerDeps } from './chat';
 import type { HistoryHandlerDeps } from './history';
-import { createTokenVerifier } from '../core/auth';
+import type { AuthorizerEnv, ChatEnv, HistoryEnv } from '../contract/env';
+import { createTokenVerifier, powertoolsAuthorizerTelemetry } from '../core/auth';
 import { ConnectionsClients, createBedrockClient, createDocumentClient } from '../core/aws';
 import { ChatService } from '../core/chat';
 import { chatConfig } from '../core/config';
@@ -17,8 +15,6 @@ import { HistoryService } from '../core/history';
 import { ConnectionOutbox } from '../core/outbox';
 import { ConversationStore } from '../core/store';
 import { powertoolsTelemetry, PowertoolsOptions, Telemetry } from '../core/telemetry';
-import type { AuthorizerEnv, ChatEnv, HistoryEnv, TelemetryEnv } from '../contract/env';
-import { METRICS } from '../contract/metrics';
 
 /** How the handlers report (deployed: Powertools with EMF). */
 export type WiringOptions = PowertoolsOptions;
@@ -52,20 +48,6 @@ export function historyDeps(env: HistoryEnv, options: WiringOptions = {}): Wired
     service: new HistoryService(new ConversationStore(doc, env.tableName)),
     telemetry: powertoolsTelemetry(env.telemetry, options),
     close: () => doc.destroy(),
-  };
-}
-
-/** Refusals logged at INFO and counted in `TokensRejected`; failures logged as errors. */
-export function powertoolsAuthorizerTelemetry(env: TelemetryEnv, options: WiringOptions = {}): AuthorizerTelemetry {
-  const logger = new Logger({ serviceName: env.serviceName, logLevel: env.logLevel as LogLevel });
-  const metrics = new Metrics({ serviceName: env.serviceName, namespace: env.namespace });
-  return {
-    rejected: (reason) => {
-      logger.info('token refused', { reason });
-      // A single metric is written at once: the invocation is about to fail.
-      if (options.metrics ?? true) metrics.singleMetric().addMetric(METRICS.tokensRejected, MetricUnit.Count, 1);
-    },
-    failed: (error) => logger.error('token verification failed', { error: error.name, detail: error.message }),
   };
 }
 

@@ -96,9 +96,9 @@ export class SocketApi extends Construct {
         this.api.addRoute(routeKey, { integration: proxy(`${capitalize(routeKey)}Integration`) });
         continue;
       }
-      const id = capitalize(routeKey);
+      const name = capitalize(routeKey);
       this.api.addRoute(routeKey, {
-        integration: new WebSocketAwsIntegration(id, {
+        integration: new WebSocketAwsIntegration(name, {
           integrationMethod: 'POST',
           integrationUri: `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${this.chatFunction.functionArn}/invocations`,
           requestParameters: { 'integration.request.header.X-Amz-Invocation-Type': "'Event'" },
@@ -110,12 +110,12 @@ export class SocketApi extends Construct {
       // response for every outcome (nothing is sent to the client: the route has no route response).
       const integration = this.api.node.findAll().filter((c): c is apigwv2.CfnIntegration =>
         c instanceof apigwv2.CfnIntegration && c.integrationType === apigwv2.WebSocketIntegrationType.AWS).pop();
-      new apigwv2.CfnIntegrationResponse(this, `${id}IntegrationResponse`, {
+      new apigwv2.CfnIntegrationResponse(this, `${name}IntegrationResponse`, {
         apiId: this.api.apiId,
         integrationId: integration!.ref,
         integrationResponseKey: '$default',
       });
-      this.chatFunction.addPermission(`${id}Invoke`, {
+      this.chatFunction.addPermission(`${name}Invoke`, {
         principal: new iam.ServicePrincipal('apigateway.amazonaws.com'),
         action: 'lambda:InvokeFunction',
         sourceArn: stack.formatArn({ service: 'execute-api', resource: this.api.apiId, resourceName: `*/${routeKey}` }),

@@ -15,12 +15,12 @@ import { BodyTooLargeError, readBody, sendJson } from './http-util';
 import { LocalStackError, ModelOptions, ModelProvider, selectModel } from './model-choice';
 import { startModelServer } from './model-server';
 import { findClientDir, serveStatic } from './static-client';
-import { createTokenVerifier } from '../core/auth';
 import {
   AuthorizerEnv, AwsEnv, ChatEnv, checkAuthMode, DEFAULT_HISTORY_TOKEN_BUDGET, DEFAULT_RATE_LIMIT_PER_MINUTE, HistoryEnv, TelemetryEnv,
 } from '../contract/env';
 import { ClientConfig, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_INPUT_CHARS } from '../contract/protocol';
 import { HISTORY_API_PREFIX } from '../contract/routes';
+import { createTokenVerifier } from '../core/auth';
 import { createAuthorizerHandler } from '../handlers/authorizer';
 import { createChatHandler } from '../handlers/chat';
 import { createHistoryHandler } from '../handlers/history';

@@ -30,15 +30,9 @@ export function escapeJavaScript(s: string): string {
   let out = '';
   for (const ch of s) {
     const code = ch.codePointAt(0)!;
-    if (ch === '"' || ch === '\'' || ch === '\\' || ch === '/') out += `\\${ch}`;
-    else if (ch === '\b') out += '\\b';
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\t') out += '\\t';
-    else if (ch === '\f') out += '\\f';
-    else if (ch === '\r') out += '\\r';
-    else if (code < 0x20 || code > 0x7e) {
+    if (ch === '"' || ch === '\'' || ch === '\\' || ch === '/') {out += `\\${ch}`;} else if (ch === '\b') {out += '\\b';} else if (ch === '\n') {out += '\\n';} else if (ch === '\t') {out += '\\t';} else if (ch === '\f') {out += '\\f';} else if (ch === '\r') {out += '\\r';} else if (code < 0x20 || code > 0x7e) {
       for (const unit of ch.length === 2 ? [ch.charCodeAt(0), ch.charCodeAt(1)] : [code]) out += `\\u${unit.toString(16).toUpperCase().padStart(4, '0')}`;
-    } else out += ch;
+    } else {out += ch;}
   }
   return out;
 }

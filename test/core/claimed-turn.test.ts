@@ -1,13 +1,13 @@
-import { awsFromEnv } from '../../src/contract/env';
 import { RefusingDynamo, startRefusingDynamo } from './refusing-dynamo';
+import { awsFromEnv } from '../../src/contract/env';
+import { buildSendFrames } from '../../src/contract/protocol';
+import { TABLE_SCHEMA } from '../../src/contract/table-schema';
 import { createBedrockClient, createDocumentClient } from '../../src/core/aws';
 import { ChatService } from '../../src/core/chat';
 import { chatConfigFromEnv } from '../../src/core/config';
 import * as K from '../../src/core/keys';
 import { LEASE_MS } from '../../src/core/limits';
-import { buildSendFrames } from '../../src/contract/protocol';
 import { ConversationStore } from '../../src/core/store';
-import { TABLE_SCHEMA } from '../../src/contract/table-schema';
 import { Emulators, id, outbox, startEmulators } from '../support/harness';
 
 /**

@@ -1,8 +1,8 @@
 import { awsFromEnv, telemetryFromEnv } from '../../src/contract/env';
+import { ErrorCode } from '../../src/contract/protocol';
 import { createBedrockClient } from '../../src/core/aws';
 import { ChatService } from '../../src/core/chat';
 import { chatConfigFromEnv } from '../../src/core/config';
-import { ErrorCode } from '../../src/contract/protocol';
 import { MetricName, powertoolsTelemetry, Telemetry } from '../../src/core/telemetry';
 import { Emulators, id, outbox, startEmulators } from '../support/harness';
 

@@ -1,5 +1,5 @@
-import { awsFromEnv } from '../../src/contract/env';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { awsFromEnv } from '../../src/contract/env';
 import { createDocumentClient } from '../../src/core/aws';
 import { handler as chat } from '../../src/handlers/chat.lambda';
 import { handler as history } from '../../src/handlers/history.lambda';

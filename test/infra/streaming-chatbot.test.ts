@@ -307,12 +307,12 @@ describe('StreamingChatbot with default props', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 1,
       Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(errors, 0) - FILL(rejected, 0)' }),
         Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Errors', Namespace: 'AWS/Lambda' }) }) }),
         Match.objectLike({
           Id: 'rejected',
           MetricStat: Match.objectLike({ Metric: { MetricName: 'TokensRejected', Namespace: 'CdkStreamingChatbot', Dimensions: [{ Name: 'service', Value: service }] } }),
         }),
-        Match.objectLike({ Expression: 'FILL(errors, 0) - FILL(rejected, 0)' }),
       ]),
     });
     expect(chatbot.alarms.length).toBe(alarms.length);

@@ -1,6 +1,6 @@
-import { api, chat, login, openSocket } from '../e2e/lib/chat';
-import { startLocalStack } from '../../src/local/stack';
 import { refusedStatus } from './lib/ws-client';
+import { startLocalStack } from '../../src/local/stack';
+import { api, chat, login, openSocket } from '../e2e/lib/chat';
 
 // Each local stack builds its handlers from its own configuration, so two of them share nothing
 // in one process: not the table, not the @connections endpoint, not the signing key.
