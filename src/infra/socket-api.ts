@@ -8,7 +8,7 @@ import { Construct } from 'constructs';
 import { createLogGroup, functionRole, LogSettings } from './log-group';
 import { WildcardReason } from './nag';
 import { acknowledgeRuntime } from './runtime';
-import { asyncRoute, CONNECT_IDENTITY_SOURCE, MESSAGE_ROUTES, ROUTE_SELECTION_EXPRESSION } from '../contract/routes';
+import { asyncRoute, CONNECT_IDENTITY_SOURCE, MESSAGE_ROUTES, ROUTE_SELECTION_EXPRESSION, WS_ROUTES } from '../contract/routes';
 import { AuthorizerFunction } from '../handlers/authorizer-function';
 import { ChatFunction } from '../handlers/chat-function';
 
@@ -131,7 +131,7 @@ export class SocketApi extends Construct {
     this.stage.grantManagementApiAccess(this.chatFunction);
 
     for (const route of this.api.node.children) {
-      if (!(route instanceof apigwv2.WebSocketRoute) || route.routeKey === '$connect') continue;
+      if (!(route instanceof apigwv2.WebSocketRoute) || route.routeKey === WS_ROUTES.connect) continue;
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason: 'A WebSocket API authorizes only at $connect: this route runs on a connection whose ID token the $connect authorizer already verified, and the handler takes the user from that authorizer context.',
