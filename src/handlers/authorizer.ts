@@ -16,6 +16,18 @@ export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Pro
 /** The failure API Gateway turns into 401 (a Deny policy would be 403). */
 const UNAUTHORIZED = 'Unauthorized';
 
+/** The longest `sub` accepted as a principal. */
+export const MAX_PRINCIPAL_CHARS = 255;
+
+/**
+ * A `sub` the async request template can carry: the template writes the principal id into a JSON
+ * string as it is, so a quote, a backslash or a control character would break the event.
+ */
+export function usablePrincipal(sub: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return sub.length > 0 && sub.length <= MAX_PRINCIPAL_CHARS && !/["\\\u0000-\u001f]/.test(sub);
+}
+
 /**
  * WebSocket `$connect` REQUEST authorizer: verifies the ID token from `?token=` and allows with
  * `principalId = sub`. A refused token throws `Unauthorized`, which API Gateway answers with 401,
@@ -38,6 +50,10 @@ export function createAuthorizerHandler(deps: AuthorizerDeps): AuthorizerHandler
         throw err;
       }
       deps.telemetry.rejected((err as Error).name);
+      throw new Error(UNAUTHORIZED);
+    }
+    if (!usablePrincipal(sub)) {
+      deps.telemetry.rejected('unusable sub');
       throw new Error(UNAUTHORIZED);
     }
     return {

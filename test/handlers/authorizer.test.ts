@@ -86,6 +86,15 @@ describe('authorizer (generic RS256 mode, JWKS on loopback)', () => {
     await expect(handler(event(`${otherHead}.${b}.${sig}`))).rejects.toThrow('Unauthorized');
   });
 
+  test('a sub the sendMessage request template cannot carry (quote, backslash, control character, over 255 chars) is refused', async () => {
+    for (const sub of ['a"b', 'a\\b', 'a\nb', 'x'.repeat(256)]) {
+      await expect(handler(event(signJwt(key, claims({ sub }))))).rejects.toThrow('Unauthorized');
+    }
+    for (const sub of ['auth0|5f7c8ec7c33c6c004bbafe82', '사용자-1', 'x'.repeat(255)]) {
+      expect((await handler(event(signJwt(key, claims({ sub }))))).principalId).toBe(sub);
+    }
+  });
+
   test('an access token is refused where an ID token is required', async () => {
     await expect(handler(event(signJwt(key, claims({ token_use: 'access' }))))).rejects.toThrow('Unauthorized');
   });
