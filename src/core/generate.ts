@@ -4,6 +4,7 @@ import { Coalescer } from './coalescer';
 import type { ChatConfig } from './config';
 import { CHECKPOINT_MS, DEADLINE_MARGIN_MS, LEASE_MS, MAX_REPLY_BYTES, MAX_WINDOW_MESSAGES, STOP_POLL_MS, WINDOW_PAGE } from './limits';
 import { ModelError, ModelFinish, streamReply } from './model';
+import { METRICS } from '../contract/metrics';
 import { MessageStatus, ServerFrame, StopReason, Usage, utf8Bytes } from '../contract/protocol';
 import type { ConversationStore } from './store';
 import type { Telemetry } from './telemetry';
@@ -121,7 +122,7 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
       abort.signal, clock, (attempt) => telemetry.warn('model throttled, retrying', { replyId: job.replyId, attempt }));
     for (let r = await gen.next(); ; r = await gen.next()) {
       if (r.done) { finish = r.value; break; }
-      if (firstAt === undefined) { firstAt = clock.now(); telemetry.metric('TimeToFirstToken', firstAt - started); }
+      if (firstAt === undefined) { firstAt = clock.now(); telemetry.metric(METRICS.timeToFirstToken, firstAt - started); }
       let piece = r.value;
       if (textBytes + utf8Bytes(piece) > MAX_REPLY_BYTES) {
         piece = cutToBytes(piece, MAX_REPLY_BYTES - textBytes);
@@ -164,10 +165,10 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
   } else {
     await out.post({ type: 'done', replyId: job.replyId, conversationId: job.conversationId, stopReason: stopReason ?? 'end_turn', usage });
   }
-  telemetry.metric('StreamDuration', now - started);
+  telemetry.metric(METRICS.streamDuration, now - started);
   if (finish.usage) {
-    telemetry.metric('InputTokens', usage.inputTokens);
-    telemetry.metric('OutputTokens', usage.outputTokens);
+    telemetry.metric(METRICS.inputTokens, usage.inputTokens);
+    telemetry.metric(METRICS.outputTokens, usage.outputTokens);
   }
   telemetry.info('reply finished', { replyId: job.replyId, status, stopReason, chars: text.length, frames: coalescer.seq, gone: coalescer.gone });
   return { status, stopReason, usage, text, error };

@@ -6,25 +6,18 @@ import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { Brain } from './model/brain';
 import { offlineBrain } from './model/offline';
 import { DEFAULT_OPENAI_BASE_URL, openaiBrain } from './model/openai';
+import { DEFAULT_REGION, ENV } from '../contract/env';
+import { DEFAULT_MODEL_ID, DEFAULT_TITLE_MODEL_ID } from '../contract/models';
 
 /** The `--model` values. */
 export type ModelFlag = 'auto' | 'bedrock' | 'openai' | 'offline';
 /** What the stack ends up using (`config.json` `model.provider`). */
 export type ModelProvider = 'bedrock' | 'openai' | 'offline';
 
-/**
- * Bedrock models used when `--model-id` is not given: the construct's own defaults (a test keeps
- * them equal to DEFAULT_MODEL_ID / DEFAULT_TITLE_MODEL_ID of src/streaming-chatbot.ts).
- */
-export const DEFAULT_BEDROCK_MODEL_ID = 'global.anthropic.claude-sonnet-4-5-20250929-v1:0';
-/** Title model used with the default Bedrock model. */
-export const DEFAULT_BEDROCK_TITLE_MODEL_ID = 'global.anthropic.claude-haiku-4-5-20251001-v1:0';
 /** OpenAI-compatible model used when `--model-id` is not given (an Ollama model that writes Korean). */
 export const DEFAULT_OPENAI_MODEL_ID = 'qwen2.5:7b';
 /** The model id the offline brain is addressed by. */
 export const OFFLINE_MODEL_ID = 'offline';
-/** Region used for Bedrock when neither `--region` nor the AWS configuration names one. */
-export const DEFAULT_REGION = 'us-east-1';
 /** How long `auto`/`bedrock` wait for the credential chain (instance metadata can be slow to fail). */
 export const CREDENTIAL_PROBE_MS = 5000;
 
@@ -86,7 +79,7 @@ async function probeAws(region: string | undefined): Promise<{ ok: boolean; regi
 /** Picks the model for the flags given. Throws {@link LocalStackError} for `bedrock` without credentials. */
 export async function selectModel(options: ModelOptions): Promise<ModelSelection> {
   const flag = options.model ?? 'auto';
-  const envRegion = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const envRegion = process.env[ENV.region] ?? process.env[ENV.defaultRegion];
   const offline = (why: string): ModelSelection => ({
     provider: 'offline',
     modelId: OFFLINE_MODEL_ID,
@@ -117,9 +110,9 @@ export async function selectModel(options: ModelOptions): Promise<ModelSelection
           + 'Configure a profile (aws configure / AWS_PROFILE) or use --model offline.');
       }
       const region = options.region ?? probe.region ?? envRegion ?? DEFAULT_REGION;
-      const modelId = options.modelId ?? DEFAULT_BEDROCK_MODEL_ID;
+      const modelId = options.modelId ?? DEFAULT_MODEL_ID;
       // With the default model, titles come from the construct's cheap default title model too.
-      const titleModelId = options.modelId ? undefined : DEFAULT_BEDROCK_TITLE_MODEL_ID;
+      const titleModelId = options.modelId ? undefined : DEFAULT_TITLE_MODEL_ID;
       return { provider: 'bedrock', modelId, titleModelId, region, description: `model: bedrock ${modelId} in ${region}` };
     }
     default:

@@ -1,12 +1,13 @@
 import { RefusingDynamo, startRefusingDynamo } from './refusing-dynamo';
+import { awsFromEnv } from '../../src/contract/env';
+import { buildSendFrames } from '../../src/contract/protocol';
+import { TABLE_SCHEMA } from '../../src/contract/table-schema';
 import { createBedrockClient, createDocumentClient } from '../../src/core/aws';
 import { ChatService } from '../../src/core/chat';
 import { chatConfigFromEnv } from '../../src/core/config';
 import * as K from '../../src/core/keys';
 import { LEASE_MS } from '../../src/core/limits';
-import { buildSendFrames } from '../../src/contract/protocol';
 import { ConversationStore } from '../../src/core/store';
-import { TABLE_SCHEMA } from '../../src/contract/table-schema';
 import { Emulators, id, outbox, startEmulators } from '../support/harness';
 
 /**
@@ -25,8 +26,8 @@ beforeAll(async () => {
   em = await startEmulators();
   proxy = await startRefusingDynamo(em.env.DYNAMODB_ENDPOINT);
   const env = { ...em.env, DYNAMODB_ENDPOINT: proxy.endpoint };
-  const doc = createDocumentClient(env);
-  const bedrock = createBedrockClient(env);
+  const doc = createDocumentClient(awsFromEnv(env));
+  const bedrock = createBedrockClient(awsFromEnv(env));
   service = new ChatService({ config: chatConfigFromEnv(env), store: new ConversationStore(doc, em.env.TABLE_NAME), bedrock });
   closers.push(() => doc.destroy(), () => bedrock.destroy());
 });

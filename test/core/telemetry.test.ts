@@ -1,7 +1,8 @@
+import { awsFromEnv, telemetryFromEnv } from '../../src/contract/env';
+import { ErrorCode } from '../../src/contract/protocol';
 import { createBedrockClient } from '../../src/core/aws';
 import { ChatService } from '../../src/core/chat';
 import { chatConfigFromEnv } from '../../src/core/config';
-import { ErrorCode } from '../../src/contract/protocol';
 import { MetricName, powertoolsTelemetry, Telemetry } from '../../src/core/telemetry';
 import { Emulators, id, outbox, startEmulators } from '../support/harness';
 
@@ -25,7 +26,7 @@ describe('telemetry', () => {
     const lines: string[] = [];
     const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => { lines.push(String(chunk)); return true; });
     try {
-      const t = powertoolsTelemetry('chat');
+      const t = powertoolsTelemetry(telemetryFromEnv(process.env, 'chat'));
       t.metric('TimeToFirstToken', 123);
       t.metric('OutputTokens', 45);
       t.errorCode('MODEL_THROTTLED');
@@ -53,7 +54,7 @@ describe('telemetry', () => {
 
     test('a reply records time to first token, duration and tokens; a failure records its code; no message text is logged', async () => {
       const telemetry = new RecordingTelemetry();
-      const bedrock = createBedrockClient(em.env);
+      const bedrock = createBedrockClient(awsFromEnv(em.env));
       const service = new ChatService({ config: chatConfigFromEnv(em.env), store: em.store, bedrock, telemetry });
       em.brain.script = { tokens: ['비밀스러운 ', '답변'], usage: { inputTokens: 31, outputTokens: 2 } };
       await service.handleFrame('met', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '아주 비밀스러운 질문' }), outbox(em, id('conn')));

@@ -1,4 +1,5 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import { awsFromEnv } from '../../src/contract/env';
 import { createBedrockClient, createDocumentClient } from '../../src/core/aws';
 import { ChatService } from '../../src/core/chat';
 import { Clock } from '../../src/core/clock';
@@ -19,7 +20,10 @@ export interface Emulators {
   close(): Promise<void>;
 }
 
-/** Starts dynalite, the @connections endpoint and the model server; sets process.env for the handlers. */
+/**
+ * Starts dynalite, the @connections endpoint and the model server, and sets process.env for the
+ * `*.lambda.ts` handlers, which read it once, on their first event: one set of emulators per test file.
+ */
 export async function startEmulators(extraEnv: Record<string, string> = {}): Promise<Emulators> {
   const db = await startDynamo();
   const sink = new RecordingSink();
@@ -40,7 +44,7 @@ export async function startEmulators(extraEnv: Record<string, string> = {}): Pro
     ...extraEnv,
   };
   Object.assign(process.env, env);
-  const doc = createDocumentClient(env);
+  const doc = createDocumentClient(awsFromEnv(env));
   const connections = new ApiGatewayManagementApiClient({ endpoint: conn.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   return {
     sink,
@@ -61,7 +65,7 @@ export async function startEmulators(extraEnv: Record<string, string> = {}): Pro
 /** A ChatService over the emulators with a chosen clock (for model time that runs fast). */
 export function chatService(em: Emulators, clock?: Clock, envOverrides: Record<string, string> = {}): { service: ChatService; close(): void } {
   const env = { ...em.env, ...envOverrides };
-  const bedrock = createBedrockClient(env);
+  const bedrock = createBedrockClient(awsFromEnv(env));
   const service = new ChatService({ config: chatConfigFromEnv(env), store: em.store, bedrock, clock });
   return { service, close: () => bedrock.destroy() };
 }
