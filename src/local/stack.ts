@@ -14,6 +14,10 @@ import { HttpApi, TokenVerifier } from './http-api';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';
 import { LocalStackError, ModelOptions, ModelProvider, selectModel } from './model-choice';
 import { startModelServer } from './model-server';
+import { errorLoggingSink } from './error-log';
+import { HostPolicy } from './host-check';
+import { interruptOrphanedReplies, LocalTable } from './interrupted';
+import { guarded } from './safe-url';
 import { findClientDir, serveStatic } from './static-client';
 import { authConfigFromEnv, createTokenVerifier } from '../core/auth';
 import { ClientConfig, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_INPUT_CHARS } from '../contract/protocol';
@@ -39,6 +43,11 @@ export interface LocalStackOptions extends ModelOptions {
   readonly tokenTtlSeconds?: number;
   /** Where handler failures are reported. @default stderr */
   readonly log?: (line: string) => void;
+  /**
+   * More `Host` names the stack answers to besides 127.0.0.1, localhost and [::1] (`--allow-host`,
+   * for use from another machine): `name` (the stack's port) or `name:port`. Others get 403.
+   */
+  readonly allowHosts?: readonly string[];
 }
 
 /** A running local stack. */
@@ -49,8 +58,12 @@ export interface LocalStack {
   readonly wsUrl: string;
   readonly modelProvider: ModelProvider;
   readonly modelId: string;
-  /** One line saying which model is in use. */
+  /** One line saying which model is in use, and why. */
   readonly modelDescription: string;
+  /** One line when the chosen model will not answer (checked at start), e.g. nothing listens at the OpenAI URL. */
+  readonly modelWarning?: string;
+  /** The `host:port` names the stack answers to (others get 403). */
+  readonly allowedHosts: readonly string[];
   /** Where the data is kept, or undefined when in memory. */
   readonly dataDir?: string;
   /** Signs tokens like `POST /local/login` does (tests use it to make expired or odd tokens). */
@@ -141,12 +154,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   // Listen first: a port in use is the most common failure and should be reported before any work.
   let ready: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
-  const server = http.createServer((req, res) => {
+  let hosts: HostPolicy | undefined;
+  const server = http.createServer(guarded((req, res) => {
+    const refusal = hosts?.refusal(req);
+    if (refusal !== undefined) {
+      req.resume();
+      return sendJson(res, 403, { message: refusal });
+    }
     if (ready) ready(req, res);
     else sendJson(res, 503, { message: 'Service Unavailable' });
-  });
+  }, log));
   await listen(server, options.port ?? 8787, host);
   const port = (server.address() as AddressInfo).port;
+  hosts = new HostPolicy({ port, listenHost: host, allowHosts: options.allowHosts });
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${urlHost}:${port}`;
   const closers: Array<() => Promise<void>> = [];
@@ -181,8 +201,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           domainName: `${urlHost}:${port}`,
           idleTimeoutMs: options.idleTimeoutMs,
           log,
+          admit: (req) => hosts!.refusal(req),
         });
-        const connections = await startConnectionsServer(gateway, { host: '127.0.0.1' });
+        const connections = await startConnectionsServer(errorLoggingSink(gateway, log), { host: '127.0.0.1' });
         closers.push(() => connections.close());
         return { gateway, connections, bind: (h: typeof handlers) => { handlers = h; } };
       })(),
@@ -193,9 +214,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const model = modelResult.value;
     const dynamo = dynamoResult.value;
     const { gateway, connections, bind } = gatewayResult.value;
+    if (dataDir) await sweepInterrupted(dynamo, log, 'left streaming by the last run');
     let modelEndpoint: string | undefined;
     if (model.brain) {
-      const modelServer = await startModelServer(model.brain, { host: '127.0.0.1' });
+      const modelServer = await startModelServer(model.brain, { host: '127.0.0.1', onError: (type, message) => log(`model error (${type}): ${message}`) });
       closers.push(() => modelServer.close());
       modelEndpoint = modelServer.endpoint;
     }
@@ -218,11 +240,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const handlers = loadHandlers();
     bind(handlers);
     gateway.attach(server);
-    closers.push(() => gateway.close());
+    // No second drain here: close() has drained already, and a failed start has nothing to drain.
+    closers.push(() => gateway.close(0));
 
     const api = new HttpApi({ history: handlers.history, verify: handlers.verify, domainName: `${urlHost}:${port}`, log });
     const clientDir = findClientDir();
-    // The Host the browser used, so the stack also works when reached by another name.
+    // The Host the browser used (one the host check accepted), so a name given with --allow-host works too.
     const webSocketUrl = (req: http.IncomingMessage) => `ws://${req.headers.host ?? `${urlHost}:${port}`}/ws`;
     const config = (req: http.IncomingMessage): ClientConfig => ({
       webSocketUrl: webSocketUrl(req),
@@ -247,12 +270,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       modelProvider: model.provider,
       modelId: model.modelId,
       modelDescription: model.description,
+      modelWarning: model.warning,
+      allowedHosts: hosts.allowed,
       dataDir,
       auth,
       close: (drainMs?: number) => {
         closed ??= (async () => {
           ready = undefined;
           await gateway.close(drainMs);
+          // What still runs after the drain dies with the process: say so in the store now.
+          if (dataDir) await sweepInterrupted(dynamo, log, 'still running at shutdown');
           await closeAll();
         })();
         return closed;
@@ -261,6 +288,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   } catch (err) {
     await closeAll();
     throw err;
+  }
+}
+
+/** Marks replies whose generator is gone as interrupted (interrupted.ts); a failure is only logged. */
+async function sweepInterrupted(table: LocalTable, log: (line: string) => void, why: string): Promise<void> {
+  try {
+    const r = await interruptOrphanedReplies(table);
+    if (r.replies > 0) log(`${r.replies} ${r.replies === 1 ? 'reply' : 'replies'} ${why} marked interrupted`);
+  } catch (err) {
+    log(`marking interrupted replies failed: ${(err as Error)?.message}`);
   }
 }
 
