@@ -7,10 +7,10 @@
  * once instead of `BUSY`. It scans its own table: local, and bounded by the local data.
  */
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { TABLE_SCHEMA } from '../contract/table-schema';
 import { createDocumentClient } from '../core/aws';
 import * as K from '../core/keys';
 import { ConversationStore } from '../core/store';
-import { TABLE_SCHEMA } from '../contract/table-schema';
 
 /** The store to clean: the local dynalite's endpoint and table. */
 export interface LocalTable {

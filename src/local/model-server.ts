@@ -3,8 +3,8 @@ import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import { EventStreamCodec, MessageHeaders } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
-import { requestUrl, safeDecode } from './safe-url';
 import { Brain, BrainError, BrainErrorType, BrainRequest, ConverseMessage, estimateTokens } from './model/brain';
+import { requestUrl, safeDecode } from './safe-url';
 
 export * from './model/brain';
 export { offlineBrain, offlineReplyText } from './model/offline';

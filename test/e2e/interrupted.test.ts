@@ -2,10 +2,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { api, chat, login, newMessageId, openSocket } from './lib/chat';
-import { startDynamo } from '../../src/local/dynamo';
-import { offlineReplyText } from '../../src/local/model-server';
 import { createDocumentClient } from '../../src/core/aws';
 import { ConversationStore } from '../../src/core/store';
+import { startDynamo } from '../../src/local/dynamo';
+import { offlineReplyText } from '../../src/local/model-server';
 import { CLI, CliProcess, offlineEnv, startCli } from '../local/lib/cli-process';
 import type { TestSocket } from '../local/lib/ws-client';
 
@@ -40,7 +40,9 @@ async function until(condition: () => boolean): Promise<void> {
 }
 
 /** Starts a slow reply and waits until the store holds some of its text (a checkpoint). */
-async function replyUnderway(cli: CliProcess): Promise<{ token: string; socket: TestSocket; conversationId: string; replyId: string; stored: string }> {
+interface Underway { token: string; socket: TestSocket; conversationId: string; replyId: string; stored: string }
+
+async function replyUnderway(cli: CliProcess): Promise<Underway> {
   const token = await login(cli.url, '앨리스');
   const socket = await openSocket(`${cli.url.replace('http', 'ws')}/ws`, token);
   const messageId = newMessageId();
@@ -83,7 +85,7 @@ async function expectRecovered(cli: CliProcess, conversationId: string, replyId:
 test('stopped gracefully (SIGHUP, as closing the terminal does) mid-answer: the reply is interrupted in the store and the next message is accepted after a restart', async () => {
   const dataDir = path.join(dir, 'graceful');
   const first = await start(dataDir);
-  let underway: Awaited<ReturnType<typeof replyUnderway>>;
+  let underway: Underway;
   try {
     underway = await replyUnderway(first);
   } catch (err) {
@@ -122,7 +124,7 @@ test('stopped gracefully (SIGHUP, as closing the terminal does) mid-answer: the 
 test('killed mid-answer (SIGKILL, no shutdown at all): the next start marks the reply interrupted and frees the conversation', async () => {
   const dataDir = path.join(dir, 'killed');
   const first = await start(dataDir);
-  let underway: Awaited<ReturnType<typeof replyUnderway>>;
+  let underway: Underway;
   try {
     underway = await replyUnderway(first);
   } finally {
