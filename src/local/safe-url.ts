@@ -48,10 +48,10 @@ export function guarded<Req extends IncomingMessage, Res extends ServerResponse>
     } catch (err) {
       const uri = err instanceof URIError || (err as NodeJS.ErrnoException)?.code === 'ERR_INVALID_URL';
       if (!uri) log(`request failed: ${String((err as Error)?.message ?? err).split('\n')[0]}`);
-      if (res.headersSent) {res.destroy();} else if (uri) {badRequest(res);} else {
-        res.writeHead(500, { 'content-type': 'application/json', 'connection': 'close' });
-        res.end(JSON.stringify({ message: 'Internal Server Error' }));
-      }
+      if (res.headersSent) return void res.destroy();
+      if (uri) return badRequest(res);
+      res.writeHead(500, { 'content-type': 'application/json', 'connection': 'close' });
+      res.end(JSON.stringify({ message: 'Internal Server Error' }));
     }
   };
 }
