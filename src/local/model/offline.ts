@@ -21,17 +21,18 @@ export const OFFLINE_QUOTE_CHARS = 200;
  */
 const FILLER_KO = [
   '이 답변은 언어 모델이 아니라 오프라인 모델이 만든 것입니다. 클라우드 계정 없이 전체 스택을 시험할 수 있도록, '
-    + '보내신 메시지를 그대로 인용하고 일정한 속도로 글자를 흘려보냅니다.',
-  '그래서 스트리밍, 중지, 재연결, 대화 기록과 제목 같은 기능은 배포된 챗봇과 똑같이 동작하지만, 내용은 질문에 대한 '
-    + '답이 아닙니다. 실제 답변을 받으려면 AWS 자격 증명을 설정하고 --model bedrock 으로, 또는 로컬 모델 서버를 '
-    + '띄우고 --model openai 로 실행하세요.',
+    + '보내신 메시지를 그대로 인용하고 일정한 속도로 글자를 흘려보냅니다. 실제 답변을 받으려면 --model bedrock 또는 '
+    + '--model openai 로 실행하세요.',
+  '스트리밍, 중지, 재연결, 대화 기록과 제목 만들기는 배포된 챗봇과 똑같은 코드로 동작하므로 화면과 저장소를 그대로 '
+    + '확인할 수 있습니다. 다만 여기에 보이는 문장은 질문에 대한 답이 아니라, 화면을 채우기 위해 미리 정해 둔 안내문입니다.',
 ];
 const FILLER_EN = [
   'This reply comes from the offline model, which is not a language model. It quotes your message and streams '
-    + 'text at a steady pace so the whole stack can run without a cloud account.',
-  'Streaming, stop, reconnect, history and titles work as in the deployed chatbot, but the words are not an '
-    + 'answer. For real answers, configure AWS credentials and start the stack with --model bedrock, or run a '
-    + 'local model server and use --model openai.',
+    + 'text at a steady pace so the whole stack can run without a cloud account. Start the stack with --model bedrock or '
+    + '--model openai for real answers.',
+  'Streaming, stop, reconnect, history and titles run the same code as the deployed chatbot, so the page and the '
+    + 'store can be checked as they are. The sentences here are not an answer to your question, only a fixed note that '
+    + 'fills the reply.',
 ];
 
 /** The full offline reply for a request (PROTOCOL.md §4); exported so tests can compare. */
