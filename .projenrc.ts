@@ -67,7 +67,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/aws-lambda@8.10.164',
     'ws@8.23.0',
     '@types/ws@8.18.2',
-    'commander@15.1.0',
+    // 14.x is the newest line that still supports Node 20 (15 needs Node >= 22.12); it is bundled
+    // into the CLI, which claims Node >= 20.
+    'commander@14.0.3',
     'esbuild@0.28.2',
     'marked@18.2.1',
     'dompurify@3.4.18',
@@ -78,7 +80,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // The local gateway renders the async sendMessage request template as API Gateway does
     // (Velocity), so the local stack runs the template AWS runs; pure JS, bundled into the CLI.
     'velocityjs@2.1.7',
+    // The `cdk` command of `cd examples && npx cdk synth`: without it npx stops (non-interactive)
+    // on a package that is not installed.
+    'aws-cdk@2.1148.1',
   ],
+  // projen's default (commit-and-tag-version 13) and its changelog libraries need Node 22: every
+  // `npm ci` on Node 20 warned EBADENGINE for them. 12.x supports Node >= 18.
+  bumpPackage: 'commit-and-tag-version@12.7.1',
 
   // ts-jest only transpiles; this type-checks src (client included), tests, build tools and examples.
   typecheckTests: true,
@@ -137,9 +145,14 @@ project.bundler.bundleTask.spawn(clientTask);
 
 // `npm test` must pass on a fresh clone: build the assets and the jsii assembly first, then test,
 // then prove the Python binding generates.
-const pythonCheck = project.addTask('check:python', {
-  description: 'Generate the Python binding (code only; wheels are built by the release pipeline)',
+const pythonCheck = project.addTask('check:python:generate', {
+  description: 'Generate the Python binding from the current .jsii (code only)',
   exec: 'jsii-pacmak --target python --code-only --outdir dist/python-check',
+});
+// Run alone it builds the .jsii it needs first (in `npm test` the compile has just run).
+project.addTask('check:python', {
+  description: 'Compile the jsii assembly, then generate the Python binding (code only; wheels are built by the release pipeline)',
+  steps: [{ spawn: project.compileTask.name }, { spawn: pythonCheck.name }],
 });
 project.testTask.prependSpawn(project.compileTask);
 project.testTask.prependSpawn(project.bundler.bundleTask);

@@ -12,6 +12,7 @@ import type { ConnectionInfo, ConnectionSink } from './connections-server';
 import { FrameSizeGuard } from './frame-guard';
 import { GatewayEvents, handshakeParts, newConnectionId, policyAllows, refuse } from './gateway-events';
 import { requestId, sourceIp } from './http-util';
+import { BAD_REQUEST_LINE, requestUrl } from './safe-url';
 import { DEFAULT_MAX_FRAME_BYTES, GATEWAY_MAX_MESSAGE_BYTES } from '../contract/protocol';
 import { ASYNC_ROUTES, AsyncRoute, CONNECT_TOKEN_PARAM, MESSAGE_ROUTES, WS_ROUTES } from '../contract/routes';
 
@@ -43,6 +44,8 @@ export interface GatewayOptions {
   readonly log?: (line: string) => void;
   /** The asynchronous routes and their request templates. @default ASYNC_ROUTES, the deployed ones */
   readonly asyncRoutes?: readonly AsyncRoute[];
+  /** Checked before anything else on every upgrade: a reason refuses it with 403 (the stack's Host/Origin check). */
+  readonly admit?: (req: IncomingMessage) => string | undefined;
 }
 
 interface Connection {
@@ -88,7 +91,16 @@ export class WebSocketGateway implements ConnectionSink {
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const refusal = this.options.admit?.(req);
+      if (refusal !== undefined) {
+        refuse(socket, 403, 'Forbidden', { message: refusal });
+        return;
+      }
+      const url = requestUrl(req);
+      if (!url) {
+        refuse(socket, 400, 'Bad Request', { message: BAD_REQUEST_LINE });
+        return;
+      }
       if (url.pathname !== this.path) {
         refuse(socket, 404, 'Not Found', { message: 'Not Found' });
         return;

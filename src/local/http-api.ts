@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { LambdaHandler } from './gateway';
 import { BodyTooLargeError, readBody, requestId, requestTime, sendJson, sourceIp } from './http-util';
+import { badRequest, requestUrl } from './safe-url';
 import { UNAUTHORIZED_BODY } from '../contract/protocol';
 import { HISTORY_API_PREFIX, matchHistoryRoute } from '../contract/routes';
 
@@ -53,7 +54,11 @@ export class HttpApi {
 
   /** Answers the request when it is under the API's prefix; false otherwise. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req);
+    if (!url) {
+      badRequest(res);
+      return true;
+    }
     if (url.pathname !== this.prefix && !url.pathname.startsWith(`${this.prefix}/`)) return false;
     void this.serve(req, res, url).catch((err) => {
       (this.options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`history failed: ${(err as Error)?.message}`);

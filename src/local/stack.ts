@@ -9,11 +9,15 @@ import * as path from 'path';
 import { JWKS_PATH, LOCAL_CLIENT_ID, LocalAuth } from './auth';
 import { startConnectionsServer } from './connections-server';
 import { startDynamo } from './dynamo';
+import { errorLoggingSink } from './error-log';
 import { LambdaHandler, WebSocketGateway } from './gateway';
+import { HostPolicy } from './host-check';
 import { HttpApi, TokenVerifier } from './http-api';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';
+import { interruptOrphanedReplies, LocalTable } from './interrupted';
 import { LocalStackError, ModelOptions, ModelProvider, selectModel } from './model-choice';
 import { startModelServer } from './model-server';
+import { guarded } from './safe-url';
 import { findClientDir, serveStatic } from './static-client';
 import {
   AuthorizerEnv, AwsEnv, ChatEnv, checkAuthMode, DEFAULT_HISTORY_TOKEN_BUDGET, DEFAULT_RATE_LIMIT_PER_MINUTE, HistoryEnv, TelemetryEnv,
@@ -49,6 +53,11 @@ export interface LocalStackOptions extends ModelOptions {
   readonly tokenTtlSeconds?: number;
   /** Where handler failures are reported. @default stderr */
   readonly log?: (line: string) => void;
+  /**
+   * More `Host` names the stack answers to besides 127.0.0.1, localhost and [::1] (`--allow-host`,
+   * for use from another machine): `name` (the stack's port) or `name:port`. Others get 403.
+   */
+  readonly allowHosts?: readonly string[];
 }
 
 /** A running local stack. */
@@ -59,8 +68,12 @@ export interface LocalStack {
   readonly wsUrl: string;
   readonly modelProvider: ModelProvider;
   readonly modelId: string;
-  /** One line saying which model is in use. */
+  /** One line saying which model is in use, and why. */
   readonly modelDescription: string;
+  /** One line when the chosen model will not answer (checked at start), e.g. nothing listens at the OpenAI URL. */
+  readonly modelWarning?: string;
+  /** The `host:port` names the stack answers to (others get 403). */
+  readonly allowedHosts: readonly string[];
   /** Where the data is kept, or undefined when in memory. */
   readonly dataDir?: string;
   /** Signs tokens like `POST /local/login` does (tests use it to make expired or odd tokens). */
@@ -153,12 +166,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   // Listen first: a port in use is the most common failure and should be reported before any work.
   let ready: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
-  const server = http.createServer((req, res) => {
+  let hosts: HostPolicy | undefined;
+  const server = http.createServer(guarded((req, res) => {
+    const refusal = hosts?.refusal(req);
+    if (refusal !== undefined) {
+      req.resume();
+      return sendJson(res, 403, { message: refusal });
+    }
     if (ready) ready(req, res);
     else sendJson(res, 503, { message: 'Service Unavailable' });
-  });
+  }, log));
   await listen(server, options.port ?? 8787, host);
   const port = (server.address() as AddressInfo).port;
+  hosts = new HostPolicy({ port, listenHost: host, allowHosts: options.allowHosts });
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${urlHost}:${port}`;
   const closers: Array<() => Promise<void>> = [];
@@ -193,8 +213,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           domainName: `${urlHost}:${port}`,
           idleTimeoutMs: options.idleTimeoutMs,
           log,
+          admit: (req) => hosts!.refusal(req),
         });
-        const connections = await startConnectionsServer(gateway, { host: '127.0.0.1' });
+        const connections = await startConnectionsServer(errorLoggingSink(gateway, log), { host: '127.0.0.1' });
         closers.push(() => connections.close());
         return { gateway, connections, bind: (h: typeof handlers) => { handlers = h; } };
       })(),
@@ -205,9 +226,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const model = modelResult.value;
     const dynamo = dynamoResult.value;
     const { gateway, connections, bind } = gatewayResult.value;
+    if (dataDir) await sweepInterrupted(dynamo, log, 'left streaming by the last run');
     let modelEndpoint: string | undefined;
     if (model.brain) {
-      const modelServer = await startModelServer(model.brain, { host: '127.0.0.1' });
+      const modelServer = await startModelServer(model.brain, { host: '127.0.0.1', onError: (type, message) => log(`model error (${type}): ${message}`) });
       closers.push(() => modelServer.close());
       modelEndpoint = modelServer.endpoint;
     }
@@ -251,11 +273,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     };
     bind(handlers);
     gateway.attach(server);
-    closers.push(() => gateway.close());
+    // No second drain here: close() has drained already, and a failed start has nothing to drain.
+    closers.push(() => gateway.close(0));
 
     const api = new HttpApi({ history: handlers.history, verify: handlers.verify, domainName: `${urlHost}:${port}`, log });
     const clientDir = findClientDir();
-    // The Host the browser used, so the stack also works when reached by another name.
+    // The Host the browser used (one the host check accepted), so a name given with --allow-host works too.
     const webSocketUrl = (req: http.IncomingMessage) => `ws://${req.headers.host ?? `${urlHost}:${port}`}/ws`;
     const config = (req: http.IncomingMessage): ClientConfig => ({
       webSocketUrl: webSocketUrl(req),
@@ -280,6 +303,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       modelProvider: model.provider,
       modelId: model.modelId,
       modelDescription: model.description,
+      modelWarning: model.warning,
+      allowedHosts: hosts.allowed,
       dataDir,
       auth,
       environment: { chat: chatEnv, history: historyEnv, authorizer: authorizerEnv },
@@ -287,6 +312,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         closed ??= (async () => {
           ready = undefined;
           await gateway.close(drainMs);
+          // What still runs after the drain dies with the process: say so in the store now.
+          if (dataDir) await sweepInterrupted(dynamo, log, 'still running at shutdown');
           await closeAll();
         })();
         return closed;
@@ -295,6 +322,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   } catch (err) {
     await closeAll();
     throw err;
+  }
+}
+
+/** Marks replies whose generator is gone as interrupted (interrupted.ts); a failure is only logged. */
+async function sweepInterrupted(table: LocalTable, log: (line: string) => void, why: string): Promise<void> {
+  try {
+    const r = await interruptOrphanedReplies(table);
+    if (r.replies > 0) log(`${r.replies} ${r.replies === 1 ? 'reply' : 'replies'} ${why} marked interrupted`);
+  } catch (err) {
+    log(`marking interrupted replies failed: ${(err as Error)?.message}`);
   }
 }
 
