@@ -133,7 +133,7 @@ describe('the local stack refuses a foreign Host or Origin', () => {
   });
 
   test('the internal @connections endpoint refuses a rebound Host too', async () => {
-    const r = await request(`${process.env.CONNECTIONS_ENDPOINT}/@connections/abc`, { host: `evil.example:${new URL(process.env.CONNECTIONS_ENDPOINT!).port}` });
+    const r = await request(`${stack.environment.chat.aws.connectionsEndpoint!}/@connections/abc`, { host: `evil.example:${new URL(stack.environment.chat.aws.connectionsEndpoint!).port}` });
     expect(r.status).toBe(403);
   });
 });
