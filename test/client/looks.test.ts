@@ -140,5 +140,12 @@ test('the sidebar groups conversations Today / Yesterday / Previous 7 days / Old
   await page.getByRole('button', { name: 'Settings' }).click();
   await page.getByRole('menuitemradio', { name: '한국어' }).click();
   expect(await page.locator('.conv-group:visible h3').allInnerTexts()).toEqual(['오늘', '어제', '지난 7일']);
+  // The phone drawer, in dark mode.
+  await page.emulateMedia({ colorScheme: 'dark', reducedMotion: 'reduce' });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.locator('#sidebar').waitFor({ state: 'hidden' });
+  await page.getByRole('button', { name: '대화 목록 메뉴' }).click();
+  await page.locator('#sidebar').waitFor({ state: 'visible' });
+  await screenshot(page, 'sidebar-groups-phone-dark.png');
   await context.close();
 });

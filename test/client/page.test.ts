@@ -5,7 +5,7 @@
  * switch that re-renders every dynamic string at once.
  */
 import type { Page } from 'playwright-core';
-import { lastAnswer, openApp, send, signIn, waitForAnswer } from './lib/browser';
+import { lastAnswer, openApp, screenshot, send, signIn, waitForAnswer } from './lib/browser';
 import { startStack, useStackAndBrowser } from './lib/stack';
 
 // Slow enough to stop an answer after its first words.
@@ -203,6 +203,7 @@ test('a language switch re-renders "Stopped." and the token counts of answers al
   expect(await stopped.locator('.note').innerText()).toBe('중지되었습니다.');
   expect(await stopped.locator('.usage').innerText()).toBe('토큰: 보고되지 않음');
   expect(await complete.locator('.usage').innerText()).toBe(`토큰: 입력 ${counts[1]} · 출력 ${counts[2]}`);
+  await screenshot(page, 'answers-ko.png');
   expect(await page.locator('html').getAttribute('lang')).toBe('ko');
   await page.getByRole('button', { name: '설정' }).click();
   await page.getByRole('menuitemradio', { name: 'English' }).click();
