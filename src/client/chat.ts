@@ -226,7 +226,7 @@ export class ChatController {
       return;
     }
     p.state = 'failed';
-    p.view.showError('notConfirmed', () => this.retrySend(p));
+    p.view.showError(p.refused ?? 'notConfirmed', () => this.retrySend(p));
     this.updateGenerating();
   }
 
@@ -235,6 +235,7 @@ export class ChatController {
     p.state = 'queued';
     p.resent = false;
     p.resends = 0;
+    p.refused = undefined;
     this.transmit(p);
     this.updateGenerating();
   }
@@ -273,6 +274,12 @@ export class ChatController {
 
   private onError(frame: Extract<ServerFrame, { type: 'error' }>): void {
     const p = frame.messageId ? this.sends.get(frame.messageId) : undefined;
+    if (p && frame.code === 'BUSY' && p.state === 'sent' && (p.resends > 0 || p.resent)) {
+      // The conversation may be busy with this very message: its first send, slow but not lost,
+      // holds the conversation until it is claimed. Its `accepted` may still come; wait for it.
+      p.refused = frame.code;
+      return;
+    }
     if (p) {
       p.state = 'failed';
       clearTimeout(p.acceptTimer);

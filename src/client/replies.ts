@@ -26,6 +26,8 @@ export interface PendingSend {
   /** Resends so far because no `accepted` came in time. */
   resends: number;
   acceptTimer?: ReturnType<typeof setTimeout>;
+  /** BUSY answered to a resend: shown if no `accepted` comes before the resends run out. */
+  refused?: string;
   /** Stop was pressed before the replyId was known. */
   stopRequested: boolean;
   /** The view (see ChatController.viewToken) it was written in. */

@@ -62,3 +62,36 @@ test('every sendMessage is dropped: after the resends the message shows failed w
   await storedOnce(page);
   await page.context().close();
 });
+
+test('a resend answered BUSY while its first send still holds the conversation waits for that first send\'s accepted', async () => {
+  // The gateway holds the first send back; when the resend comes it answers it BUSY, as the
+  // server does when the first send has taken the conversation's lease but not yet claimed the
+  // message, and only then lets the first send through.
+  let held: (() => void) | undefined;
+  let sends = 0;
+  const { page } = await openProxied(env.browser, env.stack.url, 'busy-resend', {
+    up: (frame, route, _connection, forward) => {
+      // The conversation's first message goes through as usual.
+      if (frame.action !== 'sendMessage' || frame.conversationId === undefined) return true;
+      if (++sends === 1) {
+        held = forward;
+        return false;
+      }
+      if (sends === 2) {
+        route.send(JSON.stringify({ type: 'error', code: 'BUSY', message: 'busy (played by the test gateway)', retryable: true, messageId: frame.messageId }));
+        held!();
+        return false;
+      }
+      return true;
+    },
+  }, { 'chatbot.acceptTimeoutMs': '300' });
+  await send(page, 'opening');
+  await waitForAnswer(page);
+  await send(page, 'held back, then let through');
+  const answer = await waitForAnswer(page);
+  expect(['end_turn', 'complete']).toContain(await answer.getAttribute('data-status'));
+  expect(await answer.locator('.msg-error').isHidden()).toBe(true);
+  expect(await answer.locator('.markdown').innerText()).toContain('held back, then let through');
+  await page.context().close();
+});
+

@@ -7,8 +7,8 @@ import { openApp, signIn } from './browser';
 
 /** Decides, per connection, what happens to each frame in each direction. */
 export interface Proxy {
-  /** page → server; return false to drop the frame. */
-  up?(frame: any, route: WebSocketRoute, connection: number): boolean;
+  /** page → server; return false to drop the frame (or to hold it: `forward` sends it later). */
+  up?(frame: any, route: WebSocketRoute, connection: number, forward: () => void): boolean;
   /** server → page; return false to drop the frame. */
   down?(frame: any, route: WebSocketRoute, connection: number): boolean;
 }
@@ -40,7 +40,7 @@ export async function openProxied(
     route.onMessage((m) => {
       const frame = JSON.parse(String(m));
       upFrames[connection].push(frame);
-      if (proxy.up?.(frame, route, connection) ?? true) server.send(m);
+      if (proxy.up?.(frame, route, connection, () => server.send(m)) ?? true) server.send(m);
     });
     server.onMessage((m) => {
       if (proxy.down?.(JSON.parse(String(m)), route, connection) ?? true) route.send(m);
