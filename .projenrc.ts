@@ -74,6 +74,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'marked@18.2.1',
     'dompurify@3.4.18',
     'highlight.js@11.12.0',
+    // Icons of the web client: a kept, tree-shaken SVG set (only the few used are bundled).
+    'lucide@1.65.0',
     'oidc-client-ts@3.5.0',
     'playwright-core@1.65.1',
     'cdk-nag@3.0.2',

@@ -1,14 +1,15 @@
 /**
- * The open conversation and everything in flight: sending (split into parts when needed, retried
- * with the same messageId after a reconnect), streaming replies in, stop, errors, and paging
- * older messages in when the list is scrolled to its top.
+ * The open conversation and everything in flight: sending (split into parts when needed, resent
+ * with the same messageId after a reconnect or when no `accepted` comes in time), streaming
+ * replies in, stop, errors, Retry of a failed or stopped answer, and paging older messages in
+ * when the list is scrolled to its top.
  */
 import { ApiRequestError, type HistoryApi } from './api';
 import { byId, newId } from './dom';
 import { errorText, t } from './i18n';
 import { MessageList } from './message-list';
 import { AssistantMessage, userMessage } from './message-view';
-import { classifyDelta, HttpFollower, storedOutcome, type PendingSend, type Reply } from './replies';
+import { acceptTimeoutFrom, acceptWait, classifyDelta, HttpFollower, MAX_RESENDS, storedOutcome, type PendingSend, type Reply } from './replies';
 import type { Sidebar } from './sidebar';
 import type { ChatSocket, ConnectionState } from './socket';
 import { buildSendFrames, type ClientConfig, type MessageItem, type MessageStatus, type ServerFrame, type StopReason, type Usage } from '../contract/protocol';
@@ -35,9 +36,16 @@ export class ChatController {
   private readonly title = byId('chat-title');
   private readonly list = new MessageList(() => void this.loadOlder());
   private readonly follower: HttpFollower;
+  /** Titles read for conversations the sidebar has not loaded (yet). */
+  private readonly titles = new Map<string, string>();
+  private readonly acceptTimeoutMs = acceptTimeoutFrom(localStorage);
 
   constructor(private readonly deps: ChatDeps) {
     this.follower = new HttpFollower(deps.api, (r, reason, usage) => this.finishReply(r, reason, usage), deps.sessionEnded, (r) => this.replyGone(r));
+    byId('message-list').addEventListener('click', (e) => {
+      const retry = (e.target as Element).closest<HTMLButtonElement>('.answer-retry');
+      if (retry) this.retry(retry);
+    });
   }
 
   /** The open conversation (undefined: a new chat). */
@@ -55,6 +63,7 @@ export class ChatController {
     this.updateTitle();
     this.updateGenerating();
     if (!conversationId) return;
+    if (!this.deps.sidebar.title(conversationId)) void this.readTitle(conversationId, token);
     try {
       const page = await this.deps.api.listMessages(conversationId);
       if (token !== this.viewToken) return;
@@ -91,6 +100,7 @@ export class ChatController {
       view,
       state: 'queued',
       resent: false,
+      resends: 0,
       stopRequested: false,
       viewToken: this.viewToken,
     };
@@ -116,6 +126,7 @@ export class ChatController {
         const p = this.sends.get(frame.messageId);
         if (!p) return;
         this.sends.delete(frame.messageId);
+        clearTimeout(p.acceptTimer);
         const r: Reply = {
           replyId: frame.replyId,
           conversationId: frame.conversationId,
@@ -189,15 +200,63 @@ export class ChatController {
   /** Re-renders the title after a rename or language switch. */
   updateTitle(): void {
     const id = this.conversationId;
-    this.title.textContent = id ? this.deps.sidebar.title(id) || t('untitled') : t('newChat');
+    this.title.textContent = id ? this.deps.sidebar.title(id) || this.titles.get(id) || t('untitled') : t('newChat');
     document.title = `${this.title.textContent} · ${t('appTitle')}`;
   }
 
   private transmit(p: PendingSend): void {
-    if (!this.deps.socket.open) return;
-    if (p.state === 'sent') p.resent = true;
-    for (const f of p.frames) this.deps.socket.send(f);
+    const socket = this.deps.socket;
+    if (!socket.open) return;
+    if (p.state === 'sent' && p.sentOn !== socket.connection) p.resent = true;
+    for (const f of p.frames) socket.send(f);
     p.state = 'sent';
+    p.sentOn = socket.connection;
+    clearTimeout(p.acceptTimer);
+    p.acceptTimer = setTimeout(() => this.acceptOverdue(p), acceptWait(p.resends, this.acceptTimeoutMs));
+  }
+
+  /** No `accepted` in time: send again, or after the last resend show the message failed. */
+  private acceptOverdue(p: PendingSend): void {
+    if (this.sends.get(p.messageId) !== p || p.state !== 'sent') return;
+    // Offline: the reconnect sends it again (and waits anew).
+    if (!this.deps.socket.open) return;
+    if (p.resends < MAX_RESENDS) {
+      p.resends++;
+      this.transmit(p);
+      return;
+    }
+    p.state = 'failed';
+    p.view.showError(p.refused ?? 'notConfirmed', () => this.retrySend(p));
+    this.updateGenerating();
+  }
+
+  /** Retry of a message the server refused or never confirmed: the same messageId again. */
+  private retrySend(p: PendingSend): void {
+    p.state = 'queued';
+    p.resent = false;
+    p.resends = 0;
+    p.refused = undefined;
+    this.transmit(p);
+    this.updateGenerating();
+  }
+
+  /** Retry of a failed or stopped answer: its question again, as a new message. */
+  private retry(button: HTMLButtonElement): void {
+    let question = button.closest('li.msg')?.previousElementSibling;
+    while (question && !question.matches('li.msg.user')) question = question.previousElementSibling;
+    const text = question?.querySelector('.user-text')?.textContent;
+    if (text && !button.disabled) this.send(text);
+  }
+
+  /** Reads the title of a conversation the sidebar does not know (opened by its address). */
+  private async readTitle(conversationId: string, token: number): Promise<void> {
+    try {
+      const c = await this.deps.api.getConversation(conversationId);
+      this.titles.set(conversationId, c.title);
+      if (token === this.viewToken) this.updateTitle();
+    } catch {
+      // The messages' read says what is wrong (404, 401, offline); the title keeps its placeholder.
+    }
   }
 
   private adoptNewConversation(p: PendingSend, conversationId: string): void {
@@ -214,26 +273,27 @@ export class ChatController {
   }
 
   private onError(frame: Extract<ServerFrame, { type: 'error' }>): void {
-    const text = errorText(frame.code);
     const p = frame.messageId ? this.sends.get(frame.messageId) : undefined;
+    if (p && frame.code === 'BUSY' && p.state === 'sent' && (p.resends > 0 || p.resent)) {
+      // The conversation may be busy with this very message: its first send, slow but not lost,
+      // holds the conversation until it is claimed. Its `accepted` may still come; wait for it.
+      p.refused = frame.code;
+      return;
+    }
     if (p) {
       p.state = 'failed';
-      p.view.showError(text, () => {
-        p.state = 'queued';
-        p.resent = false;
-        this.transmit(p);
-        this.updateGenerating();
-      });
+      clearTimeout(p.acceptTimer);
+      p.view.showError(frame.code, () => this.retrySend(p));
       this.updateGenerating();
       return;
     }
     const r = frame.replyId ? this.replies.get(frame.replyId) : undefined;
     if (r && !r.finished) {
-      r.view.showError(text);
+      r.view.showError(frame.code);
       this.finishReply(r, 'error');
       return;
     }
-    this.deps.toast(text);
+    this.deps.toast(errorText(frame.code));
   }
 
   private finishReply(r: Reply, reason: StopReason | MessageStatus, usage?: Usage): void {
@@ -252,7 +312,7 @@ export class ChatController {
     r.finished = true;
     clearTimeout(r.pollTimer);
     this.replies.delete(r.replyId);
-    r.view.showError(errorText('NOT_FOUND'));
+    r.view.showError('NOT_FOUND');
     this.updateGenerating();
   }
 
@@ -269,7 +329,7 @@ export class ChatController {
     view.markdown.replace(m.text, outcome.final);
     if (outcome.final) {
       view.finish(outcome.reason, outcome.usage);
-      if (m.status === 'error') view.showError(errorText('MODEL_ERROR'));
+      if (m.status === 'error') view.showError('MODEL_ERROR');
     } else if (this.conversationId) {
       // Being written elsewhere (another tab, or before a reload): follow it over HTTP.
       const r: Reply = {
@@ -313,6 +373,8 @@ export class ChatController {
     for (const p of this.sends.values()) busy ||= this.inView(p);
     for (const r of this.replies.values()) busy ||= !r.finished && r.conversationId === this.conversationId;
     this.deps.setGenerating(busy);
+    // One answer at a time per conversation: a retry now could only earn BUSY.
+    for (const b of byId('message-list').querySelectorAll<HTMLButtonElement>('.answer-retry')) b.disabled = busy;
   }
 
   private fail(e: unknown): void {

@@ -77,6 +77,13 @@ export class Composer {
     this.refresh();
   }
 
+  /** Puts `text` in the box and sends it as if typed (nothing happens while an answer is written). */
+  sendText(text: string): void {
+    if (this.generating) return;
+    this.parts.input.value = text;
+    this.submit();
+  }
+
   /** Moves focus to the message box. */
   focus(): void {
     this.parts.input.focus();

@@ -47,6 +47,22 @@ const en = {
   you: 'You',
   assistant: 'Assistant',
   usage: 'Tokens: {input} in · {output} out',
+  usageNotReported: 'Tokens: not reported',
+  settings: 'Settings',
+  jumpToLatest: 'Jump to latest',
+  copyAnswer: 'Copy answer',
+  retryAnswer: 'Retry this message',
+  groupToday: 'Today',
+  groupYesterday: 'Yesterday',
+  groupWeek: 'Previous 7 days',
+  groupOlder: 'Older',
+  emptyTitle: 'How can I help?',
+  suggestions: 'Suggested prompts',
+  suggest1: 'Explain how WebSockets differ from HTTP polling',
+  suggest2: 'Write a TypeScript function that debounces another function',
+  suggest3: 'Summarize what makes a code review helpful',
+  suggest4: 'Plan a three-day trip to Busan',
+  notConfirmed: 'The server did not confirm this message. Check your connection, then try again.',
   charCount: '{count} / {max} characters',
   tooLong: 'Too long by {over} characters: shorten the message to send it.',
   loadingOlder: 'Loading older messages…',
@@ -111,6 +127,22 @@ const ko: Record<TextKey, string> = {
   you: '나',
   assistant: '어시스턴트',
   usage: '토큰: 입력 {input} · 출력 {output}',
+  usageNotReported: '토큰: 보고되지 않음',
+  settings: '설정',
+  jumpToLatest: '최신 메시지로 이동',
+  copyAnswer: '답변 복사',
+  retryAnswer: '이 메시지 다시 보내기',
+  groupToday: '오늘',
+  groupYesterday: '어제',
+  groupWeek: '지난 7일',
+  groupOlder: '이전',
+  emptyTitle: '무엇을 도와드릴까요?',
+  suggestions: '추천 질문',
+  suggest1: 'WebSocket과 HTTP 폴링의 차이를 설명해 주세요',
+  suggest2: '다른 함수를 디바운스하는 TypeScript 함수를 작성해 주세요',
+  suggest3: '도움이 되는 코드 리뷰의 조건을 정리해 주세요',
+  suggest4: '부산 2박 3일 여행 일정을 짜 주세요',
+  notConfirmed: '서버가 이 메시지를 확인하지 않았습니다. 연결을 확인한 뒤 다시 시도해 주세요.',
   charCount: '{count} / {max}자',
   tooLong: '{over}자 초과: 메시지를 줄여야 보낼 수 있습니다.',
   loadingOlder: '이전 메시지를 불러오는 중…',
@@ -175,17 +207,46 @@ export function t(key: TextKey, vars: Record<string, string | number> = {}): str
 
 /** The human message for a protocol error code (unknown codes read as INTERNAL). */
 export function errorText(code: ErrorCode | string): string {
+  return t(errorKey(code));
+}
+
+/** The text key of a protocol error code (unknown codes read as INTERNAL). */
+export function errorKey(code: ErrorCode | string): TextKey {
   const key = `err_${code}` as TextKey;
-  return key in en ? t(key) : t('err_INTERNAL');
+  return key in en ? key : 'err_INTERNAL';
 }
 
 /**
- * Applies the current language to static markup: `data-i18n` sets text, `data-i18n-label` sets
- * aria-label (and title), `data-i18n-placeholder` sets placeholder.
+ * Marks an element as showing `key` (with `vars`), so {@link translateDom} re-renders it when the
+ * language changes, and sets its text now.
+ */
+export function localize<E extends HTMLElement>(el: E, key: TextKey, vars?: Record<string, string | number>): E {
+  el.dataset.i18n = key;
+  if (vars) el.dataset.i18nVars = JSON.stringify(vars);
+  else delete el.dataset.i18nVars;
+  el.textContent = t(key, vars);
+  return el;
+}
+
+/** Names a control by `key` (aria-label and title), re-rendered by {@link translateDom}. */
+export function labelled<E extends HTMLElement>(el: E, key: TextKey): E {
+  el.dataset.i18nLabel = key;
+  el.setAttribute('aria-label', t(key));
+  el.title = t(key);
+  return el;
+}
+
+/**
+ * Applies the current language to markup: `data-i18n` sets text (filled with the JSON object in
+ * `data-i18n-vars`, if any), `data-i18n-label` sets aria-label (and title), `data-i18n-placeholder`
+ * sets placeholder. Static markup and the dynamic text made with {@link localize} alike.
  */
 export function translateDom(root: ParentNode = document): void {
   document.documentElement.lang = current;
-  for (const el of root.querySelectorAll<HTMLElement>('[data-i18n]')) el.textContent = t(el.dataset.i18n as TextKey);
+  for (const el of root.querySelectorAll<HTMLElement>('[data-i18n]')) {
+    const vars = el.dataset.i18nVars ? (JSON.parse(el.dataset.i18nVars) as Record<string, string | number>) : undefined;
+    el.textContent = t(el.dataset.i18n as TextKey, vars);
+  }
   for (const el of root.querySelectorAll<HTMLElement>('[data-i18n-label]')) {
     const text = t(el.dataset.i18nLabel as TextKey);
     el.setAttribute('aria-label', text);

@@ -8,9 +8,11 @@ import { ChatController } from './chat';
 import { Composer } from './composer';
 import { byId } from './dom';
 import { initLang, lang, setLang, t, translateDom, type Lang } from './i18n';
+import { mountIcons } from './icons';
+import { SettingsMenu } from './settings-menu';
 import { Sidebar } from './sidebar';
 import { ChatSocket, type ConnectionState } from './socket';
-import { initTheme } from './theme';
+import { initTheme, setTheme, themeChoice, type ThemeChoice } from './theme';
 import type { ClientConfig } from '../contract/protocol';
 
 async function loadConfig(): Promise<ClientConfig> {
@@ -74,7 +76,8 @@ function routeId(): string | undefined {
 
 async function start(): Promise<void> {
   initLang();
-  initTheme(byId<HTMLSelectElement>('theme'));
+  initTheme();
+  mountIcons();
   translateDom();
   const config = await loadConfig();
   const session: Session = await signIn(config, signInUi(config));
@@ -122,21 +125,31 @@ async function start(): Promise<void> {
   const model = byId('model-badge');
   const { provider, modelId } = config.model;
   model.textContent = modelId && modelId !== provider ? `${provider} · ${modelId}` : provider;
-  model.title = `${t('model')}: ${model.textContent}`;
+  const nameModel = () => (model.title = `${t('model')}: ${model.textContent}`);
+  nameModel();
 
   byId('sign-out').addEventListener('click', () => {
     socket.stop();
     void session.signOut().then(() => location.reload());
   });
-  const languageSelect = byId<HTMLSelectElement>('language');
-  languageSelect.value = lang();
-  languageSelect.addEventListener('change', () => {
-    setLang(languageSelect.value as Lang);
+  const switchLanguage = (next: Lang) => {
+    setLang(next);
+    // Static markup and every dynamic string made with localize() (notes, usage, errors, labels).
     translateDom();
     sidebar.retranslate();
     chat.updateTitle();
     composer.refresh();
     showConnection();
+    nameModel();
+  };
+  new SettingsMenu({
+    value: (setting) => (setting === 'lang' ? lang() : themeChoice()),
+    choose: (setting, value) => (setting === 'lang' ? switchLanguage(value as Lang) : setTheme(value as ThemeChoice)),
+  });
+  // The empty state's suggested prompts send themselves.
+  byId('empty-chat').addEventListener('click', (e) => {
+    const suggestion = (e.target as Element).closest('.suggestion');
+    if (suggestion?.textContent) composer.sendText(suggestion.textContent);
   });
   wireShell(() => composer.focus());
   composer.focus();
@@ -153,7 +166,8 @@ async function start(): Promise<void> {
     composer.focus();
   });
   socket.start();
-  await Promise.all([sidebar.reload(), chat.open(routeId())]);
+  // The title of a conversation opened by its address is known once the sidebar has loaded.
+  await Promise.all([sidebar.reload().then(() => chat.updateTitle()), chat.open(routeId())]);
   composer.focus();
 }
 

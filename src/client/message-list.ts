@@ -1,7 +1,7 @@
 /**
  * The scrolling message list: follows a streaming answer while the person is at the end, keeps
  * their place when older messages go in above, asks for older messages when its top comes into
- * view, and copies code blocks.
+ * view, offers a jump to the latest message while scrolled up, and copies code blocks.
  */
 import { copyCode } from './copy-code';
 import { byId } from './dom';
@@ -14,6 +14,7 @@ export class MessageList {
   private readonly scroller = byId('messages');
   private readonly list = byId<HTMLOListElement>('message-list');
   private readonly empty = byId('empty-chat');
+  private readonly jump = byId<HTMLButtonElement>('jump-latest');
   private following = true;
 
   /** `needOlder` runs when the top of the list comes into view. */
@@ -21,6 +22,12 @@ export class MessageList {
     this.scroller.addEventListener('scroll', () => {
       const s = this.scroller;
       this.following = s.scrollHeight - s.scrollTop - s.clientHeight < FOLLOW_SLACK_PX;
+      this.showJump();
+    });
+    this.jump.addEventListener('click', () => {
+      this.following = true;
+      this.scrollToEnd();
+      byId('message-input').focus();
     });
     new IntersectionObserver((entries) => {
       if (entries.some((e) => e.isIntersecting)) needOlder();
@@ -35,6 +42,8 @@ export class MessageList {
   clear(showEmpty: boolean): void {
     this.list.replaceChildren();
     this.empty.hidden = !showEmpty;
+    this.following = true;
+    this.showJump();
   }
 
   /** Adds messages at the end and scrolls there (`follow`: and keeps following). */
@@ -55,9 +64,17 @@ export class MessageList {
   /** Called after an answer re-rendered: stay at the end if the person was there. */
   followIfAtEnd(): void {
     if (this.following) this.scrollToEnd();
+    else this.showJump();
   }
 
   private scrollToEnd(): void {
     this.scroller.scrollTop = this.scroller.scrollHeight;
+    this.following = true;
+    this.showJump();
+  }
+
+  /** The jump-to-latest button shows while the person is scrolled up from the end. */
+  private showJump(): void {
+    this.jump.hidden = this.following || this.list.childElementCount === 0;
   }
 }

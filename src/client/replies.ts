@@ -21,6 +21,13 @@ export interface PendingSend {
   state: 'queued' | 'sent' | 'failed';
   /** Sent again (same messageId) on a newer connection: its deltas may be going elsewhere. */
   resent: boolean;
+  /** The `ChatSocket.connection` it was last sent on. */
+  sentOn?: number;
+  /** Resends so far because no `accepted` came in time. */
+  resends: number;
+  acceptTimer?: ReturnType<typeof setTimeout>;
+  /** BUSY answered to a resend: shown if no `accepted` comes before the resends run out. */
+  refused?: string;
   /** Stop was pressed before the replyId was known. */
   stopRequested: boolean;
   /** The view (see ChatController.viewToken) it was written in. */
@@ -54,6 +61,30 @@ export function classifyDelta(nextSeq: number, seq: number): 'apply' | 'duplicat
 export function storedOutcome(item: MessageItem, done?: DoneFrame): { final: boolean; reason: StopReason | MessageStatus; usage?: Usage } {
   if (item.status === 'streaming') return { final: false, reason: 'streaming' };
   return { final: true, reason: done?.stopReason ?? item.status, usage: item.usage ?? done?.usage };
+}
+
+/**
+ * `sendMessage` is an asynchronous route: API Gateway or Lambda may drop it and nothing comes
+ * back. With no `accepted` this long after a send, the message is resent (same messageId: the
+ * server answers a repeat once), waiting twice as long each time, {@link MAX_RESENDS} times;
+ * then it is shown failed with Retry. 4 s + 8 s + 16 s: Retry shows 28 s after the first send.
+ */
+export const ACCEPT_TIMEOUT_MS = 4000;
+/** Resends before the message is shown failed. */
+export const MAX_RESENDS = 2;
+
+/** The wait for `accepted` after send number `resends` (0: the first send). */
+export function acceptWait(resends: number, base: number = ACCEPT_TIMEOUT_MS): number {
+  return base * 2 ** resends;
+}
+
+/**
+ * The first wait for `accepted`: {@link ACCEPT_TIMEOUT_MS}, or a shorter one from localStorage
+ * `chatbot.acceptTimeoutMs` (100–60000), which lets tests and demos see the resends quickly.
+ */
+export function acceptTimeoutFrom(storage: Pick<Storage, 'getItem'>): number {
+  const n = Number(storage.getItem('chatbot.acceptTimeoutMs'));
+  return Number.isInteger(n) && n >= 100 && n <= 60_000 ? n : ACCEPT_TIMEOUT_MS;
 }
 
 /** How often a reply read over HTTP is re-read while it is still streaming. */

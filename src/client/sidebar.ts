@@ -1,10 +1,13 @@
 /**
- * The conversation list: newest first, paged ("Load more" and scrolling to the end), rename and
- * delete through modal dialogs, titles updated live from `title` frames.
+ * The conversation list: newest first, grouped Today / Yesterday / Previous 7 days / Older (by
+ * updatedAt, local time), paged ("Load more" and scrolling to the end), rename and delete through
+ * modal dialogs, titles updated live from `title` frames.
  */
 import type { HistoryApi } from './api';
+import { DATE_GROUPS, dateGroup, type DateGroup } from './date-groups';
 import { byId, h } from './dom';
-import { t } from './i18n';
+import { localize, t, type TextKey } from './i18n';
+import { icon } from './icons';
 import type { ConversationSummary } from '../contract/protocol';
 
 /** Sidebar callbacks. */
@@ -19,7 +22,8 @@ export interface SidebarEvents {
 
 /** The conversation sidebar. */
 export class Sidebar {
-  private readonly list = byId<HTMLUListElement>('conversation-list');
+  private readonly list = byId('conversation-list');
+  private readonly groups = new Map<DateGroup, HTMLUListElement>();
   private readonly more = byId<HTMLButtonElement>('more-conversations');
   private readonly empty = byId('no-conversations');
   private readonly items = new Map<string, ConversationSummary>();
@@ -30,6 +34,12 @@ export class Sidebar {
   private current?: string;
 
   constructor(private readonly api: HistoryApi, private readonly events: SidebarEvents) {
+    for (const group of DATE_GROUPS) {
+      const heading = localize(h('h3', { class: 'conv-group-title', id: `conv-group-${group}` }), GROUP_TITLE[group]);
+      const ul = h('ul', { 'class': 'conv-list', 'aria-labelledby': heading.id });
+      this.groups.set(group, ul);
+      this.list.append(h('section', { 'class': 'conv-group', 'data-group': group, 'hidden': true }, heading, ul));
+    }
     this.more.addEventListener('click', () => void this.loadMore());
     // Scrolling the list to its end loads the next page too.
     new IntersectionObserver((entries) => {
@@ -40,7 +50,8 @@ export class Sidebar {
   /** Loads the first page. */
   async reload(): Promise<void> {
     this.items.clear();
-    this.list.replaceChildren();
+    for (const ul of this.groups.values()) ul.replaceChildren();
+    this.showGroups();
     this.cursor = undefined;
     await this.loadPage(undefined);
   }
@@ -65,11 +76,11 @@ export class Sidebar {
     const merged = { ...known, ...conversation, title: conversation.title || known?.title || '' };
     this.items.set(merged.conversationId, merged);
     const existing = this.list.querySelector<HTMLLIElement>(`li[data-id="${CSS.escape(merged.conversationId)}"]`);
-    // Updated in place, and moved only when it is not already first: replacing or moving the row
-    // would take keyboard focus away from its buttons.
+    // Updated in place, and moved only when it is not already first of its group: replacing or
+    // moving the row would take keyboard focus away from its buttons.
     const li = existing ?? this.row(merged);
     if (existing) this.label(existing, merged);
-    if (!existing || (toTop && this.list.firstElementChild !== existing)) this.list.prepend(li);
+    if (!existing || toTop) this.place(li, merged, 'top');
     this.empty.hidden = true;
     this.select(this.current);
   }
@@ -85,7 +96,23 @@ export class Sidebar {
 
   /** Re-renders labels after a language switch. */
   retranslate(): void {
-    for (const c of this.items.values()) this.upsert(c, false);
+    for (const c of this.items.values()) {
+      const li = this.list.querySelector<HTMLLIElement>(`li[data-id="${CSS.escape(c.conversationId)}"]`);
+      if (li) this.label(li, c);
+    }
+  }
+
+  /** Puts a row in its date group, first or last, unless it is there already. */
+  private place(li: HTMLLIElement, c: ConversationSummary, where: 'top' | 'end'): void {
+    const ul = this.groups.get(dateGroup(c.updatedAt))!;
+    if (where === 'top' && ul.firstElementChild !== li) ul.prepend(li);
+    else if (where === 'end' && li.parentElement !== ul) ul.append(li);
+    this.showGroups();
+  }
+
+  /** Shows the groups that have rows. */
+  private showGroups(): void {
+    for (const ul of this.groups.values()) ul.parentElement!.hidden = ul.childElementCount === 0;
   }
 
   private async loadMore(): Promise<void> {
@@ -100,7 +127,8 @@ export class Sidebar {
       for (const c of page.items) {
         if (this.items.has(c.conversationId)) continue;
         this.items.set(c.conversationId, c);
-        this.list.append(this.row(c));
+        // Pages come newest first, so each row goes last in its group.
+        this.place(this.row(c), c, 'end');
       }
       this.cursor = page.nextCursor;
       this.more.hidden = !this.cursor;
@@ -115,8 +143,8 @@ export class Sidebar {
 
   private row(c: ConversationSummary): HTMLLIElement {
     const link = h('a', { 'class': 'conv-link', 'href': `#/c/${c.conversationId}`, 'data-id': c.conversationId });
-    const rename = h('button', { type: 'button', class: 'icon-btn rename' }, '✎');
-    const remove = h('button', { type: 'button', class: 'icon-btn danger remove' }, '✕');
+    const rename = h('button', { type: 'button', class: 'icon-btn rename' }, icon('pencil'));
+    const remove = h('button', { type: 'button', class: 'icon-btn danger remove' }, icon('trash'));
     rename.addEventListener('click', () => void this.rename(c.conversationId));
     remove.addEventListener('click', () => void this.remove(c.conversationId));
     const li = h('li', { 'class': 'conv', 'data-id': c.conversationId }, link, h('span', { class: 'conv-actions' }, rename, remove));
@@ -160,6 +188,7 @@ export class Sidebar {
       await this.api.remove(conversationId);
       this.items.delete(conversationId);
       this.list.querySelector(`li[data-id="${CSS.escape(conversationId)}"]`)?.remove();
+      this.showGroups();
       this.empty.hidden = this.items.size > 0;
       this.events.deleted(conversationId);
     } catch (e) {
@@ -167,6 +196,8 @@ export class Sidebar {
     }
   }
 }
+
+const GROUP_TITLE: Record<DateGroup, TextKey> = { today: 'groupToday', yesterday: 'groupYesterday', week: 'groupWeek', older: 'groupOlder' };
 
 /** Opens a modal `<dialog>` and resolves with the value of the button that closed it. */
 function showDialog(dialog: HTMLDialogElement): Promise<string> {

@@ -32,6 +32,7 @@ export function backoffDelay(attempt: number, random: number = Math.random()): n
 /** A self-healing WebSocket to the chat API. */
 export class ChatSocket {
   private ws?: WebSocket;
+  private opened = 0;
   private attempt = 0;
   private everOpen = false;
   private stopped = false;
@@ -53,6 +54,11 @@ export class ChatSocket {
   /** True while frames can be sent. */
   get open(): boolean {
     return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  /** Counts the connections opened so far: tells whether a frame went out on the current one. */
+  get connection(): number {
+    return this.opened;
   }
 
   /** Starts connecting. */
@@ -99,6 +105,7 @@ export class ChatSocket {
     this.ws = ws;
     ws.addEventListener('open', () => {
       const reconnected = this.everOpen;
+      this.opened++;
       this.attempt = 0;
       this.everOpen = true;
       clearInterval(this.pingTimer);

@@ -8,18 +8,24 @@ export type ThemeChoice = 'system' | 'light' | 'dark';
 
 const KEY = 'chatbot.theme';
 
-/** Applies the stored theme and wires the theme selector. */
-export function initTheme(select: HTMLSelectElement): void {
+/** The remembered choice (system when none). */
+export function themeChoice(): ThemeChoice {
   const saved = localStorage.getItem(KEY);
-  const choice: ThemeChoice = saved === 'light' || saved === 'dark' ? saved : 'system';
+  return saved === 'light' || saved === 'dark' ? saved : 'system';
+}
+
+/** Applies the remembered theme (call before anything is shown). */
+export function initTheme(): ThemeChoice {
+  const choice = themeChoice();
   apply(choice);
-  select.value = choice;
-  select.addEventListener('change', () => {
-    const next = select.value as ThemeChoice;
-    if (next === 'system') localStorage.removeItem(KEY);
-    else localStorage.setItem(KEY, next);
-    apply(next);
-  });
+  return choice;
+}
+
+/** Applies and remembers a choice. */
+export function setTheme(choice: ThemeChoice): void {
+  if (choice === 'system') localStorage.removeItem(KEY);
+  else localStorage.setItem(KEY, choice);
+  apply(choice);
 }
 
 function apply(choice: ThemeChoice): void {

@@ -70,7 +70,8 @@ test('the UI follows the browser language and can be switched between Korean and
   expect(await page.getByRole('textbox', { name: '메시지' }).count()).toBe(1);
   expect(await page.locator('html').getAttribute('lang')).toBe('ko');
 
-  await page.getByRole('combobox', { name: /언어/ }).selectOption('en');
+  await page.getByRole('button', { name: '설정' }).click();
+  await page.getByRole('menuitemradio', { name: 'English' }).click();
   await expect(page.getByRole('button', { name: 'Send' }).count()).resolves.toBe(1);
   expect(await page.getByRole('textbox', { name: 'Message' }).count()).toBe(1);
   expect(await page.locator('html').getAttribute('lang')).toBe('en');

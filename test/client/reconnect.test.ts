@@ -5,45 +5,16 @@
  * mid-answer, a seq gap is repaired over HTTP, and a send cut off by a reconnect goes out again
  * with the same messageId and is stored once.
  */
-import type { Page, WebSocketRoute } from 'playwright-core';
-import { lastAnswer, openApp, send, signIn, waitForAnswer } from './lib/browser';
+import type { Page } from 'playwright-core';
+import { lastAnswer, send, waitForAnswer } from './lib/browser';
+import { openProxied as openProxiedAt, type Proxy } from './lib/proxy';
 import { useStackAndBrowser } from './lib/stack';
 
 // Slow enough that a test can act mid-answer.
 const env = useStackAndBrowser(['--offline-cps', '150']);
 
-/** Decides, per connection, what happens to each frame in each direction. */
-interface Proxy {
-  /** page → server; return false to drop the frame. */
-  up?(frame: any, route: WebSocketRoute, connection: number): boolean;
-  /** server → page; return false to drop the frame. */
-  down?(frame: any, route: WebSocketRoute, connection: number): boolean;
-}
-
-/** Opens the app with its WebSocket routed through `proxy`; records every connection. */
-async function openProxied(user: string, proxy: Proxy): Promise<{ page: Page; routes: WebSocketRoute[]; upFrames: any[][] }> {
-  const { page } = await openApp(env.browser, 'about:blank');
-  const routes: WebSocketRoute[] = [];
-  const upFrames: any[][] = [];
-  await page.routeWebSocket(/\/ws/, (route) => {
-    const connection = routes.length;
-    routes.push(route);
-    upFrames.push([]);
-    const server = route.connectToServer();
-    route.onMessage((m) => {
-      const frame = JSON.parse(String(m));
-      upFrames[connection].push(frame);
-      if (proxy.up?.(frame, route, connection) ?? true) server.send(m);
-    });
-    server.onMessage((m) => {
-      if (proxy.down?.(JSON.parse(String(m)), route, connection) ?? true) route.send(m);
-    });
-    route.onClose(() => server.close());
-    server.onClose(() => route.close());
-  });
-  await page.goto(env.stack.url);
-  await signIn(page, user);
-  return { page, routes, upFrames };
+function openProxied(user: string, proxy: Proxy) {
+  return openProxiedAt(env.browser, env.stack.url, user, proxy);
 }
 
 /** The text stored for the last answer, read back after a reload. */
