@@ -1,5 +1,5 @@
 /**
- * The environment of each Lambda function (docs/INTERNALS.md "Environment"): every variable name
+ * The environment of each Lambda function (docs/RUNTIME.md §4): every variable name
  * and default once. The construct fills the functions' variables with `*ToEnv`, the `*.lambda.ts`
  * wiring reads them back with `*FromEnv`; the local stack builds the typed objects directly.
  */
