@@ -24,7 +24,8 @@ import { createTokenVerifier } from '../core/auth';
 import { createAuthorizerHandler } from '../handlers/authorizer';
 import { createChatHandler } from '../handlers/chat';
 import { createHistoryHandler } from '../handlers/history';
-import { authorizerDeps, chatDeps, historyDeps } from '../handlers/wiring';
+import { authorizerDeps } from '../handlers/authorizer-wiring';
+import { chatDeps, historyDeps } from '../handlers/wiring';
 
 export { LocalStackError } from './model-choice';
 export type { ModelFlag, ModelProvider } from './model-choice';
