@@ -217,8 +217,16 @@ export class StreamingChatbot extends Construct {
   }
 }
 
+/** A model of the chatbot with its effective inference parameters. */
+interface EffectiveModel {
+  readonly modelId: string;
+  readonly label: ChatModelLabel;
+  readonly inferenceConfig?: InferenceConfig;
+  readonly isDefault: boolean;
+}
+
 /** The models a conversation may use, each with its effective inference parameters. */
-function chatModels(props: StreamingChatbotProps): Array<{ modelId: string; label: ChatModelLabel; inferenceConfig?: InferenceConfig; isDefault: boolean }> {
+function chatModels(props: StreamingChatbotProps): EffectiveModel[] {
   if (!props.models) {
     const modelId = props.modelId ?? DEFAULT_MODEL_ID;
     return [{ modelId, label: { ko: modelId, en: modelId }, inferenceConfig: props.inferenceConfig, isDefault: true }];
@@ -258,10 +266,7 @@ function validate(props: StreamingChatbotProps): void {
   limits.checkModels(props.models);
   limits.checkModelId('titleModelId', props.titleModelId);
   limits.checkText('systemPrompt', props.systemPrompt, limits.PROP_LIMITS.systemPromptBytes);
-  limits.checkInteger('inferenceConfig.maxTokens', props.inferenceConfig?.maxTokens, limits.PROP_LIMITS.maxTokens);
-  limits.checkUnit('inferenceConfig.temperature', props.inferenceConfig?.temperature);
-  limits.checkUnit('inferenceConfig.topP', props.inferenceConfig?.topP);
-  limits.checkStopSequences(props.inferenceConfig?.stopSequences);
+  limits.checkInferenceConfig('inferenceConfig', props.inferenceConfig);
   limits.checkInteger('historyTokenBudget', props.historyTokenBudget, limits.PROP_LIMITS.historyTokenBudget);
   limits.checkInteger('maxInputChars', props.maxInputChars, limits.PROP_LIMITS.maxInputChars);
   limits.checkInteger('rateLimitPerMinute', props.rateLimitPerMinute, limits.PROP_LIMITS.rateLimitPerMinute);

@@ -1,4 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import type { InferenceConfig } from '../contract/env';
 
 /**
  * Every limit the construct enforces on its props, in one place (the README lists them).
@@ -79,7 +80,7 @@ export function checkStopSequences(value: string[] | undefined, name = 'inferenc
 }
 
 /** Throws unless every inference parameter is in range; `name` prefixes the messages. */
-export function checkInferenceConfig(name: string, value: { maxTokens?: number; temperature?: number; topP?: number; stopSequences?: string[] } | undefined): void {
+export function checkInferenceConfig(name: string, value: InferenceConfig | undefined): void {
   checkInteger(`${name}.maxTokens`, value?.maxTokens, PROP_LIMITS.maxTokens);
   checkUnit(`${name}.temperature`, value?.temperature);
   checkUnit(`${name}.topP`, value?.topP);
@@ -90,7 +91,7 @@ export function checkInferenceConfig(name: string, value: { maxTokens?: number; 
 interface ModelEntry {
   readonly modelId: string;
   readonly label: { readonly ko: string; readonly en: string };
-  readonly inferenceConfig?: Parameters<typeof checkInferenceConfig>[1];
+  readonly inferenceConfig?: InferenceConfig;
   readonly isDefault?: boolean;
 }
 
