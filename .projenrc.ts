@@ -9,10 +9,14 @@ const POWERTOOLS = '2.36.0';
 // Bundle the AWS SDK too: the version we test is the version that runs, and the same bundle runs
 // in the local stack where no SDK is preinstalled. Minified: smaller assets, faster cold starts.
 // (projen hands a lambda's bundlingOptions to Bundler.addBundle, whose `minify` it honours.)
-const LAMBDA_BUNDLING: javascript.BundlingOptions & Pick<javascript.AddBundleOptions, 'minify'> = {
+// `module` before `main`: the SDK clients' ES builds let esbuild drop the commands and schemas the
+// handlers never send (the CommonJS builds are one file per client). The chat bundle shrinks from
+// ~700 KB to ~480 KB and its cold `require` costs about a third less CPU (docs/OPERATIONS.md §10.1).
+const LAMBDA_BUNDLING: javascript.BundlingOptions & Pick<javascript.AddBundleOptions, 'minify' | 'mainFields'> = {
   externals: [],
   sourcemap: false,
   minify: true,
+  mainFields: ['module', 'main'],
 };
 
 const project = new awscdk.AwsCdkConstructLibrary({

@@ -11,6 +11,36 @@ import type { InferenceConfig } from './contract/env';
 // Defined with the handlers' environment it is passed in (INFERENCE_CONFIG).
 export type { InferenceConfig } from './contract/env';
 
+/** How a model is named in the client's model picker: Korean and English. */
+export interface ChatModelLabel {
+  /** Korean label, 1–64 bytes of UTF-8 (21 Hangul characters + 1 ASCII). */
+  readonly ko: string;
+  /** English label, 1–64 bytes of UTF-8. */
+  readonly en: string;
+}
+
+/** One model a conversation may use. */
+export interface ChatModel {
+  /**
+   * Converse model id, cross-Region inference profile id or model/profile ARN, with the rules of
+   * `modelId` (at most 200 bytes; IAM is scoped to exactly this model).
+   */
+  readonly modelId: string;
+  /** Its name in the model picker. */
+  readonly label: ChatModelLabel;
+  /**
+   * Inference parameters of this model's answers.
+   * @default - the chatbot's `inferenceConfig`
+   */
+  readonly inferenceConfig?: InferenceConfig;
+  /**
+   * Whether new conversations use this model. Exactly one model of the list is the default; a
+   * list of one model needs no flag.
+   * @default false
+   */
+  readonly isDefault?: boolean;
+}
+
 /** Settings of the DynamoDB table the construct creates. */
 export interface ChatbotTableOptions {
   /**
@@ -67,6 +97,13 @@ export interface StreamingChatbotProps {
    * @default 'global.anthropic.claude-sonnet-4-5-20250929-v1:0'
    */
   readonly modelId?: string;
+  /**
+   * The models a user may choose from, per conversation (1–20, ids unique, exactly one
+   * `isDefault`). IAM is scoped to exactly these models and `titleModelId`; the list reaches the
+   * client in `config.json`. Give either `models` or `modelId`, not both: `modelId` is a list of one.
+   * @default - `modelId` alone
+   */
+  readonly models?: ChatModel[];
   /**
    * Model for the short conversation titles; a cheap, fast one is best.
    * @default 'global.anthropic.claude-haiku-4-5-20251001-v1:0'

@@ -24,7 +24,7 @@ import { Monitoring } from './infra/monitoring';
 import { acknowledgeWildcards, defaultPolicyOf } from './infra/nag';
 import { SocketApi } from './infra/socket-api';
 import { WebClient } from './infra/web-client';
-import { StreamingChatbotProps } from './streaming-chatbot-props';
+import { ChatModelLabel, InferenceConfig, StreamingChatbotProps } from './streaming-chatbot-props';
 
 /** Defaults of the deployment itself; the handlers' own defaults are in src/contract. */
 const DEFAULTS = {
@@ -79,7 +79,8 @@ export class StreamingChatbot extends Construct {
     const stack = Stack.of(this);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logSettings: LogSettings = { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy };
-    const modelId = props.modelId ?? DEFAULT_MODEL_ID;
+    const models = chatModels(props);
+    const modelId = (models.find((m) => m.isDefault) ?? models[0]).modelId;
     const titleModelId = props.titleModelId ?? DEFAULT_TITLE_MODEL_ID;
     const maxInputChars = props.maxInputChars ?? DEFAULT_MAX_INPUT_CHARS;
     const throttle = props.throttle ?? DEFAULTS.throttle;
@@ -101,9 +102,10 @@ export class StreamingChatbot extends Construct {
       ...chatToEnv({
         tableName: this.table.tableName,
         modelId,
+        models: props.models ? models.map((m) => ({ modelId: m.modelId, label: m.label, inferenceConfig: m.inferenceConfig ?? {} })) : undefined,
         titleModelId,
         systemPrompt: props.systemPrompt,
-        inferenceConfig: props.inferenceConfig,
+        inferenceConfig: models.find((m) => m.modelId === modelId)!.inferenceConfig,
         historyTokenBudget: props.historyTokenBudget,
         maxInputChars,
         rateLimitPerMinute: props.rateLimitPerMinute,
@@ -126,7 +128,7 @@ export class StreamingChatbot extends Construct {
     this.authorizerFunction = socket.authorizerFunction;
     this.webSocketUrl = socket.url;
     conversations.grantData(this.chatFunction);
-    grantModelInvoke(this, this.chatFunction, [modelId, titleModelId]);
+    grantModelInvoke(this, this.chatFunction, [...models.map((m) => m.modelId), titleModelId]);
     acknowledgeWildcards(defaultPolicyOf(this.chatFunction.role)!,
       [MODEL_REGION_WILDCARD, SocketApi.CONNECTIONS_WILDCARD, ConversationTable.KMS_WILDCARDS]);
 
@@ -185,6 +187,8 @@ export class StreamingChatbot extends Construct {
         domain: auth.domainUrl,
       },
       model: { provider: 'bedrock', modelId },
+      models: models.map((m) => ({ modelId: m.modelId, label: { ko: m.label.ko, en: m.label.en } })),
+      defaultModelId: modelId,
       limits: { maxInputChars, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES },
     };
     this.clientDeployment = web.deploy(config);
@@ -213,6 +217,29 @@ export class StreamingChatbot extends Construct {
   }
 }
 
+/** A model of the chatbot with its effective inference parameters. */
+interface EffectiveModel {
+  readonly modelId: string;
+  readonly label: ChatModelLabel;
+  readonly inferenceConfig?: InferenceConfig;
+  readonly isDefault: boolean;
+}
+
+/** The models a conversation may use, each with its effective inference parameters. */
+function chatModels(props: StreamingChatbotProps): EffectiveModel[] {
+  if (!props.models) {
+    const modelId = props.modelId ?? DEFAULT_MODEL_ID;
+    return [{ modelId, label: { ko: modelId, en: modelId }, inferenceConfig: props.inferenceConfig, isDefault: true }];
+  }
+  const single = props.models.length === 1;
+  return props.models.map((m) => ({
+    modelId: m.modelId,
+    label: { ko: m.label.ko, en: m.label.en },
+    inferenceConfig: m.inferenceConfig ?? props.inferenceConfig,
+    isDefault: single || m.isDefault === true,
+  }));
+}
+
 function validate(props: StreamingChatbotProps): void {
   if (props.existingTable && props.tableOptions) {
     throw new Error('Give either existingTable or tableOptions, not both: tableOptions configures a table this construct creates.');
@@ -232,13 +259,14 @@ function validate(props: StreamingChatbotProps): void {
       throw new Error(`existingUserPoolDomainUrl must be an https:// base URL with no path, got "${props.existingUserPoolDomainUrl}".`);
     }
   }
+  if (props.models !== undefined && props.modelId !== undefined) {
+    throw new Error('Give either modelId or models, not both: modelId is a list of one model (put it in models).');
+  }
   limits.checkModelId('modelId', props.modelId);
+  limits.checkModels(props.models);
   limits.checkModelId('titleModelId', props.titleModelId);
   limits.checkText('systemPrompt', props.systemPrompt, limits.PROP_LIMITS.systemPromptBytes);
-  limits.checkInteger('inferenceConfig.maxTokens', props.inferenceConfig?.maxTokens, limits.PROP_LIMITS.maxTokens);
-  limits.checkUnit('inferenceConfig.temperature', props.inferenceConfig?.temperature);
-  limits.checkUnit('inferenceConfig.topP', props.inferenceConfig?.topP);
-  limits.checkStopSequences(props.inferenceConfig?.stopSequences);
+  limits.checkInferenceConfig('inferenceConfig', props.inferenceConfig);
   limits.checkInteger('historyTokenBudget', props.historyTokenBudget, limits.PROP_LIMITS.historyTokenBudget);
   limits.checkInteger('maxInputChars', props.maxInputChars, limits.PROP_LIMITS.maxInputChars);
   limits.checkInteger('rateLimitPerMinute', props.rateLimitPerMinute, limits.PROP_LIMITS.rateLimitPerMinute);

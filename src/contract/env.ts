@@ -1,5 +1,5 @@
 /**
- * The environment of each Lambda function (docs/INTERNALS.md "Environment"): every variable name
+ * The environment of each Lambda function (docs/RUNTIME.md §4): every variable name
  * and default once. The construct fills the functions' variables with `*ToEnv`, the `*.lambda.ts`
  * wiring reads them back with `*FromEnv`; the local stack builds the typed objects directly.
  */
@@ -33,6 +33,20 @@ export interface InferenceConfig {
   readonly stopSequences?: string[];
 }
 
+/** How a model is named in the client's picker, in both languages of the client. */
+export interface ModelLabel {
+  readonly ko: string;
+  readonly en: string;
+}
+
+/** One model a conversation may use: a Converse model id, inference profile id or ARN. */
+export interface ModelChoice {
+  readonly modelId: string;
+  readonly label: ModelLabel;
+  /** Inference parameters of this model's answers (empty = the model's defaults). */
+  readonly inferenceConfig: InferenceConfig;
+}
+
 /** The variable names. */
 export const ENV = {
   tableName: 'TABLE_NAME',
@@ -40,6 +54,7 @@ export const ENV = {
   titleModelId: 'TITLE_MODEL_ID',
   systemPrompt: 'SYSTEM_PROMPT',
   inferenceConfig: 'INFERENCE_CONFIG',
+  models: 'MODELS',
   historyTokenBudget: 'HISTORY_TOKEN_BUDGET',
   maxInputChars: 'MAX_INPUT_CHARS',
   maxFrameBytes: 'MAX_FRAME_BYTES',
@@ -89,11 +104,18 @@ export interface AwsEnv {
 /** The chat function's environment. */
 export interface ChatEnv {
   readonly tableName: string;
+  /** The default model (the one of `models` a conversation uses unless it names another). */
   readonly modelId: string;
+  /**
+   * The models a conversation may use; `modelId` is one of them.
+   * @default - `modelId` alone, labelled with its id, with `inferenceConfig`
+   */
+  readonly models?: readonly ModelChoice[];
   /** @default modelId */
   readonly titleModelId: string;
   /** Undefined: the runtime's Korean-first default prompt. */
   readonly systemPrompt?: string;
+  /** The default model's inference parameters. */
   readonly inferenceConfig: InferenceConfig;
   readonly historyTokenBudget: number;
   readonly maxInputChars: number;
@@ -126,7 +148,10 @@ export interface AuthorizerEnv {
 /** What the construct knows of the chat function (undefined = the default above). */
 export interface ChatSettings {
   readonly tableName: string;
+  /** The default model; with `models`, one of them. */
   readonly modelId: string;
+  /** Every model a conversation may use, each with its effective inference parameters. */
+  readonly models?: readonly ModelChoice[];
   readonly titleModelId: string;
   readonly systemPrompt?: string;
   readonly inferenceConfig?: InferenceConfig;
@@ -158,6 +183,7 @@ export function chatToEnv(s: ChatSettings): Record<string, string> {
   };
   if (s.systemPrompt !== undefined) env[ENV.systemPrompt] = s.systemPrompt;
   if (s.inferenceConfig) env[ENV.inferenceConfig] = JSON.stringify(s.inferenceConfig);
+  if (s.models) env[ENV.models] = JSON.stringify(s.models);
   return env;
 }
 
@@ -187,20 +213,59 @@ function positiveInt(env: EnvVars, name: string, fallback: number): number {
   return n;
 }
 
-/** Parses and checks `INFERENCE_CONFIG`; unknown keys are refused so typos do not pass silently. */
-export function parseInferenceConfig(raw: string | undefined): InferenceConfig {
-  if (!raw) return {};
-  let v: unknown;
-  try { v = JSON.parse(raw); } catch { throw new Error(`${ENV.inferenceConfig} is not JSON`); }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${ENV.inferenceConfig} must be a JSON object`);
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Checks a parsed inference config; unknown keys are refused so typos do not pass silently. */
+function inferenceConfigOf(v: unknown, where: string): InferenceConfig {
+  if (!isObject(v)) throw new Error(`${where} must be a JSON object`);
   const out: { -readonly [K in keyof InferenceConfig]: InferenceConfig[K] } = {};
   for (const [k, val] of Object.entries(v)) {
     if (k === 'maxTokens' && Number.isInteger(val) && (val as number) > 0) out.maxTokens = val as number;
     else if ((k === 'temperature' || k === 'topP') && typeof val === 'number' && val >= 0 && val <= 1) out[k] = val;
     else if (k === 'stopSequences' && Array.isArray(val) && val.every((s) => typeof s === 'string')) out.stopSequences = val as string[];
-    else throw new Error(`${ENV.inferenceConfig}: invalid ${k}`);
+    else throw new Error(`${where}: invalid ${k}`);
   }
   return out;
+}
+
+function parseJson(raw: string, name: string): unknown {
+  try { return JSON.parse(raw); } catch { throw new Error(`${name} is not JSON`); }
+}
+
+/** Parses and checks `INFERENCE_CONFIG`; unknown keys are refused so typos do not pass silently. */
+export function parseInferenceConfig(raw: string | undefined): InferenceConfig {
+  if (!raw) return {};
+  return inferenceConfigOf(parseJson(raw, ENV.inferenceConfig), ENV.inferenceConfig);
+}
+
+/**
+ * Parses and checks `MODELS`: a JSON array of `{modelId, label: {ko, en}, inferenceConfig}`, ids
+ * unique, labels non-empty, and `defaultModelId` among them.
+ */
+export function parseModels(raw: string, defaultModelId: string): ModelChoice[] {
+  const v = parseJson(raw, ENV.models);
+  if (!Array.isArray(v) || v.length === 0) throw new Error(`${ENV.models} must be a non-empty JSON array`);
+  const models = v.map((m: unknown, i): ModelChoice => {
+    const where = `${ENV.models}[${i}]`;
+    if (!isObject(m) || typeof m.modelId !== 'string' || m.modelId === '') throw new Error(`${where} needs a modelId`);
+    const label = m.label;
+    if (!isObject(label) || typeof label.ko !== 'string' || typeof label.en !== 'string' || !label.ko.trim() || !label.en.trim()) {
+      throw new Error(`${where} needs a label with non-empty ko and en`);
+    }
+    return { modelId: m.modelId, label: { ko: label.ko, en: label.en }, inferenceConfig: inferenceConfigOf(m.inferenceConfig ?? {}, `${where}.inferenceConfig`) };
+  });
+  const ids = models.map((m) => m.modelId);
+  const repeated = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (repeated !== undefined) throw new Error(`${ENV.models} lists "${repeated}" twice`);
+  if (!ids.includes(defaultModelId)) throw new Error(`${ENV.models} does not list ${ENV.modelId} "${defaultModelId}"`);
+  return models;
+}
+
+/** The models of a chat environment: its `models`, or the default model alone. */
+export function modelsOf(env: Pick<ChatEnv, 'modelId' | 'models' | 'inferenceConfig'>): readonly ModelChoice[] {
+  return env.models ?? [{ modelId: env.modelId, label: { ko: env.modelId, en: env.modelId }, inferenceConfig: env.inferenceConfig }];
 }
 
 /** Powertools identity from the variables; `fallbackService` names the function when unset. */
@@ -229,6 +294,7 @@ export function chatFromEnv(env: EnvVars): ChatEnv {
   return {
     tableName: required(env, ENV.tableName),
     modelId,
+    models: env[ENV.models] ? parseModels(env[ENV.models]!, modelId) : undefined,
     titleModelId: env[ENV.titleModelId] || modelId,
     systemPrompt: env[ENV.systemPrompt] || undefined,
     inferenceConfig: parseInferenceConfig(env[ENV.inferenceConfig]),

@@ -1,6 +1,6 @@
 /**
  * The custom metrics the handlers emit (Powertools EMF) and the dashboard and alarms read
- * (docs/INTERNALS.md "Metrics"): one list, so an alarm can never watch a name nobody emits.
+ * (docs/RUNTIME.md §11): one list, so an alarm can never watch a name nobody emits.
  */
 
 /** Namespace of the handlers' metrics unless the construct's `metricsNamespace` says otherwise. */

@@ -170,8 +170,19 @@ export interface ClientConfig {
   webSocketUrl: string;
   apiUrl: string;
   auth: CognitoAuthConfig | LocalAuthConfig;
+  /** The default model (kept for clients that know one model only). */
   model: { provider: 'bedrock' | 'offline' | 'openai'; modelId: string };
+  /** The models a conversation may use, in picker order. Absent: `model` alone. */
+  models?: ClientModel[];
+  /** Which of `models` new conversations use. Absent: `model.modelId`. */
+  defaultModelId?: string;
   limits: { maxInputChars: number; maxFrameBytes: number };
+}
+
+/** A model of the client's picker. */
+export interface ClientModel {
+  modelId: string;
+  label: { ko: string; en: string };
 }
 
 // ---- Helpers shared by client, server and tests ------------------------------------------------

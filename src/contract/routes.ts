@@ -28,7 +28,7 @@ export const MESSAGE_ROUTES: readonly string[] = [WS_ROUTES.sendMessage, WS_ROUT
 
 /**
  * The request template of the asynchronous `sendMessage` integration: the same shape as the
- * proxy event the other routes get, with `body` as a JSON object (docs/INTERNALS.md "Events").
+ * proxy event the other routes get, with `body` as a JSON object (docs/RUNTIME.md §3).
  * API Gateway renders it with Velocity; the local gateway renders the same text (src/local/vtl.ts).
  */
 export const SEND_MESSAGE_TEMPLATE = `{"requestContext":{"routeKey":"${WS_ROUTES.sendMessage}","connectionId":"$context.connectionId",`

@@ -1,5 +1,5 @@
 import { DEFAULT_SYSTEM_PROMPT } from './prompts';
-import { ChatEnv, chatFromEnv, EnvVars, InferenceConfig } from '../contract/env';
+import { ChatEnv, chatFromEnv, EnvVars, InferenceConfig, ModelChoice, modelsOf } from '../contract/env';
 import { FrameLimits } from '../contract/protocol';
 
 export type { InferenceConfig } from '../contract/env';
@@ -8,6 +8,9 @@ export type { InferenceConfig } from '../contract/env';
 export interface ChatConfig {
   readonly tableName: string;
   readonly modelId: string;
+  /** The models a conversation may use (`sendMessage.modelId`); `defaultModelId` is one of them. */
+  readonly models: readonly ModelChoice[];
+  readonly defaultModelId: string;
   readonly titleModelId: string;
   readonly systemPrompt: string;
   readonly inferenceConfig: InferenceConfig;
@@ -21,6 +24,8 @@ export function chatConfig(env: ChatEnv): ChatConfig {
   return {
     tableName: env.tableName,
     modelId: env.modelId,
+    models: modelsOf(env),
+    defaultModelId: env.modelId,
     titleModelId: env.titleModelId,
     systemPrompt: env.systemPrompt ?? DEFAULT_SYSTEM_PROMPT,
     inferenceConfig: env.inferenceConfig,

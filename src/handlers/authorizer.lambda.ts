@@ -1,5 +1,5 @@
 import { AuthorizerHandler, createAuthorizerHandler } from './authorizer';
-import { authorizerDeps } from './wiring';
+import { authorizerDeps } from './authorizer-wiring';
 import { authorizerFromEnv } from '../contract/env';
 
 let built: AuthorizerHandler | undefined;

@@ -3,11 +3,9 @@
  * Powertools). The `*.lambda.ts` files pass `*FromEnv(process.env)`; the local stack passes the
  * environment objects it builds itself, so two stacks in one process never share anything.
  */
-import type { AuthorizerDeps } from './authorizer';
 import type { ChatHandlerDeps } from './chat';
 import type { HistoryHandlerDeps } from './history';
-import type { AuthorizerEnv, ChatEnv, HistoryEnv } from '../contract/env';
-import { createTokenVerifier, powertoolsAuthorizerTelemetry } from '../core/auth';
+import type { ChatEnv, HistoryEnv } from '../contract/env';
 import { ConnectionsClients, createBedrockClient, createDocumentClient } from '../core/aws';
 import { ChatService } from '../core/chat';
 import { chatConfig } from '../core/config';
@@ -49,9 +47,4 @@ export function historyDeps(env: HistoryEnv, options: WiringOptions = {}): Wired
     telemetry: powertoolsTelemetry(env.telemetry, options),
     close: () => doc.destroy(),
   };
-}
-
-/** The authorizer's dependencies for `env` (the JWKS is cached for the life of the verifier). */
-export function authorizerDeps(env: AuthorizerEnv, options: WiringOptions = {}): AuthorizerDeps {
-  return { verifier: createTokenVerifier(env.auth), telemetry: powertoolsAuthorizerTelemetry(env.telemetry, options) };
 }

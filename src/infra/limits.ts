@@ -1,4 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import type { InferenceConfig } from '../contract/env';
 
 /**
  * Every limit the construct enforces on its props, in one place (the README lists them).
@@ -7,6 +8,9 @@ import { Duration, Token } from 'aws-cdk-lib';
  */
 export const PROP_LIMITS = {
   modelIdBytes: 200,
+  /** Models in the `models` prop. */
+  models: 20,
+  modelLabelBytes: 64,
   systemPromptBytes: 2048,
   stopSequences: 4,
   stopSequenceBytes: 64,
@@ -63,16 +67,56 @@ export function checkModelId(name: string, value: string | undefined): void {
 }
 
 /** Throws unless the stop sequences fit Converse's limits and ours. */
-export function checkStopSequences(value: string[] | undefined): void {
+export function checkStopSequences(value: string[] | undefined, name = 'inferenceConfig.stopSequences'): void {
   if (value === undefined) return;
   if (value.length > PROP_LIMITS.stopSequences) {
-    throw new Error(`inferenceConfig.stopSequences may hold at most ${PROP_LIMITS.stopSequences} sequences (got ${value.length}).`);
+    throw new Error(`${name} may hold at most ${PROP_LIMITS.stopSequences} sequences (got ${value.length}).`);
   }
   value.forEach((s, i) => {
     if (Token.isUnresolved(s)) return;
-    if (s.length === 0) throw new Error(`inferenceConfig.stopSequences[${i}] must not be empty.`);
-    checkText(`inferenceConfig.stopSequences[${i}]`, s, PROP_LIMITS.stopSequenceBytes);
+    if (s.length === 0) throw new Error(`${name}[${i}] must not be empty.`);
+    checkText(`${name}[${i}]`, s, PROP_LIMITS.stopSequenceBytes);
   });
+}
+
+/** Throws unless every inference parameter is in range; `name` prefixes the messages. */
+export function checkInferenceConfig(name: string, value: InferenceConfig | undefined): void {
+  checkInteger(`${name}.maxTokens`, value?.maxTokens, PROP_LIMITS.maxTokens);
+  checkUnit(`${name}.temperature`, value?.temperature);
+  checkUnit(`${name}.topP`, value?.topP);
+  checkStopSequences(value?.stopSequences, `${name}.stopSequences`);
+}
+
+/** A `models` entry as the limits see it. */
+interface ModelEntry {
+  readonly modelId: string;
+  readonly label: { readonly ko: string; readonly en: string };
+  readonly inferenceConfig?: InferenceConfig;
+  readonly isDefault?: boolean;
+}
+
+/**
+ * Throws unless `models` is 1–20 models with unique, valid ids, non-empty labels of at most
+ * 64 bytes, valid inference parameters and exactly one default (a list of one needs no flag).
+ */
+export function checkModels(models: readonly ModelEntry[] | undefined): void {
+  if (models === undefined) return;
+  if (models.length === 0 || models.length > PROP_LIMITS.models) {
+    throw new Error(`models must list 1 to ${PROP_LIMITS.models} models (got ${models.length}).`);
+  }
+  const seen = new Set<string>();
+  models.forEach((m, i) => {
+    const at = `models[${i}]`;
+    checkModelId(`${at}.modelId`, m.modelId);
+    if (seen.has(m.modelId)) throw new Error(`models lists "${m.modelId}" twice (${at}); each model may appear once.`);
+    seen.add(m.modelId);
+    checkText(`${at}.label.ko`, m.label?.ko ?? '', PROP_LIMITS.modelLabelBytes);
+    checkText(`${at}.label.en`, m.label?.en ?? '', PROP_LIMITS.modelLabelBytes);
+    checkInferenceConfig(`${at}.inferenceConfig`, m.inferenceConfig);
+  });
+  const defaults = models.filter((m) => m.isDefault === true).length;
+  if (defaults > 1) throw new Error(`models has ${defaults} models with isDefault: true; exactly one may be the default.`);
+  if (defaults === 0 && models.length > 1) throw new Error('models needs one model with isDefault: true (the model new conversations use).');
 }
 
 /** Throws unless the chat timeout is whole minutes Lambda allows. */
@@ -128,6 +172,6 @@ export function checkEnvironmentSize(functionName: string, environment: Record<s
   const bytes = utf8Length(JSON.stringify(measured));
   if (bytes > PROP_LIMITS.environmentBytes) {
     throw new Error(`The ${functionName} environment would be ${bytes} bytes as JSON; Lambda allows ${PROP_LIMITS.environmentBytes}. `
-      + 'Shorten systemPrompt, inferenceConfig.stopSequences, the model ids or the table name.');
+      + 'Shorten systemPrompt, inferenceConfig.stopSequences, the model ids, the models list (fewer models, shorter labels) or the table name.');
   }
 }

@@ -31,7 +31,7 @@ export const AUTHORIZER_FAILURES_EXPRESSION = 'FILL(errors, 0) - FILL(rejected, 
 /**
  * Dashboard and alarms: Lambda errors and throttles, WebSocket 5xx (execution and integration
  * errors), model throttling and errors from the handler's `Errors` metric, and time to first
- * token p90 (docs/INTERNALS.md "Metrics").
+ * token p90 (docs/OPERATIONS.md §6).
  */
 export class Monitoring extends Construct {
   /** The CloudWatch dashboard. */

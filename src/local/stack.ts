@@ -26,9 +26,10 @@ import { ClientConfig, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_INPUT_CHARS } from '
 import { HISTORY_API_PREFIX } from '../contract/routes';
 import { createTokenVerifier } from '../core/auth';
 import { createAuthorizerHandler } from '../handlers/authorizer';
+import { authorizerDeps } from '../handlers/authorizer-wiring';
 import { createChatHandler } from '../handlers/chat';
 import { createHistoryHandler } from '../handlers/history';
-import { authorizerDeps, chatDeps, historyDeps } from '../handlers/wiring';
+import { chatDeps, historyDeps } from '../handlers/wiring';
 
 export { LocalStackError } from './model-choice';
 export type { ModelFlag, ModelProvider } from './model-choice';

@@ -47,6 +47,8 @@ test('the compiled lib/ finds the prebundled handlers and the web client in asse
 test('the public API (jsii assembly and lib/index.js) is the construct and its props structs only', () => {
   const assembly = JSON.parse(fs.readFileSync(path.join(ROOT, '.jsii'), 'utf8'));
   expect(Object.keys(assembly.types).sort()).toEqual([
+    'cdk-streaming-chatbot.ChatModel',
+    'cdk-streaming-chatbot.ChatModelLabel',
     'cdk-streaming-chatbot.ChatbotDomainOptions',
     'cdk-streaming-chatbot.ChatbotMonitoringOptions',
     'cdk-streaming-chatbot.ChatbotTableOptions',

@@ -1,5 +1,5 @@
 /**
- * The import graph of src/ and the layering rules it must keep (docs/INTERNALS.md "Layout"):
+ * The import graph of src/ and the layering rules it must keep (docs/DEVELOPMENT.md §2):
  * contract ← core ← handlers ← local, contract ← infra ← construct ← index, contract ← client.
  */
 import * as fs from 'fs';
