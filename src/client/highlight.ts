@@ -39,6 +39,11 @@ export function highlightCode(code: HTMLElement, allowAutoDetect: boolean): stri
   return declaredLanguage(code);
 }
 
+/** Takes `code` off the list of blocks waiting for highlight.js (its owner highlights it itself). */
+export function cancelHighlight(code: HTMLElement): void {
+  waiting.delete(code);
+}
+
 /**
  * Highlighted markup (escaped text in highlight.js spans) for `text` in a declared language, or
  * undefined when highlight.js is not loaded yet or does not know the language.

@@ -16,7 +16,7 @@ import DOMPurify from 'dompurify';
 import { Marked } from 'marked';
 import type { Token, Tokens } from 'marked' with { 'resolution-mode': 'import' };
 import { h } from './dom';
-import { highlightCode, highlightedHtml } from './highlight';
+import { cancelHighlight, highlightCode, highlightedHtml } from './highlight';
 import { t } from './i18n';
 
 const marked = new Marked({ gfm: true, breaks: true, async: false });
@@ -180,6 +180,8 @@ class OpenFence implements OpenBlock {
   private constructor(private readonly opener: string, private readonly indent: number, private readonly fence: string) {
     this.nodes = renderMarkdown(marked.lexer(opener), false);
     this.code = (this.nodes as DocumentFragment).querySelector('code')!;
+    // Its pieces are highlighted here; a late highlight.js must not rewrite the element under them.
+    cancelHighlight(this.code);
     this.language = /\blanguage-([\w+-]+)/.exec(this.code.className)?.[1]?.toLowerCase();
     this.code.append(this.tailPiece);
     this.kept = this.scanned = opener.length;

@@ -289,4 +289,22 @@ describe('lazy highlighting (issue 13.6)', () => {
     await page.locator('#bubble code.hljs .hljs-keyword', { hasText: 'const' }).waitFor();
     await page.context().close();
   });
+
+  test('a fence still streaming when highlight.js arrives keeps showing new lines', async () => {
+    const page = await openRenderPage(browser);
+    const shown = await page.evaluate(async () => {
+      const w = window as any;
+      const md = new w.StreamingMarkdown();
+      document.getElementById('bubble')!.replaceChildren(md.element);
+      md.append('```js\nconst first = 1;\n');
+      md.flush();
+      const highlighted = md.element.querySelector('code .hljs-keyword') !== null;
+      await w.loadHighlighter();
+      md.append('const second = 2;\n');
+      md.flush();
+      return { highlighted, text: md.element.querySelector('code')!.textContent, keywords: md.element.querySelectorAll('code .hljs-keyword').length };
+    });
+    expect(shown).toEqual({ highlighted: false, text: 'const first = 1;\nconst second = 2;\n', keywords: 2 });
+    await page.context().close();
+  });
 });
