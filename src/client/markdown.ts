@@ -151,7 +151,15 @@ interface OpenBlock {
   readonly nodes: Node;
   /** Renders `tail` (the answer from the block's start); false once the block is not (only) this any more. */
   update(tail: string): boolean;
+  /** Least time between two renders while this block is open (the browser's layout of a big table grows with it). */
+  readonly minIntervalMs: number;
 }
+
+/** Up to this many rows an open table re-renders every frame; above, at a rate that falls with its size. */
+const TABLE_EVERY_FRAME_ROWS = 500;
+/** Above that: this many ms between renders per 500 rows (16 ms: one frame), at most {@link TABLE_MAX_INTERVAL_MS}. */
+const TABLE_INTERVAL_MS_PER_500_ROWS = 16;
+const TABLE_MAX_INTERVAL_MS = 250;
 
 /** Complete lines of a fence's body are highlighted and kept in pieces of this many lines. */
 const FENCE_PIECE_LINES = 50;
@@ -169,6 +177,7 @@ class OpenFence implements OpenBlock {
   }
 
   readonly nodes: Node;
+  readonly minIntervalMs = 0;
   private readonly code: HTMLElement;
   private readonly language?: string;
   private readonly tailPiece = h('span', {});
@@ -244,6 +253,13 @@ class OpenTable implements OpenBlock {
   /** Offset in the tail up to which complete lines are rows in `body`. */
   private scanned: number;
 
+  /** The browser lays out every row of a table again when one is added: bound the rate for big ones. */
+  get minIntervalMs(): number {
+    const rows = this.body.rows.length;
+    if (rows <= TABLE_EVERY_FRAME_ROWS) return 0;
+    return Math.min(TABLE_MAX_INTERVAL_MS, (rows / 500) * TABLE_INTERVAL_MS_PER_500_ROWS);
+  }
+
   private constructor(private readonly head: string, tokens: Token[]) {
     this.nodes = renderMarkdown(tokens, false);
     (this.nodes as DocumentFragment).querySelector('table')!.append(this.body);
@@ -301,6 +317,7 @@ export class StreamingMarkdown {
   private committed = 0;
   private scheduled = 0;
   private open: OpenBlock | undefined;
+  private lastRender = 0;
 
   /**
    * `onRender` runs after each render; `cursor` (the typing indicator) is kept at the end of the
@@ -321,7 +338,16 @@ export class StreamingMarkdown {
   append(delta: string): void {
     // marked normalizes line ends while lexing, which would break the offsets we keep.
     this.text += delta.replace(/\r/g, '');
-    if (!this.scheduled) this.scheduled = requestAnimationFrame(() => this.render(false));
+    if (!this.scheduled) this.scheduled = requestAnimationFrame(() => this.frame());
+  }
+
+  /** A frame with new text: render it, unless the open block asks for fewer renders. */
+  private frame(): void {
+    if (this.open && performance.now() - this.lastRender < this.open.minIntervalMs) {
+      this.scheduled = requestAnimationFrame(() => this.frame());
+      return;
+    }
+    this.render(false);
   }
 
   /** Replaces everything (e.g. the stored text read over HTTP) and renders it at once. */
@@ -354,6 +380,7 @@ export class StreamingMarkdown {
     if (measures++ < MAX_MEASURES) performance.measure(MEASURE, { start, end: performance.now() });
     this.placeCursor(final);
     this.onRender();
+    this.lastRender = performance.now();
   }
 
   private renderTail(final: boolean): void {

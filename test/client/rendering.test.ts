@@ -172,6 +172,24 @@ describe('long open blocks (issue 14.10)', () => {
     await page.context().close();
   });
 
+  test('a big open table rendered at a bounded rate still shows every row that arrived, without finish()', async () => {
+    const page = await openRenderPage(browser);
+    const text = longTable(1200).replace('\n\n표 뒤의 문단.\n', '\n');
+    await page.evaluate(async (t) => {
+      const w = window as any;
+      const md = new w.StreamingMarkdown();
+      w.md = md;
+      document.getElementById('bubble')!.replaceChildren(md.element);
+      for (let i = 0; i < t.length; i += 400) {
+        md.append(t.slice(i, i + 400));
+        await new Promise((r) => requestAnimationFrame(r));
+      }
+    }, text);
+    // Above 500 rows renders are spaced out; the last delta must still show within a few frames.
+    await page.waitForFunction(() => document.querySelectorAll('#bubble .md-live tbody tr').length === 1200);
+    await page.context().close();
+  });
+
   test('a 5,000-row table streamed in larger deltas ends as a full render', async () => {
     const page = await openRenderPage(browser);
     const { streamed, full } = await streamAndCompare(page, longTable(5000), [97, 211, 53]);

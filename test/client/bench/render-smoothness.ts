@@ -4,7 +4,7 @@
  * whole answer on every delta. Numbers only (no thresholds); written to
  * test-output/render-smoothness.json and printed.
  *
- *   npx ts-node --transpile-only --project tsconfig.dev.json test/client/bench/render-smoothness.ts [--blocks]
+ *   npx ts-node --transpile-only --project tsconfig.dev.json test/client/bench/render-smoothness.ts [--blocks] [--only=table]
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -88,7 +88,9 @@ async function main(): Promise<void> {
     }
     // Issue 14.10: one long block, left open (the stream ends inside it; finish() closes it);
     // compare first10Ms with last10Ms (the naive renderer is left out: it is quadratic).
+    const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
     for (const [kind, n] of [['paragraphs', 2000], ['fence', 2000], ['table', 2000], ['table', 5000]] as const) {
+      if (only && kind !== only) continue;
       await measure(`${kind}${n}_80perDelta`, longBlock(kind, n), 80, false);
     }
     const out = { chromium: browser.version(), measuredAt: new Date().toISOString(), results };
