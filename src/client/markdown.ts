@@ -149,10 +149,10 @@ function stableBlockCount(tokens: Token[], tail: string): number {
 interface OpenBlock {
   /** The block's elements (put in the live part of the answer). */
   readonly nodes: Node;
-  /** Renders `tail` (the answer from the block's start); false once the block is not (only) this any more. */
-  update(tail: string): boolean;
   /** Least time between two renders while this block is open (the browser's layout of a big table grows with it). */
   readonly minIntervalMs: number;
+  /** Renders `tail` (the answer from the block's start); false once the block is not (only) this any more. */
+  update(tail: string): boolean;
 }
 
 /** Up to this many rows an open table re-renders every frame; above, at a rate that falls with its size. */

@@ -60,7 +60,8 @@ async function stream(text: string, deltaChars: number, render: (delta: string) 
 }
 
 /** Runs the client's renderer (and, unless `naive` is false, the naive one) over `text` and returns their numbers. */
-async function run(text: string, deltaChars: number, withNaive = true): Promise<{ incremental: Result; naive?: Result; chars: number; deltas: number }> {
+async function run(text: string, deltaChars: number, withNaive = true):
+Promise<{ incremental: Result; naive?: Result; chars: number; deltas: number }> {
   const host = document.getElementById('host')!;
 
   performance.clearMeasures('md-render');

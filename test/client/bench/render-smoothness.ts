@@ -77,7 +77,8 @@ async function main(): Promise<void> {
       // Written after every scenario, so a long run interrupted still leaves its numbers.
       fs.mkdirSync(OUTPUT_DIR, { recursive: true });
       fs.writeFileSync(path.join(OUTPUT_DIR, 'render-smoothness.json'), JSON.stringify({ chromium: browser.version(), results }, null, 2));
-      const r = results[name] as { incremental: { meanMs: number; first10Ms: number; last10Ms: number; finishMs: number; maxMs: number; longTasks: number } };
+      type Figures = { meanMs: number; first10Ms: number; last10Ms: number; finishMs: number; maxMs: number; longTasks: number };
+      const r = results[name] as { incremental: Figures };
       console.error(`render-smoothness: ${name}: per render first 10 ${r.incremental.first10Ms} ms, last 10 ${r.incremental.last10Ms} ms, `
         + `finish ${r.incremental.finishMs} ms, mean ${r.incremental.meanMs} ms, max ${r.incremental.maxMs} ms, long tasks ${r.incremental.longTasks}`);
     };
