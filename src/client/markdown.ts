@@ -418,7 +418,7 @@ export class StreamingMarkdown {
     let target: Element | null = this.live.lastElementChild ?? this.done.lastElementChild;
     if (!target) return;
     for (;;) {
-      const inner: Element | null = target instanceof HTMLTableElement ? Array.from(target.rows).at(-1)?.lastElementChild ?? null
+      const inner: Element | null = target instanceof HTMLTableElement ? target.rows[target.rows.length - 1]?.lastElementChild ?? null
         : target.localName === 'pre' ? target.querySelector('code')
           : /^(ul|ol|blockquote|div|li)$/.test(target.localName) ? target.lastElementChild
             : null;
