@@ -1,9 +1,9 @@
 /**
- * Sign-in. Cognito mode: managed login with OAuth2 code + PKCE through oidc-client-ts, refresh
- * by refresh token, sign-out through Cognito's /logout. Local mode: the local stack's username
- * form (`POST /local/login`). Either way the rest of the client only sees a {@link Session}.
+ * Sign-in. Cognito mode: managed login with OAuth2 code + PKCE through oidc-client-ts (loaded
+ * on demand), refresh by refresh token, sign-out through Cognito's /logout. Local mode: the local
+ * stack's username form (`POST /local/login`). Either way the rest of the client only sees a {@link Session}.
  */
-import { UserManager, type User } from 'oidc-client-ts';
+import type { User, UserManager } from 'oidc-client-ts';
 import type { ClientConfig, CognitoAuthConfig } from '../contract/protocol';
 
 /** A signed-in user, as the rest of the client sees one. */
@@ -95,10 +95,12 @@ async function localSession(ui: SignInUi): Promise<Session> {
   };
 }
 
-function cognitoManager(auth: CognitoAuthConfig): UserManager {
+/** oidc-client-ts is its own chunk, fetched only in Cognito mode (the local stack never needs it). */
+async function cognitoManager(auth: CognitoAuthConfig): Promise<UserManager> {
+  const { UserManager: Manager } = await import('oidc-client-ts');
   const domain = auth.domain.replace(/\/+$/, '');
   const redirect = `${location.origin}/`;
-  return new UserManager({
+  return new Manager({
     authority: `https://cognito-idp.${auth.region}.amazonaws.com/${auth.userPoolId}`,
     // Given in full so the browser never fetches the discovery document: CloudFront's CSP allows
     // connections to the managed-login domain only.
@@ -121,7 +123,7 @@ function cognitoManager(auth: CognitoAuthConfig): UserManager {
 }
 
 async function cognitoSession(auth: CognitoAuthConfig, ui: SignInUi): Promise<Session> {
-  const mgr = cognitoManager(auth);
+  const mgr = await cognitoManager(auth);
   const url = new URL(location.href);
   if (url.searchParams.has('code') && url.searchParams.has('state')) {
     await mgr.signinRedirectCallback();

@@ -49,14 +49,15 @@ export class AssistantMessage {
   private readonly errorLine: HTMLElement;
 
   constructor(onRender: () => void, replyId?: string) {
-    this.markdown = new StreamingMarkdown(onRender);
+    const typing = h('span', { 'class': 'typing', 'aria-hidden': 'true' });
+    this.markdown = new StreamingMarkdown(onRender, typing);
     this.meta = h('div', { class: 'msg-meta' });
     this.errorLine = h('div', { class: 'msg-error', role: 'alert', hidden: true });
     this.element = h(
       'li',
       { 'class': 'msg assistant', 'aria-busy': 'true' },
       localize(h('span', { class: 'who visually-hidden' }), 'assistant'),
-      h('div', { class: 'bubble' }, this.markdown.element, h('span', { 'class': 'typing', 'aria-hidden': 'true' })),
+      h('div', { class: 'bubble' }, this.markdown.element, typing),
       this.errorLine,
       this.meta,
     );

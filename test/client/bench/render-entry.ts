@@ -16,11 +16,17 @@ interface Result {
   totalMs: number;
   longTasks: number;
   longTaskMs: number;
+  /** Mean time of the first and of the last 10 streamed renders: growth inside one long block shows here. */
+  first10Ms: number;
+  last10Ms: number;
+  /** The final full render (finish()). */
+  finishMs: number;
 }
 
 function summarize(times: number[], longTasks: PerformanceEntry[]): Result {
   const sorted = [...times].sort((a, b) => a - b);
   const total = times.reduce((a, b) => a + b, 0);
+  const mean = (xs: number[]) => +(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)).toFixed(3);
   return {
     renders: times.length,
     meanMs: +(total / Math.max(1, times.length)).toFixed(3),
@@ -29,6 +35,10 @@ function summarize(times: number[], longTasks: PerformanceEntry[]): Result {
     totalMs: +total.toFixed(1),
     longTasks: longTasks.length,
     longTaskMs: +longTasks.reduce((a, e) => a + e.duration, 0).toFixed(1),
+    // The last render is finish(): a full render once at the end, reported apart.
+    first10Ms: mean(times.slice(0, 10)),
+    last10Ms: mean(times.slice(-11, -1)),
+    finishMs: +(times[times.length - 1] ?? 0).toFixed(3),
   };
 }
 
@@ -49,8 +59,9 @@ async function stream(text: string, deltaChars: number, render: (delta: string) 
   return longTasks;
 }
 
-/** Runs both renderers over `text` and returns their numbers. */
-async function run(text: string, deltaChars: number): Promise<{ incremental: Result; naive: Result; chars: number; deltas: number }> {
+/** Runs the client's renderer (and, unless `naive` is false, the naive one) over `text` and returns their numbers. */
+async function run(text: string, deltaChars: number, withNaive = true):
+Promise<{ incremental: Result; naive?: Result; chars: number; deltas: number }> {
   const host = document.getElementById('host')!;
 
   performance.clearMeasures('md-render');
@@ -59,6 +70,7 @@ async function run(text: string, deltaChars: number): Promise<{ incremental: Res
   const incLong = await stream(text, deltaChars, (d) => md.append(d));
   md.finish();
   const incremental = summarize(performance.getEntriesByName('md-render').map((e) => e.duration), incLong);
+  if (!withNaive) return { incremental, chars: text.length, deltas: Math.ceil(text.length / deltaChars) };
 
   const naiveTimes: number[] = [];
   const naiveEl = document.createElement('div');

@@ -4,7 +4,7 @@
  * whole answer on every delta. Numbers only (no thresholds); written to
  * test-output/render-smoothness.json and printed.
  *
- *   npx ts-node --transpile-only --project tsconfig.dev.json test/client/bench/render-smoothness.ts
+ *   npx ts-node --transpile-only --project tsconfig.dev.json test/client/bench/render-smoothness.ts [--blocks] [--only=table]
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -42,6 +42,14 @@ function longAnswer(targetChars: number): string {
   return text;
 }
 
+/** One long block after a short intro: `n` paragraphs, an `n`-line code fence or an `n`-row table. */
+function longBlock(kind: 'paragraphs' | 'fence' | 'table', n: number): string {
+  const intro = '# 긴 블록\n\n아래는 하나의 긴 블록입니다.\n\n';
+  if (kind === 'paragraphs') return intro + Array.from({ length: n }, (_, i) => `문단 ${i}: 스트리밍 중인 답변의 한 문단입니다.`).join('\n\n') + '\n';
+  if (kind === 'fence') return intro + '```ts\n' + Array.from({ length: n }, (_, i) => `const value${i} = compute(${i}, "문자열"); // ${i}`).join('\n') + '\n';
+  return intro + '| # | 이름 | 값 |\n|---:|---|---|\n' + Array.from({ length: n }, (_, i) => `| ${i} | 항목 **${i}** | \`v${i}\` |`).join('\n') + '\n';
+}
+
 async function main(): Promise<void> {
   const bundle = buildSync({
     entryPoints: [path.join(__dirname, 'render-entry.ts')],
@@ -55,19 +63,38 @@ async function main(): Promise<void> {
   const css = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'src', 'client', 'app.css'), 'utf8');
   const browser = await launch();
   try {
-    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
-    await page.setContent(`<!doctype html><meta charset="utf-8"><style>${css}</style><div class="messages"><div id="host" class="message-list"></div></div>`);
-    await page.addScriptTag({ content: bundle });
     const results: Record<string, unknown> = {};
-    for (const [chars, deltaChars] of [[20_000, 40], [60_000, 80]] as const) {
-      const text = longAnswer(chars);
-      results[`${text.length}chars_${deltaChars}perDelta`] = await page.evaluate(
-        ([t, d]) => (window as unknown as { runRenderBench(t: string, d: number): Promise<unknown> }).runRenderBench(t, d),
-        [text, deltaChars] as const,
+    // A fresh page per scenario: the renderer keeps at most 5,000 timing entries per page.
+    const measure = async (name: string, text: string, deltaChars: number, withNaive: boolean) => {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+      await page.setContent(`<!doctype html><meta charset="utf-8"><style>${css}</style><div class="messages"><div id="host" class="message-list"></div></div>`);
+      await page.addScriptTag({ content: bundle });
+      results[name] = await page.evaluate(
+        ([t, d, n]) => (window as unknown as { runRenderBench(t: string, d: number, n: boolean): Promise<unknown> }).runRenderBench(t, d, n),
+        [text, deltaChars, withNaive] as const,
       );
+      await page.close();
+      // Written after every scenario, so a long run interrupted still leaves its numbers.
+      fs.mkdirSync(OUTPUT_DIR, { recursive: true });
+      fs.writeFileSync(path.join(OUTPUT_DIR, 'render-smoothness.json'), JSON.stringify({ chromium: browser.version(), results }, null, 2));
+      type Figures = { meanMs: number; first10Ms: number; last10Ms: number; finishMs: number; maxMs: number; longTasks: number };
+      const r = results[name] as { incremental: Figures };
+      console.error(`render-smoothness: ${name}: per render first 10 ${r.incremental.first10Ms} ms, last 10 ${r.incremental.last10Ms} ms, `
+        + `finish ${r.incremental.finishMs} ms, mean ${r.incremental.meanMs} ms, max ${r.incremental.maxMs} ms, long tasks ${r.incremental.longTasks}`);
+    };
+    // `--blocks` runs only the long-block scenarios below.
+    for (const [chars, deltaChars] of process.argv.includes('--blocks') ? [] : [[20_000, 40], [60_000, 80]] as const) {
+      const text = longAnswer(chars);
+      await measure(`${text.length}chars_${deltaChars}perDelta`, text, deltaChars, true);
+    }
+    // Issue 14.10: one long block, left open (the stream ends inside it; finish() closes it);
+    // compare first10Ms with last10Ms (the naive renderer is left out: it is quadratic).
+    const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+    for (const [kind, n] of [['paragraphs', 2000], ['fence', 2000], ['table', 2000], ['table', 5000]] as const) {
+      if (only && kind !== only) continue;
+      await measure(`${kind}${n}_80perDelta`, longBlock(kind, n), 80, false);
     }
     const out = { chromium: browser.version(), measuredAt: new Date().toISOString(), results };
-    fs.mkdirSync(OUTPUT_DIR, { recursive: true });
     fs.writeFileSync(path.join(OUTPUT_DIR, 'render-smoothness.json'), JSON.stringify(out, null, 2));
     console.log(JSON.stringify(out, null, 2));
   } finally {
