@@ -1,9 +1,11 @@
-import { Clock, realClock } from './clock';
 import {
   ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, isId, MAX_PAGE, MAX_TITLE_CHARS, MessageItem, Page, charCount,
   UNAUTHORIZED_BODY,
 } from '../contract/protocol';
-import { BadCursorError, ConversationRecord, ConversationStore, effectiveStatus } from './store';
+import { realClock } from './adapters/clock';
+import { effectiveStatus } from './domain/reply';
+import type { Clock } from './ports/clock';
+import { BadCursorError, ConversationRecord, Store } from './ports/store';
 
 /** An HTTP request as the history API sees it (no AWS event shape). */
 export interface HistoryRequest {
@@ -38,11 +40,22 @@ function parseLimit(raw: string | undefined, fallback: number): number {
 }
 
 /**
+ * Deletes a conversation and every item that belongs to it: its messages and reply pointers,
+ * then its messages' claims. The conversation item goes first so it leaves the list at once and
+ * a concurrent generator cannot recreate its reply (the reply updates are conditional).
+ */
+export async function deleteConversation(store: Store, user: string, conversationId: string): Promise<boolean> {
+  if (!(await store.conversations.delete(user, conversationId))) return false;
+  await store.claims.delete(user, await store.messages.deleteAll(user, conversationId));
+  return true;
+}
+
+/**
  * The history API of PROTOCOL §2 over the store. `user` comes only from the verified token; a
  * conversation of another user is indistinguishable from a missing one (404).
  */
 export class HistoryService {
-  constructor(private readonly store: ConversationStore, private readonly clock: Clock = realClock) {}
+  constructor(private readonly store: Store, private readonly clock: Clock = realClock) {}
 
   public async handle(user: string | undefined, req: HistoryRequest): Promise<HistoryResponse> {
     if (!user) return { statusCode: 401, body: UNAUTHORIZED_BODY };
@@ -71,27 +84,27 @@ export class HistoryService {
       return { statusCode: 200, body: await this.messages(user, conversationId, req) };
     }
     if (method === 'GET') {
-      const c = await this.store.getConversation(user, conversationId);
+      const c = await this.store.conversations.get(user, conversationId);
       if (!c) throw notFound();
       return { statusCode: 200, body: summary(c) };
     }
     if (method === 'PATCH') return { statusCode: 200, body: await this.rename(user, conversationId, req.body) };
     if (method === 'DELETE') {
-      if (!(await this.store.deleteConversation(user, conversationId))) throw notFound();
+      if (!(await deleteConversation(this.store, user, conversationId))) throw notFound();
       return { statusCode: 204 };
     }
     throw new HttpError(404, 'NOT_FOUND', 'No such route.');
   }
 
   private async list(user: string, req: HistoryRequest): Promise<Page<ConversationSummary>> {
-    const page = await this.store.listConversations(user, parseLimit(req.query.limit, DEFAULT_CONVERSATION_PAGE), req.query.cursor);
+    const page = await this.store.conversations.list(user, parseLimit(req.query.limit, DEFAULT_CONVERSATION_PAGE), req.query.cursor);
     return { items: page.items.map(summary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   }
 
   private async messages(user: string, conversationId: string, req: HistoryRequest): Promise<Page<MessageItem>> {
     const limit = parseLimit(req.query.limit, DEFAULT_MESSAGE_PAGE);
-    if (!(await this.store.getConversation(user, conversationId))) throw notFound();
-    const page = await this.store.messagesNewestFirst(user, conversationId, limit, req.query.cursor);
+    if (!(await this.store.conversations.get(user, conversationId))) throw notFound();
+    const page = await this.store.messages.newestFirst(user, conversationId, limit, req.query.cursor);
     const now = this.clock.now();
     const items = page.items.reverse().map((s): MessageItem => {
       const item: MessageItem = { messageId: s.messageId, role: s.role, text: s.text, status: effectiveStatus(s, now), createdAt: s.createdAt };
@@ -107,7 +120,7 @@ export class HistoryService {
     if (typeof title !== 'string' || title.trim().length === 0) throw new HttpError(400, 'BAD_REQUEST', 'title must be a non-empty string.');
     const clean = title.trim().replace(/\s+/g, ' ');
     if (charCount(clean) > MAX_TITLE_CHARS) throw new HttpError(400, 'BAD_REQUEST', `A title may be at most ${MAX_TITLE_CHARS} characters.`);
-    const c = await this.store.rename(user, conversationId, clean);
+    const c = await this.store.conversations.rename(user, conversationId, clean);
     if (!c) throw notFound();
     return summary(c);
   }

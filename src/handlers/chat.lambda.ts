@@ -1,11 +1,12 @@
 import type { Context } from 'aws-lambda';
+import { BedrockModel } from '../core/adapters/bedrock-model';
+import { ConnectionOutbox } from '../core/adapters/connections-outbox';
+import { powertoolsTelemetry } from '../core/adapters/powertools-telemetry';
 import { ConnectionsClients, createBedrockClient, createDocumentClient } from '../core/aws';
 import { ChatService } from '../core/chat';
 import { chatConfigFromEnv } from '../core/config';
 import { envCached, RUNTIME_ENV } from '../core/env-cache';
-import { ConnectionOutbox } from '../core/outbox';
 import { ConversationStore } from '../core/store';
-import { powertoolsTelemetry } from '../core/telemetry';
 
 /** The parts of the API Gateway WebSocket event the chat handler reads (proxy or async template). */
 interface ChatEvent {
@@ -24,7 +25,7 @@ const getRuntime = envCached(RUNTIME_ENV, () => {
   const config = chatConfigFromEnv();
   const telemetry = powertoolsTelemetry('chat');
   const store = new ConversationStore(createDocumentClient(), config.tableName);
-  const service = new ChatService({ config, store, bedrock: createBedrockClient(), telemetry });
+  const service = new ChatService({ config, store, model: new BedrockModel(createBedrockClient()), telemetry });
   return { service, connections: new ConnectionsClients(), telemetry };
 });
 

@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { powertoolsTelemetry } from '../core/adapters/powertools-telemetry';
 import { createDocumentClient } from '../core/aws';
 import { envCached, RUNTIME_ENV } from '../core/env-cache';
 import { HistoryService } from '../core/history';
 import { ConversationStore } from '../core/store';
-import { powertoolsTelemetry } from '../core/telemetry';
 
 // Built on first use from the environment (the local stack sets env vars after importing us).
 const getRuntime = envCached(RUNTIME_ENV, () => {

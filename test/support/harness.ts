@@ -1,9 +1,11 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BedrockModel } from '../../src/core/adapters/bedrock-model';
+import { ConnectionOutbox } from '../../src/core/adapters/connections-outbox';
 import { createBedrockClient, createDocumentClient } from '../../src/core/aws';
 import { ChatService } from '../../src/core/chat';
-import { Clock } from '../../src/core/clock';
 import { chatConfigFromEnv } from '../../src/core/config';
-import { ConnectionOutbox } from '../../src/core/outbox';
+import type { Clock } from '../../src/core/ports/clock';
 import { ConversationStore } from '../../src/core/store';
 import { RecordingSink, startConnectionsServer } from '../../src/local/connections-server';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamo } from '../../src/local/dynamo';
@@ -15,6 +17,8 @@ export interface Emulators {
   brain: ScriptedBrain;
   env: Record<string, string>;
   store: ConversationStore;
+  /** The table's own client, for a test that must write or read an item as it is. */
+  doc: DynamoDBDocumentClient;
   connections: ApiGatewayManagementApiClient;
   close(): Promise<void>;
 }
@@ -47,6 +51,7 @@ export async function startEmulators(extraEnv: Record<string, string> = {}): Pro
     brain,
     env,
     connections,
+    doc,
     store: new ConversationStore(doc, db.tableName),
     close: async () => {
       doc.destroy();
@@ -62,7 +67,7 @@ export async function startEmulators(extraEnv: Record<string, string> = {}): Pro
 export function chatService(em: Emulators, clock?: Clock, envOverrides: Record<string, string> = {}): { service: ChatService; close(): void } {
   const env = { ...em.env, ...envOverrides };
   const bedrock = createBedrockClient(env);
-  const service = new ChatService({ config: chatConfigFromEnv(env), store: em.store, bedrock, clock });
+  const service = new ChatService({ config: chatConfigFromEnv(env), store: em.store, model: new BedrockModel(bedrock, clock), clock });
   return { service, close: () => bedrock.destroy() };
 }
 

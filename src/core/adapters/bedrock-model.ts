@@ -1,34 +1,11 @@
 import {
   BedrockRuntimeClient, ContentBlock, ConverseCommand, ConverseStreamCommand, Message, SystemContentBlock,
 } from '@aws-sdk/client-bedrock-runtime';
-import { Clock } from './clock';
-import { InferenceConfig } from './config';
-import { MODEL_ATTEMPTS, MODEL_BACKOFF_MS } from './limits';
-import { ErrorCode, StopReason, Usage } from '../contract/protocol';
-import type { Turn } from './window';
-
-/** A model failure, already mapped to the protocol's code and a message a person can act on. */
-export class ModelError extends Error {
-  constructor(public readonly code: Extract<ErrorCode, 'MODEL_THROTTLED' | 'MODEL_ERROR'>, message: string,
-    public readonly retryable: boolean, public readonly cause?: unknown) {
-    super(message);
-    this.name = 'ModelError';
-  }
-}
-
-/** How the model ended a reply. */
-export interface ModelFinish {
-  stopReason: StopReason;
-  usage?: Usage;
-}
-
-/** What one reply asks of the model. */
-export interface ModelRequest {
-  modelId: string;
-  system: string;
-  turns: Turn[];
-  inferenceConfig: InferenceConfig;
-}
+import { realClock } from './clock';
+import type { StopReason, Usage } from '../../contract/protocol';
+import { MODEL_ATTEMPTS, MODEL_BACKOFF_MS } from '../domain/runtime-limits';
+import type { Clock } from '../ports/clock';
+import { Model, ModelError, ModelFinish, ModelRequest, Turn } from '../ports/model';
 
 const THROTTLES = new Set(['ThrottlingException', 'ServiceQuotaExceededException', 'TooManyRequestsException']);
 
@@ -72,13 +49,28 @@ function isAbort(err: unknown, signal: AbortSignal): boolean {
 }
 
 /**
- * Streams one reply from ConverseStream. Throttling before the stream starts is retried with
- * exponential backoff and jitter (MODEL_ATTEMPTS in all); nothing is retried once text flowed,
- * so a reply is never doubled. Yields text pieces; returns how it ended (`stopped` when `signal`
- * aborted it). Throws ModelError.
+ * The model on Bedrock's Converse API. The client's own retries should be off (aws.ts): throttling
+ * is retried here, with backoff on `clock`, and must stay within the reply's lease.
  */
-export async function* streamReply(bedrock: BedrockRuntimeClient, request: ModelRequest, signal: AbortSignal, clock: Clock,
-  onRetry?: (attempt: number, err: unknown) => void): AsyncGenerator<string, ModelFinish, void> {
+export class BedrockModel implements Model {
+  constructor(private readonly bedrock: BedrockRuntimeClient, private readonly clock: Clock = realClock) {}
+
+  /**
+   * Streams one reply from ConverseStream. Throttling before the stream starts is retried with
+   * exponential backoff and jitter (MODEL_ATTEMPTS in all); nothing is retried once text flowed,
+   * so a reply is never doubled. Returns `stopped` when `signal` aborted it.
+   */
+  public stream(request: ModelRequest, signal: AbortSignal, onRetry?: (attempt: number) => void): AsyncGenerator<string, ModelFinish, void> {
+    return streamReply(this.bedrock, request, signal, this.clock, onRetry);
+  }
+
+  public once(modelId: string, system: string, userText: string, maxTokens: number): Promise<string> {
+    return converseOnce(this.bedrock, modelId, system, userText, maxTokens);
+  }
+}
+
+async function* streamReply(bedrock: BedrockRuntimeClient, request: ModelRequest, signal: AbortSignal, clock: Clock,
+  onRetry?: (attempt: number) => void): AsyncGenerator<string, ModelFinish, void> {
   let stream: AsyncIterable<any> | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -94,7 +86,7 @@ export async function* streamReply(bedrock: BedrockRuntimeClient, request: Model
       if (isAbort(err, signal)) return { stopReason: 'stopped' };
       const mapped = toModelError(err, request.modelId, false);
       if (mapped.code !== 'MODEL_THROTTLED' || attempt >= MODEL_ATTEMPTS) throw mapped;
-      onRetry?.(attempt, err);
+      onRetry?.(attempt);
       const backoff = MODEL_BACKOFF_MS * 2 ** (attempt - 1);
       await clock.sleep(backoff / 2 + Math.random() * backoff / 2, signal);
       if (signal.aborted) return { stopReason: 'stopped' };
@@ -119,8 +111,7 @@ export async function* streamReply(bedrock: BedrockRuntimeClient, request: Model
   return { stopReason, usage };
 }
 
-/** One short non-streaming call (titles). Throws ModelError. */
-export async function converseOnce(bedrock: BedrockRuntimeClient, modelId: string, system: string, userText: string,
+async function converseOnce(bedrock: BedrockRuntimeClient, modelId: string, system: string, userText: string,
   maxTokens: number): Promise<string> {
   try {
     const out = await bedrock.send(new ConverseCommand({

@@ -1,9 +1,11 @@
-import { createBedrockClient } from '../../src/core/aws';
-import { ChatService } from '../../src/core/chat';
-import { chatConfigFromEnv } from '../../src/core/config';
-import { ErrorCode } from '../../src/contract/protocol';
-import { MetricName, powertoolsTelemetry, Telemetry } from '../../src/core/telemetry';
-import { Emulators, id, outbox, startEmulators } from '../support/harness';
+import { ErrorCode } from '../../../src/contract/protocol';
+import { BedrockModel } from '../../../src/core/adapters/bedrock-model';
+import { powertoolsTelemetry } from '../../../src/core/adapters/powertools-telemetry';
+import { createBedrockClient } from '../../../src/core/aws';
+import { ChatService } from '../../../src/core/chat';
+import { chatConfigFromEnv } from '../../../src/core/config';
+import type { MetricName, Telemetry } from '../../../src/core/ports/telemetry';
+import { Emulators, id, outbox, startEmulators } from '../../support/harness';
 
 class RecordingTelemetry implements Telemetry {
   public metrics: Array<[MetricName, number]> = [];
@@ -54,7 +56,7 @@ describe('telemetry', () => {
     test('a reply records time to first token, duration and tokens; a failure records its code; no message text is logged', async () => {
       const telemetry = new RecordingTelemetry();
       const bedrock = createBedrockClient(em.env);
-      const service = new ChatService({ config: chatConfigFromEnv(em.env), store: em.store, bedrock, telemetry });
+      const service = new ChatService({ config: chatConfigFromEnv(em.env), store: em.store, model: new BedrockModel(bedrock), telemetry });
       em.brain.script = { tokens: ['비밀스러운 ', '답변'], usage: { inputTokens: 31, outputTokens: 2 } };
       await service.handleFrame('met', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '아주 비밀스러운 질문' }), outbox(em, id('conn')));
       const names = telemetry.metrics.map(([n]) => n);

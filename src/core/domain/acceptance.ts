@@ -1,0 +1,59 @@
+/**
+ * Decisions about accepting a message, free of any store: the refusals and their frames, a new
+ * conversation's first title, and the judgement of a split message's parts.
+ */
+import { INITIAL_TITLE_CHARS } from './runtime-limits';
+import { firstChars } from './text';
+import { charCount, ErrorCode, ErrorFrame } from '../../contract/protocol';
+import type { PartInput } from '../ports/store';
+
+/** The codes a client may simply try again on. */
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BUSY', 'RATE_LIMITED', 'MODEL_THROTTLED', 'INTERNAL']);
+
+/** An error frame for a message or reply; `retryable` follows from the code. */
+export function errorFrame(code: ErrorCode, message: string, ids: { messageId?: string; replyId?: string } = {}): ErrorFrame {
+  return { type: 'error', code, message, retryable: RETRYABLE.has(code), ...ids };
+}
+
+/** The messages of the refusals a sendMessage can meet. */
+export const REFUSAL = {
+  noConversation: 'There is no such conversation.',
+  busy: 'A reply is still being written in this conversation. Wait for it or stop it.',
+  noReply: 'There is no such reply.',
+  empty: 'The message is empty.',
+  notCreated: 'Could not create the conversation. Please try again.',
+  internal: 'Something went wrong on our side. Please try again.',
+  rateLimited: (perMinute: number) => `Too many messages: at most ${perMinute} a minute. Please wait a moment.`,
+  tooLarge: (maxInputChars: number) => `A message may be at most ${maxInputChars} characters.`,
+  mixedParts: 'The parts of a message must share count and conversationId.',
+} as const;
+
+/** A new conversation's title until the model's arrives: the first line's first characters. */
+export function initialTitle(text: string): string {
+  return firstChars(text.trim().split('\n')[0], INITIAL_TITLE_CHARS);
+}
+
+/** What the parts seen so far say about their set. */
+export type PartJudgement =
+  | { verdict: 'waiting' }
+  | { verdict: 'complete'; text: string }
+  | { verdict: 'refused'; error: ErrorFrame };
+
+/**
+ * Judges a split message's live parts (in index order) as `arrived` sees them: refused as soon
+ * as they prove the set bad (parts disagreeing on count or conversation, text over the limit),
+ * complete once all are there, else waiting. Whether this caller answers is the store's
+ * `decide`, never "I saw all parts".
+ */
+export function judgeParts(parts: readonly PartInput[], arrived: PartInput, maxInputChars: number): PartJudgement {
+  const refuse = (code: 'BAD_REQUEST' | 'TOO_LARGE', message: string): PartJudgement =>
+    ({ verdict: 'refused', error: errorFrame(code, message, { messageId: arrived.messageId }) });
+  const text = parts.map((p) => p.text).join('');
+  if (parts.some((p) => p.count !== arrived.count || (p.conversationId ?? '') !== (arrived.conversationId ?? ''))) {
+    return refuse('BAD_REQUEST', REFUSAL.mixedParts);
+  }
+  if (charCount(text) > maxInputChars) return refuse('TOO_LARGE', REFUSAL.tooLarge(maxInputChars));
+  if (parts.length < arrived.count) return { verdict: 'waiting' };
+  if (text.trim().length === 0) return refuse('BAD_REQUEST', REFUSAL.empty);
+  return { verdict: 'complete', text };
+}
