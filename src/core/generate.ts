@@ -7,6 +7,7 @@ import {
 } from './domain/runtime-limits';
 import { cutUtf8 } from './domain/text';
 import { clampCalibration, estimateTokens, WindowBuilder } from './domain/window';
+import { streamWithRetries } from './model-retry';
 import type { Clock } from './ports/clock';
 import { Model, ModelError, ModelFinish, Turn } from './ports/model';
 import type { Outbox } from './ports/outbox';
@@ -118,8 +119,8 @@ async function watch(deps: GenerateDeps, job: ReplyJob, run: ReplyRun, until: Ab
 async function stream(deps: GenerateDeps, job: ReplyJob, turns: Turn[], run: ReplyRun, coalescer: Coalescer,
   started: number): Promise<{ finish: ModelFinish; error?: ModelError }> {
   const { config, clock, telemetry } = deps;
-  const gen = deps.model.stream({ modelId: config.modelId, system: config.systemPrompt, turns, inferenceConfig: config.inferenceConfig },
-    run.abort.signal, (attempt) => telemetry.warn('model throttled, retrying', { replyId: job.turn.replyId, attempt }));
+  const request = { modelId: config.modelId, system: config.systemPrompt, turns, inferenceConfig: config.inferenceConfig };
+  const gen = streamWithRetries(deps.model, request, run.abort.signal, clock, (attempt) => telemetry.warn('model throttled, retrying', { replyId: job.turn.replyId, attempt }));
   let first = true;
   try {
     for (let r = await gen.next(); ; r = await gen.next()) {

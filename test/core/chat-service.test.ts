@@ -4,11 +4,11 @@ import { INTERRUPTED_AFTER_MS, LEASE_MS, MODEL_ATTEMPTS } from '../../src/core/d
 import { estimateTokens } from '../../src/core/domain/window';
 import { loadWindow } from '../../src/core/generate';
 import type { Clock } from '../../src/core/ports/clock';
-import { Emulators, chatService, id, outbox, startEmulators } from '../support/harness';
+import { id } from '../support/ids';
+import { chatService, MemoryRuntime, memoryRuntime, outbox } from '../support/memory/runtime';
 
-let em: Emulators;
-beforeAll(async () => { em = await startEmulators(); });
-afterAll(async () => { await em.close(); });
+let em: MemoryRuntime;
+beforeAll(() => { em = memoryRuntime(); });
 
 const tokens = (n: number) => Array.from({ length: n }, (_, i) => `조각${i} `);
 
@@ -79,7 +79,7 @@ describe('chat service with model time', () => {
     const minuteStart = Math.floor(Date.now() / 60_000) * 60_000 + 60_000;
     const clock: Clock = { now: () => minuteStart + 1_000, sleep: realClock.sleep };
     em.brain.script = { tokens: ['ok'] };
-    const { service, close } = chatService(em, clock, { RATE_LIMIT_PER_MINUTE: '3' });
+    const { service, close } = chatService(em, clock, { rateLimitPerMinute: 3 });
     const results: string[] = [];
     const lastId = id('msg');
     for (let i = 0; i < 4; i++) {
@@ -151,7 +151,7 @@ describe('chat service with model time', () => {
 
   test('the window sent to the model is bounded by the token budget and alternates from a user turn', async () => {
     em.brain.script = { tokens: ['ok'] };
-    const { service, close } = chatService(em, undefined, { HISTORY_TOKEN_BUDGET: '3000' });
+    const { service, close } = chatService(em, undefined, { historyTokenBudget: 3000 });
     const c1 = id('conn');
     await service.handleFrame('win', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '시작' }), outbox(em, c1));
     const { conversationId } = em.sink.frames(c1)[0];

@@ -3,11 +3,11 @@ import { realClock } from '../../src/core/adapters/clock';
 import { effectiveStatus } from '../../src/core/domain/reply';
 import { INTERRUPTED_AFTER_MS, LEASE_MS, MAX_REPLY_BYTES } from '../../src/core/domain/runtime-limits';
 import { deleteConversation } from '../../src/core/history';
-import { Emulators, chatService, id, outbox, startEmulators } from '../support/harness';
+import { id } from '../support/ids';
+import { chatService, MemoryRuntime, memoryRuntime, outbox } from '../support/memory/runtime';
 
-let em: Emulators;
-beforeAll(async () => { em = await startEmulators(); });
-afterAll(async () => { await em.close(); });
+let em: MemoryRuntime;
+beforeAll(() => { em = memoryRuntime(); });
 
 async function lastReply(user: string, conversationId: string) {
   return (await em.store.messages.newestFirst(user, conversationId, 1)).items[0];

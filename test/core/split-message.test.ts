@@ -1,10 +1,9 @@
 import { PART_TTL_SECONDS } from '../../src/contract/protocol';
 import { PartResult, storePart } from '../../src/core/split-message';
-import { Emulators, id, startEmulators } from '../support/harness';
+import { id } from '../support/ids';
+import { MemoryStore } from '../support/memory/memory-store';
 
-let em: Emulators;
-beforeAll(async () => { em = await startEmulators(); });
-afterAll(async () => { await em.close(); });
+const em = { store: new MemoryStore() };
 
 describe('split-message parts', () => {
   test('exactly one of many concurrent completions assembles the set', async () => {

@@ -67,7 +67,7 @@ export async function startEmulators(extraEnv: Record<string, string> = {}): Pro
 export function chatService(em: Emulators, clock?: Clock, envOverrides: Record<string, string> = {}): { service: ChatService; close(): void } {
   const env = { ...em.env, ...envOverrides };
   const bedrock = createBedrockClient(env);
-  const service = new ChatService({ config: chatConfigFromEnv(env), store: em.store, model: new BedrockModel(bedrock, clock), clock });
+  const service = new ChatService({ config: chatConfigFromEnv(env), store: em.store, model: new BedrockModel(bedrock), clock });
   return { service, close: () => bedrock.destroy() };
 }
 
@@ -76,11 +76,7 @@ export function outbox(em: Emulators, connectionId: string): ConnectionOutbox {
   return new ConnectionOutbox(em.connections, connectionId);
 }
 
-let counter = 0;
-/** A fresh valid protocol id. */
-export function id(prefix = 'id'): string {
-  return `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`.padEnd(8, 'x');
-}
+export { id } from './ids';
 
 /** A WebSocket route event as API Gateway (or the async template) delivers it. */
 export function wsEvent(routeKey: string, user: string | undefined, connectionId: string, body?: string | Record<string, unknown>) {

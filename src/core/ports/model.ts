@@ -33,10 +33,11 @@ export class ModelError extends Error {
 /** The language model as the runtime uses it. Every method throws ModelError on failure. */
 export interface Model {
   /**
-   * Streams one reply: yields text pieces, returns how it ended. A throttled start may be retried
-   * (`onRetry` hears of each retry); nothing is retried once text flowed, so a reply is never doubled.
+   * Streams one reply, one attempt: yields text pieces, returns how it ended. A refused start
+   * (throttling: MODEL_THROTTLED) throws at the first `next()`, before any text, so the caller
+   * may try again (model-retry.ts).
    */
-  stream(request: ModelRequest, signal: AbortSignal, onRetry?: (attempt: number) => void): AsyncGenerator<string, ModelFinish, void>;
+  stream(request: ModelRequest, signal: AbortSignal): AsyncGenerator<string, ModelFinish, void>;
   /** One short non-streaming answer (titles). */
   once(modelId: string, system: string, userText: string, maxTokens: number): Promise<string>;
 }
