@@ -1,5 +1,5 @@
 import type { ChatConfig } from './config';
-import { Usage, utf8Bytes } from '../contract/protocol';
+import { MessageStatus, StopReason, Usage, utf8Bytes } from '../contract/protocol';
 import { Coalescer } from './domain/coalescer';
 import { endsStream, finalFrame, nextReplyState, ReplyEvent, ReplyFailure, ReplyState, storedEnding } from './domain/reply';
 import {
@@ -37,8 +37,8 @@ export interface ReplyJob {
 /** How a reply ended. */
 export interface ReplyOutcome {
   state: ReplyState;
-  status: ReturnType<typeof storedEnding>['status'];
-  stopReason?: ReturnType<typeof storedEnding>['stopReason'];
+  status: MessageStatus;
+  stopReason?: StopReason;
   usage: Usage;
   text: string;
   error?: ModelError;

@@ -4,7 +4,7 @@
  */
 import { INITIAL_TITLE_CHARS } from './runtime-limits';
 import { firstChars } from './text';
-import { charCount, ErrorCode, ErrorFrame } from '../../contract/protocol';
+import { checkMessageText, DEFAULT_LIMITS, ErrorCode, ErrorFrame } from '../../contract/protocol';
 import type { PartInput } from '../ports/store';
 
 /** The codes a client may simply try again on. */
@@ -20,11 +20,9 @@ export const REFUSAL = {
   noConversation: 'There is no such conversation.',
   busy: 'A reply is still being written in this conversation. Wait for it or stop it.',
   noReply: 'There is no such reply.',
-  empty: 'The message is empty.',
   notCreated: 'Could not create the conversation. Please try again.',
   internal: 'Something went wrong on our side. Please try again.',
   rateLimited: (perMinute: number) => `Too many messages: at most ${perMinute} a minute. Please wait a moment.`,
-  tooLarge: (maxInputChars: number) => `A message may be at most ${maxInputChars} characters.`,
   mixedParts: 'The parts of a message must share count and conversationId.',
 } as const;
 
@@ -46,14 +44,14 @@ export type PartJudgement =
  * `decide`, never "I saw all parts".
  */
 export function judgeParts(parts: readonly PartInput[], arrived: PartInput, maxInputChars: number): PartJudgement {
-  const refuse = (code: 'BAD_REQUEST' | 'TOO_LARGE', message: string): PartJudgement =>
-    ({ verdict: 'refused', error: errorFrame(code, message, { messageId: arrived.messageId }) });
-  const text = parts.map((p) => p.text).join('');
+  const refuse = (error: ErrorFrame): PartJudgement => ({ verdict: 'refused', error: { ...error, messageId: arrived.messageId } });
   if (parts.some((p) => p.count !== arrived.count || (p.conversationId ?? '') !== (arrived.conversationId ?? ''))) {
-    return refuse('BAD_REQUEST', REFUSAL.mixedParts);
+    return refuse(errorFrame('BAD_REQUEST', REFUSAL.mixedParts));
   }
-  if (charCount(text) > maxInputChars) return refuse('TOO_LARGE', REFUSAL.tooLarge(maxInputChars));
+  const text = parts.map((p) => p.text).join('');
+  // The whole message's check; before the last part only "too large" is already certain.
+  const bad = checkMessageText(text, { ...DEFAULT_LIMITS, maxInputChars });
+  if (bad?.code === 'TOO_LARGE') return refuse(bad);
   if (parts.length < arrived.count) return { verdict: 'waiting' };
-  if (text.trim().length === 0) return refuse('BAD_REQUEST', REFUSAL.empty);
-  return { verdict: 'complete', text };
+  return bad ? refuse(bad) : { verdict: 'complete', text };
 }
