@@ -1,14 +1,14 @@
 import type { ChatConfig } from './config';
 import { ErrorCode, MAX_TITLE_CHARS, parseClientFrame, SendMessageFrame } from '../contract/protocol';
 import { realClock } from './adapters/clock';
-import { errorFrame, initialTitle, REFUSAL } from './domain/acceptance';
+import { answersClaim, errorFrame, initialTitle, REFUSAL, replayable, turnOf } from './domain/acceptance';
 import { newId } from './domain/ids';
 import { LEASE_MS } from './domain/runtime-limits';
 import { generateReply, ReplyOutcome } from './generate';
 import type { Clock } from './ports/clock';
 import type { Model } from './ports/model';
 import type { Outbox } from './ports/outbox';
-import type { Claim, Store, TurnRef } from './ports/store';
+import type { Claim, Store } from './ports/store';
 import { silentTelemetry, Telemetry } from './ports/telemetry';
 import { cleanTitle, TITLE_SYSTEM_PROMPT, titleRequestText } from './prompts';
 import { storePart } from './split-message';
@@ -164,11 +164,9 @@ export class ChatService {
   private async resume(user: string, frame: SendMessageFrame, claim: Claim, out: Outbox, ctx: FrameContext,
     completedParts = false): Promise<ReplyOutcome | undefined> {
     const { store } = this.deps;
-    // Every part of a resent split message finds the claim; one of them answers (or the one
-    // that completed the set, when it lost the claim to a concurrent resend).
-    if (frame.part && frame.part.index !== 0 && !completedParts) return undefined;
+    if (!answersClaim(frame.part, completedParts)) return undefined;
     const accepted = { type: 'accepted' as const, messageId: frame.messageId, conversationId: claim.conversationId, replyId: claim.replyId };
-    if (claim.text === undefined || await store.messages.hasReply(user, turnOf(frame.messageId, claim))) {
+    if (!replayable(claim) || await store.messages.hasReply(user, turnOf(frame.messageId, claim))) {
       await out.post(accepted);
       return undefined;
     }
@@ -233,7 +231,3 @@ export class ChatService {
   }
 }
 
-/** The turn a claim promised for `messageId`. */
-function turnOf(messageId: string, claim: Claim): TurnRef {
-  return { conversationId: claim.conversationId, t: claim.t, messageId, replyId: claim.replyId };
-}

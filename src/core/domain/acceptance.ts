@@ -4,8 +4,8 @@
  */
 import { INITIAL_TITLE_CHARS } from './runtime-limits';
 import { firstChars } from './text';
-import { checkMessageText, DEFAULT_LIMITS, ErrorCode, ErrorFrame } from '../../contract/protocol';
-import type { PartInput } from '../ports/store';
+import { checkMessageText, DEFAULT_LIMITS, ErrorCode, ErrorFrame, MessagePart } from '../../contract/protocol';
+import type { Claim, PartInput, TurnRef } from '../ports/store';
 
 /** The codes a client may simply try again on. */
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BUSY', 'RATE_LIMITED', 'MODEL_THROTTLED', 'INTERNAL']);
@@ -29,6 +29,25 @@ export const REFUSAL = {
 /** A new conversation's title until the model's arrives: the first line's first characters. */
 export function initialTitle(text: string): string {
   return firstChars(text.trim().split('\n')[0], INITIAL_TITLE_CHARS);
+}
+
+/** The turn a claim promised for `messageId`: every key of it derives from the claim. */
+export function turnOf(messageId: string, claim: Claim): TurnRef {
+  return { conversationId: claim.conversationId, t: claim.t, messageId, replyId: claim.replyId };
+}
+
+/**
+ * Whether this frame of an already claimed message answers it: every part of a resent split
+ * message finds the claim, and only one answers — part 0, or the part whose arrival completed
+ * the set when it then lost the claim to a concurrent resend.
+ */
+export function answersClaim(part: MessagePart | undefined, completedParts: boolean): boolean {
+  return !part || part.index === 0 || completedParts;
+}
+
+/** Whether a claim can store its turn again (claims written before the text was kept cannot). */
+export function replayable(claim: Claim): claim is Claim & { text: string } {
+  return claim.text !== undefined;
 }
 
 /** What the parts seen so far say about their set. */

@@ -1,4 +1,4 @@
-import { errorFrame, initialTitle, judgeParts } from '../../../src/core/domain/acceptance';
+import { answersClaim, errorFrame, initialTitle, judgeParts, replayable, turnOf } from '../../../src/core/domain/acceptance';
 import { INITIAL_TITLE_CHARS } from '../../../src/core/domain/runtime-limits';
 
 const part = (index: number, count: number, text: string, conversationId?: string) =>
@@ -36,5 +36,19 @@ describe('accepting a message', () => {
       .toMatchObject({ verdict: 'refused', error: { code: 'BAD_REQUEST' } });
     expect(judgeParts([part(0, 2, ' '), part(1, 2, '\n')], part(1, 2, '\n'), 10))
       .toMatchObject({ verdict: 'refused', error: { code: 'BAD_REQUEST', message: 'The message is empty.' } });
+  });
+
+  test('a claimed message is answered by its whole frame, its part 0, or the part that completed the set — no other part', () => {
+    expect(answersClaim(undefined, false)).toBe(true);
+    expect(answersClaim({ index: 0, count: 3 }, false)).toBe(true);
+    expect(answersClaim({ index: 2, count: 3 }, false)).toBe(false);
+    expect(answersClaim({ index: 2, count: 3 }, true)).toBe(true);
+  });
+
+  test('a claim replays its turn only when it kept the text; the turn\'s keys all come from the claim', () => {
+    const claim = { conversationId: 'conv-0001', replyId: 'reply-0001', t: 1_800_000_000_000 };
+    expect(replayable(claim)).toBe(false);
+    expect(replayable({ ...claim, text: '' })).toBe(true);
+    expect(turnOf('message-01', claim)).toEqual({ conversationId: 'conv-0001', t: 1_800_000_000_000, messageId: 'message-01', replyId: 'reply-0001' });
   });
 });
