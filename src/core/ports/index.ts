@@ -1,5 +1,0 @@
-export * from './clock';
-export * from './model';
-export * from './outbox';
-export * from './store';
-export * from './telemetry';
