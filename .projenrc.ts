@@ -6,6 +6,15 @@ import { UpdateSnapshot } from 'projen/lib/javascript';
 const AWS_SDK = '3.1164.0';
 const POWERTOOLS = '2.36.0';
 
+// Bundle the AWS SDK too: the version we test is the version that runs, and the same bundle runs
+// in the local stack where no SDK is preinstalled. Minified: smaller assets, faster cold starts.
+// (projen hands a lambda's bundlingOptions to Bundler.addBundle, whose `minify` it honours.)
+const LAMBDA_BUNDLING: javascript.BundlingOptions & Pick<javascript.AddBundleOptions, 'minify'> = {
+  externals: [],
+  sourcemap: false,
+  minify: true,
+};
+
 const project = new awscdk.AwsCdkConstructLibrary({
   author: 'cdk-streaming-chatbot developers',
   authorAddress: 'dev@cdk-streaming-chatbot.invalid',
@@ -35,9 +44,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   lambdaAutoDiscover: true,
   lambdaOptions: {
     runtime: awscdk.LambdaRuntime.NODEJS_22_X,
-    // Bundle the AWS SDK too: the version we test is the version that runs, and the same bundle
-    // runs in the local stack where no SDK is preinstalled.
-    bundlingOptions: { externals: [], sourcemap: false },
+    bundlingOptions: LAMBDA_BUNDLING,
     awsSdkConnectionReuse: false,
   },
 
@@ -48,7 +55,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
   devDeps: [
     `@aws-sdk/client-dynamodb@${AWS_SDK}`,
-    '@aws-sdk/lib-dynamodb@3.1162.0',
+    `@aws-sdk/lib-dynamodb@${AWS_SDK}`,
     `@aws-sdk/client-bedrock-runtime@${AWS_SDK}`,
     `@aws-sdk/client-apigatewaymanagementapi@${AWS_SDK}`,
     `@aws-sdk/client-lambda@${AWS_SDK}`,
@@ -60,7 +67,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/aws-lambda@8.10.164',
     'ws@8.23.0',
     '@types/ws@8.18.2',
-    'commander@15.1.0',
+    // 14.x is the newest line that still supports Node 20 (15 needs Node >= 22.12); it is bundled
+    // into the CLI, which claims Node >= 20.
+    'commander@14.0.3',
     'esbuild@0.28.2',
     'marked@18.2.1',
     'dompurify@3.4.18',
@@ -68,7 +77,16 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'oidc-client-ts@3.5.0',
     'playwright-core@1.65.1',
     'cdk-nag@3.0.2',
+    // The local gateway renders the async sendMessage request template as API Gateway does
+    // (Velocity), so the local stack runs the template AWS runs; pure JS, bundled into the CLI.
+    'velocityjs@2.1.7',
+    // The `cdk` command of `cd examples && npx cdk synth`: without it npx stops (non-interactive)
+    // on a package that is not installed.
+    'aws-cdk@2.1148.1',
   ],
+  // projen's default (commit-and-tag-version 13) and its changelog libraries need Node 22: every
+  // `npm ci` on Node 20 warned EBADENGINE for them. 12.x supports Node >= 18.
+  bumpPackage: 'commit-and-tag-version@12.7.1',
 
   // ts-jest only transpiles; this type-checks src (client included), tests, build tools and examples.
   typecheckTests: true,
@@ -112,6 +130,7 @@ project.bundler.addBundle('./src/local/cli.ts', {
   target: 'node20',
   externals: ['dynalite'],
   sourcemap: false,
+  minify: true,
   banner: '#!/usr/bin/env node',
   executable: true,
 });
@@ -126,9 +145,14 @@ project.bundler.bundleTask.spawn(clientTask);
 
 // `npm test` must pass on a fresh clone: build the assets and the jsii assembly first, then test,
 // then prove the Python binding generates.
-const pythonCheck = project.addTask('check:python', {
-  description: 'Generate the Python binding (code only; wheels are built by the release pipeline)',
+const pythonCheck = project.addTask('check:python:generate', {
+  description: 'Generate the Python binding from the current .jsii (code only)',
   exec: 'jsii-pacmak --target python --code-only --outdir dist/python-check',
+});
+// Run alone it builds the .jsii it needs first (in `npm test` the compile has just run).
+project.addTask('check:python', {
+  description: 'Compile the jsii assembly, then generate the Python binding (code only; wheels are built by the release pipeline)',
+  steps: [{ spawn: project.compileTask.name }, { spawn: pythonCheck.name }],
 });
 project.testTask.prependSpawn(project.compileTask);
 project.testTask.prependSpawn(project.bundler.bundleTask);
@@ -148,18 +172,6 @@ project.addTask('test:load', {
   description: 'Load-and-fault suite on the local stack',
   exec: 'jest --testMatch "<rootDir>/test/load/**/*.load.ts" --runInBand',
 });
-
-// Keep package-lock.json acceptable to `npm ci` (see build-tools/prune-lockfile.js).
-project.tasks.tryFind('install')?.exec('node build-tools/prune-lockfile.js');
-project.tasks.tryFind('install:ci')?.exec('node build-tools/prune-lockfile.js');
-
-// Minify every esbuild bundle (handlers and CLI): smaller assets, faster Lambda cold starts.
-for (const task of project.tasks.all) {
-  const args = task.steps[0]?.execArgs;
-  if (task.name.startsWith('bundle:') && args?.[0] === 'esbuild' && !args.includes('--minify')) {
-    task.updateStep(0, { ...task.steps[0], execArgs: [...args, '--minify'] });
-  }
-}
 
 // Runtime code (core, local stack, web client) imports libraries that are devDependencies on
 // purpose: esbuild bundles them into assets/, so the published package never needs them installed.

@@ -1,4 +1,5 @@
-// A CDK app that uses the library as a user would: `npx cdk synth --app "npx ts-node examples/app.ts"`.
+// A CDK app that uses the library as a user would: `cd examples && npx cdk synth` (cdk.json builds the
+// handler and client assets first, then runs this file).
 // In your own app, import from 'cdk-streaming-chatbot' instead of '../src'.
 import { App, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';

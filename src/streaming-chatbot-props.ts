@@ -6,30 +6,10 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type { InferenceConfig } from './contract/env';
 
-/** Inference parameters passed to every Converse call (model defaults when unset). */
-export interface InferenceConfig {
-  /**
-   * Most tokens one answer may have (1–65,536; the model may allow fewer).
-   * @default - the model's default
-   */
-  readonly maxTokens?: number;
-  /**
-   * Sampling temperature, 0–1.
-   * @default - the model's default
-   */
-  readonly temperature?: number;
-  /**
-   * Nucleus sampling, 0–1.
-   * @default - the model's default
-   */
-  readonly topP?: number;
-  /**
-   * Up to 4 sequences (each at most 64 bytes of UTF-8) that end an answer.
-   * @default - none
-   */
-  readonly stopSequences?: string[];
-}
+// Defined with the handlers' environment it is passed in (INFERENCE_CONFIG).
+export type { InferenceConfig } from './contract/env';
 
 /** Settings of the DynamoDB table the construct creates. */
 export interface ChatbotTableOptions {

@@ -9,7 +9,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import type { ClientConfig } from './contract/protocol';
+import { chatToEnv, cognitoAuthToEnv, historyToEnv, telemetryToEnv } from './contract/env';
+import { DEFAULT_METRICS_NAMESPACE } from './contract/metrics';
+import { DEFAULT_MODEL_ID, DEFAULT_TITLE_MODEL_ID } from './contract/models';
+import { ClientConfig, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_INPUT_CHARS } from './contract/protocol';
+import { HISTORY_API_PREFIX } from './contract/routes';
 import { Auth, defaultDomainPrefix, prefixDomainUrl } from './infra/auth';
 import { ConversationTable } from './infra/conversation-table';
 import { HistoryApi } from './infra/history-api';
@@ -22,19 +26,10 @@ import { SocketApi } from './infra/socket-api';
 import { WebClient } from './infra/web-client';
 import { StreamingChatbotProps } from './streaming-chatbot-props';
 
-/** Answers: Claude Sonnet 4.5 through the global cross-Region inference profile. */
-export const DEFAULT_MODEL_ID = 'global.anthropic.claude-sonnet-4-5-20250929-v1:0';
-/** Titles: the cheap, fast Claude Haiku 4.5 through the global profile. */
-export const DEFAULT_TITLE_MODEL_ID = 'global.anthropic.claude-haiku-4-5-20251001-v1:0';
-
+/** Defaults of the deployment itself; the handlers' own defaults are in src/contract. */
 const DEFAULTS = {
-  historyTokenBudget: 8000,
-  maxInputChars: 16_000,
-  maxFrameBytes: 32 * 1024,
-  rateLimitPerMinute: 20,
   chatTimeout: Duration.minutes(10),
   throttle: { rateLimit: 50, burstLimit: 100 },
-  metricsNamespace: 'CdkStreamingChatbot',
   stageName: 'chat',
 };
 
@@ -86,9 +81,9 @@ export class StreamingChatbot extends Construct {
     const logSettings: LogSettings = { retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH, removalPolicy };
     const modelId = props.modelId ?? DEFAULT_MODEL_ID;
     const titleModelId = props.titleModelId ?? DEFAULT_TITLE_MODEL_ID;
-    const maxInputChars = props.maxInputChars ?? DEFAULTS.maxInputChars;
+    const maxInputChars = props.maxInputChars ?? DEFAULT_MAX_INPUT_CHARS;
     const throttle = props.throttle ?? DEFAULTS.throttle;
-    const namespace = props.metricsNamespace ?? DEFAULTS.metricsNamespace;
+    const namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     // Unique per construct instance, so two chatbots in one account keep separate metrics.
     const service = Names.uniqueResourceName(this, { maxLength: 64 });
 
@@ -100,19 +95,20 @@ export class StreamingChatbot extends Construct {
     });
     this.table = conversations.table;
 
-    const powertools = { POWERTOOLS_SERVICE_NAME: service, POWERTOOLS_METRICS_NAMESPACE: namespace, POWERTOOLS_LOG_LEVEL: 'INFO' };
-    const chatEnvironment: Record<string, string> = {
+    const powertools = telemetryToEnv({ serviceName: service, namespace });
+    const chatEnvironment = {
       ...powertools,
-      TABLE_NAME: this.table.tableName,
-      MODEL_ID: modelId,
-      TITLE_MODEL_ID: titleModelId,
-      HISTORY_TOKEN_BUDGET: String(props.historyTokenBudget ?? DEFAULTS.historyTokenBudget),
-      MAX_INPUT_CHARS: String(maxInputChars),
-      MAX_FRAME_BYTES: String(DEFAULTS.maxFrameBytes),
-      RATE_LIMIT_PER_MINUTE: String(props.rateLimitPerMinute ?? DEFAULTS.rateLimitPerMinute),
+      ...chatToEnv({
+        tableName: this.table.tableName,
+        modelId,
+        titleModelId,
+        systemPrompt: props.systemPrompt,
+        inferenceConfig: props.inferenceConfig,
+        historyTokenBudget: props.historyTokenBudget,
+        maxInputChars,
+        rateLimitPerMinute: props.rateLimitPerMinute,
+      }),
     };
-    if (props.systemPrompt !== undefined) chatEnvironment.SYSTEM_PROMPT = props.systemPrompt;
-    if (props.inferenceConfig) chatEnvironment.INFERENCE_CONFIG = JSON.stringify(props.inferenceConfig);
     limits.checkEnvironmentSize('chat function', chatEnvironment);
 
     const socket = new SocketApi(this, 'Socket', {
@@ -135,7 +131,7 @@ export class StreamingChatbot extends Construct {
       [MODEL_REGION_WILDCARD, SocketApi.CONNECTIONS_WILDCARD, ConversationTable.KMS_WILDCARDS]);
 
     const history = new HistoryApi(this, 'History', {
-      environment: { ...powertools, TABLE_NAME: this.table.tableName },
+      environment: { ...powertools, ...historyToEnv({ tableName: this.table.tableName }) },
       throttle,
       logs: logSettings,
     });
@@ -175,12 +171,12 @@ export class StreamingChatbot extends Construct {
     this.userPoolClient = auth.userPoolClient;
     this.userPoolDomain = auth.userPoolDomain;
     history.addAuthorizedRoutes(this.userPool, this.userPoolClient);
-    this.authorizerFunction.addEnvironment('USER_POOL_ID', this.userPool.userPoolId);
-    this.authorizerFunction.addEnvironment('CLIENT_ID', this.userPoolClient.userPoolClientId);
+    const cognitoEnv = cognitoAuthToEnv({ userPoolId: this.userPool.userPoolId, clientId: this.userPoolClient.userPoolClientId });
+    for (const [name, value] of Object.entries(cognitoEnv)) this.authorizerFunction.addEnvironment(name, value);
 
     const config: ClientConfig = {
       webSocketUrl: this.webSocketUrl,
-      apiUrl: '/api',
+      apiUrl: HISTORY_API_PREFIX,
       auth: {
         mode: 'cognito',
         region: stack.region,
@@ -189,7 +185,7 @@ export class StreamingChatbot extends Construct {
         domain: auth.domainUrl,
       },
       model: { provider: 'bedrock', modelId },
-      limits: { maxInputChars, maxFrameBytes: DEFAULTS.maxFrameBytes },
+      limits: { maxInputChars, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES },
     };
     this.clientDeployment = web.deploy(config);
 
@@ -198,6 +194,7 @@ export class StreamingChatbot extends Construct {
         namespace,
         service,
         functions: { Chat: this.chatFunction, Authorizer: this.authorizerFunction, History: this.historyFunction },
+        authorizer: 'Authorizer',
         webSocketApiId: this.webSocketApi.apiId,
         webSocketStage: this.webSocketStage.stageName,
         timeToFirstTokenThreshold: props.monitoring?.timeToFirstTokenThreshold ?? Duration.seconds(10),

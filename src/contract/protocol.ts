@@ -33,10 +33,6 @@ export type ErrorCode =
   | 'MODEL_ERROR'
   | 'INTERNAL';
 
-export const ERROR_CODES: readonly ErrorCode[] = [
-  'BAD_REQUEST', 'TOO_LARGE', 'NOT_FOUND', 'BUSY', 'RATE_LIMITED', 'MODEL_THROTTLED', 'MODEL_ERROR', 'INTERNAL',
-];
-
 export type StopReason = 'end_turn' | 'max_tokens' | 'stop_sequence' | 'stopped' | 'content_filtered' | 'interrupted';
 export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error' | 'interrupted';
 export type Role = 'user' | 'assistant';

@@ -1,37 +1,16 @@
 import * as http from 'node:http';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CognitoJwtVerifier, JwtRsaVerifier } from 'aws-jwt-verify';
+import { FetchError, JwksNotAvailableInCacheError, JwksValidationError, JwkValidationError } from 'aws-jwt-verify/error';
 import { SimpleFetcher } from 'aws-jwt-verify/https';
 import { SimpleJwksCache } from 'aws-jwt-verify/jwk';
+import { AuthMode, isLoopbackHttp, TelemetryEnv } from '../contract/env';
+import { METRICS } from '../contract/metrics';
 
-/** How the authorizer verifies ID tokens: a Cognito user pool, or any RS256 issuer (local stack, tests). */
-export type AuthConfig =
-  | { mode: 'cognito'; userPoolId: string; clientId: string }
-  | { mode: 'generic'; issuer: string; audience: string; jwksUri: string };
-
-/** Reads the authorizer's configuration; exactly one mode must be configured, completely. */
-export function authConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AuthConfig {
-  const cognito = [env.USER_POOL_ID, env.CLIENT_ID];
-  const generic = [env.JWT_ISSUER, env.JWT_AUDIENCE, env.JWKS_URI];
-  const anyCognito = cognito.some(Boolean);
-  const anyGeneric = generic.some(Boolean);
-  if (anyCognito && anyGeneric) throw new Error('Configure either USER_POOL_ID/CLIENT_ID or JWT_ISSUER/JWT_AUDIENCE/JWKS_URI, not both');
-  if (anyCognito) {
-    if (!env.USER_POOL_ID || !env.CLIENT_ID) throw new Error('Cognito mode needs both USER_POOL_ID and CLIENT_ID');
-    if (!/^[a-z]{2}(-[a-z]+)+-\d_[A-Za-z0-9]+$/.test(env.USER_POOL_ID)) throw new Error(`USER_POOL_ID "${env.USER_POOL_ID}" is not a user pool id`);
-    return { mode: 'cognito', userPoolId: env.USER_POOL_ID, clientId: env.CLIENT_ID };
-  }
-  if (anyGeneric) {
-    if (!env.JWT_ISSUER || !env.JWT_AUDIENCE || !env.JWKS_URI) throw new Error('Generic mode needs JWT_ISSUER, JWT_AUDIENCE and JWKS_URI');
-    const u = new URL(env.JWKS_URI);
-    if (u.protocol !== 'https:' && !isLoopback(u.hostname)) throw new Error('JWKS_URI must be https (plain http only on loopback)');
-    return { mode: 'generic', issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, jwksUri: env.JWKS_URI };
-  }
-  throw new Error('The authorizer needs USER_POOL_ID and CLIENT_ID (or JWT_ISSUER, JWT_AUDIENCE and JWKS_URI)');
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '127.0.0.1' || host === '[::1]' || host === '::1';
-}
+/** How the authorizer verifies ID tokens (the contract's authorizer mode). */
+export type AuthConfig = AuthMode;
 
 /**
  * aws-jwt-verify fetches over https only; the local stack serves its JWKS over plain http on
@@ -39,17 +18,18 @@ function isLoopback(host: string): boolean {
  */
 class LoopbackFetcher extends SimpleFetcher {
   public async fetch(uri: string, requestOptions?: Record<string, unknown>, data?: ArrayBuffer): Promise<ArrayBuffer> {
-    const u = new URL(uri);
-    if (u.protocol !== 'http:' || !isLoopback(u.hostname)) return super.fetch(uri, requestOptions, data);
-    return new Promise((resolve, reject) => {
+    if (!isLoopbackHttp(uri)) return super.fetch(uri, requestOptions, data);
+    return new Promise((resolve, fail) => {
+      // Failures are the library's FetchError, as its own https fetcher reports them.
+      const reject = (err: Error) => fail(err instanceof FetchError ? err : new FetchError(uri, err.message));
       const req = http.get(uri, { timeout: 3000 }, (res) => {
-        if (res.statusCode !== 200) { res.resume(); reject(new Error(`JWKS fetch: status ${res.statusCode}`)); return; }
+        if (res.statusCode !== 200) { res.resume(); reject(new Error(`status ${res.statusCode}`)); return; }
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => { const b = Buffer.concat(chunks); resolve(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer); });
         res.on('error', reject);
       });
-      req.on('timeout', () => req.destroy(new Error('JWKS fetch timed out')));
+      req.on('timeout', () => req.destroy(new Error('timed out')));
       req.on('error', reject);
     });
   }
@@ -99,5 +79,37 @@ export function createTokenVerifier(config: AuthConfig): TokenVerifier {
       if (p.token_use !== undefined && p.token_use !== 'id') throw new Error('not an ID token');
       return { sub: p.sub, username: typeof p.username === 'string' ? p.username : undefined };
     },
+  };
+}
+
+/**
+ * True when verification could not be done (the JWKS is unreachable or not a valid key set): a
+ * failure of the authorizer, not a verdict on the token. Everything else a verifier throws is a
+ * refused token (bad signature, expired, unknown key id, wrong issuer/audience/use).
+ */
+export function isVerifierFailure(err: unknown): boolean {
+  return err instanceof FetchError || err instanceof JwksNotAvailableInCacheError
+    || err instanceof JwksValidationError || err instanceof JwkValidationError;
+}
+
+/** What the authorizer tells the operator. */
+export interface AuthorizerTelemetry {
+  /** A missing, bad or expired token was refused (the `TokensRejected` metric; not an error). */
+  rejected(reason: string): void;
+  /** The token could not be checked at all (e.g. the JWKS is unreachable): a real failure. */
+  failed(error: Error): void;
+}
+
+/** Refusals logged at INFO and counted in `TokensRejected`; failures logged as errors. */
+export function powertoolsAuthorizerTelemetry(env: TelemetryEnv, options: { metrics?: boolean } = {}): AuthorizerTelemetry {
+  const logger = new Logger({ serviceName: env.serviceName, logLevel: env.logLevel as LogLevel });
+  const metrics = new Metrics({ serviceName: env.serviceName, namespace: env.namespace });
+  return {
+    rejected: (reason) => {
+      logger.info('token refused', { reason });
+      // A single metric is written at once: the invocation is about to fail.
+      if (options.metrics ?? true) metrics.singleMetric().addMetric(METRICS.tokensRejected, MetricUnit.Count, 1);
+    },
+    failed: (error) => logger.error('token verification failed', { error: error.name, detail: error.message }),
   };
 }

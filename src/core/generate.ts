@@ -1,4 +1,5 @@
 import type { ChatConfig } from './config';
+import { METRICS } from '../contract/metrics';
 import { MessageStatus, StopReason, Usage, utf8Bytes } from '../contract/protocol';
 import { Coalescer } from './domain/coalescer';
 import { endsStream, finalFrame, nextReplyState, ReplyEvent, ReplyFailure, ReplyState, storedEnding } from './domain/reply';
@@ -125,7 +126,7 @@ async function stream(deps: GenerateDeps, job: ReplyJob, turns: Turn[], run: Rep
   try {
     for (let r = await gen.next(); ; r = await gen.next()) {
       if (r.done) return { finish: r.value };
-      if (first) { first = false; telemetry.metric('TimeToFirstToken', clock.now() - started); }
+      if (first) { first = false; telemetry.metric(METRICS.timeToFirstToken, clock.now() - started); }
       coalescer.push(run.append(r.value));
     }
   } catch (err) {
@@ -181,10 +182,10 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
   const failure: ReplyFailure | undefined = error && { code: error.code, message: error.message, retryable: error.retryable };
   if (failure) telemetry.errorCode(failure.code);
   await out.post(finalFrame(run.state, turn, stopReason, usage, failure));
-  telemetry.metric('StreamDuration', now - started);
+  telemetry.metric(METRICS.streamDuration, now - started);
   if (finish.usage) {
-    telemetry.metric('InputTokens', usage.inputTokens);
-    telemetry.metric('OutputTokens', usage.outputTokens);
+    telemetry.metric(METRICS.inputTokens, usage.inputTokens);
+    telemetry.metric(METRICS.outputTokens, usage.outputTokens);
   }
   telemetry.info('reply finished', { replyId: turn.replyId, status, stopReason, chars: run.text.length, frames: coalescer.seq, gone: coalescer.gone });
   return { state: run.state, status, stopReason, usage, text: run.text, error };

@@ -2,6 +2,7 @@ import {
   ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, isId, MAX_PAGE, MAX_TITLE_CHARS, MessageItem, Page, charCount,
   UNAUTHORIZED_BODY,
 } from '../contract/protocol';
+import { matchHistoryRoute } from '../contract/routes';
 import { realClock } from './adapters/clock';
 import { effectiveStatus } from './domain/reply';
 import type { Clock } from './ports/clock';
@@ -69,31 +70,30 @@ export class HistoryService {
   }
 
   private async route(user: string, req: HistoryRequest): Promise<HistoryResponse> {
-    const m = /^\/conversations(?:\/([^/]+)(\/messages)?)?\/?$/.exec(req.path);
-    if (!m) throw new HttpError(404, 'NOT_FOUND', 'No such route.');
-    const [, conversationId, messages] = m;
-    const method = req.method.toUpperCase();
-    if (!conversationId) {
-      if (method !== 'GET') throw new HttpError(404, 'NOT_FOUND', 'No such route.');
-      return { statusCode: 200, body: await this.list(user, req) };
-    }
+    const path = req.path.length > 1 ? req.path.replace(/\/$/, '') : req.path;
+    const match = matchHistoryRoute(req.method, path);
+    if (!match) throw new HttpError(404, 'NOT_FOUND', 'No such route.');
+    const conversationId = match.pathParameters?.id;
     // An id that cannot exist is as missing as one that does not.
-    if (!isId(conversationId)) throw notFound();
-    if (messages) {
-      if (method !== 'GET') throw new HttpError(404, 'NOT_FOUND', 'No such route.');
-      return { statusCode: 200, body: await this.messages(user, conversationId, req) };
+    if (conversationId !== undefined && !isId(conversationId)) throw notFound();
+    switch (`${match.route.method} ${match.route.path}`) {
+      case 'GET /conversations':
+        return { statusCode: 200, body: await this.list(user, req) };
+      case 'GET /conversations/{id}/messages':
+        return { statusCode: 200, body: await this.messages(user, conversationId!, req) };
+      case 'GET /conversations/{id}': {
+        const c = await this.store.conversations.get(user, conversationId!);
+        if (!c) throw notFound();
+        return { statusCode: 200, body: summary(c) };
+      }
+      case 'PATCH /conversations/{id}':
+        return { statusCode: 200, body: await this.rename(user, conversationId!, req.body) };
+      case 'DELETE /conversations/{id}':
+        if (!(await deleteConversation(this.store, user, conversationId!))) throw notFound();
+        return { statusCode: 204 };
+      default:
+        throw new Error(`history route ${match.routeKey} has no implementation`);
     }
-    if (method === 'GET') {
-      const c = await this.store.conversations.get(user, conversationId);
-      if (!c) throw notFound();
-      return { statusCode: 200, body: summary(c) };
-    }
-    if (method === 'PATCH') return { statusCode: 200, body: await this.rename(user, conversationId, req.body) };
-    if (method === 'DELETE') {
-      if (!(await deleteConversation(this.store, user, conversationId))) throw notFound();
-      return { statusCode: 204 };
-    }
-    throw new HttpError(404, 'NOT_FOUND', 'No such route.');
   }
 
   private async list(user: string, req: HistoryRequest): Promise<Page<ConversationSummary>> {

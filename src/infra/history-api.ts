@@ -8,6 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { createLogGroup, functionRole, LogSettings } from './log-group';
 import { acknowledgeRuntime } from './runtime';
+import { HISTORY_API_PREFIX, HISTORY_ROUTES } from '../contract/routes';
 import { HistoryFunction } from '../handlers/history-function';
 
 /** Inputs of the history part. */
@@ -16,15 +17,6 @@ export interface HistoryApiProps {
   readonly throttle: apigwv2.ThrottleSettings;
   readonly logs: LogSettings;
 }
-
-/** The routes of PROTOCOL.md §2; CloudFront forwards `/api/*` unchanged, so they keep the prefix. */
-export const HISTORY_ROUTES: ReadonlyArray<{ method: apigwv2.HttpMethod; path: string }> = [
-  { method: apigwv2.HttpMethod.GET, path: '/api/conversations' },
-  { method: apigwv2.HttpMethod.GET, path: '/api/conversations/{id}' },
-  { method: apigwv2.HttpMethod.PATCH, path: '/api/conversations/{id}' },
-  { method: apigwv2.HttpMethod.DELETE, path: '/api/conversations/{id}' },
-  { method: apigwv2.HttpMethod.GET, path: '/api/conversations/{id}/messages' },
-];
 
 /**
  * The HTTP API for conversation history: every route behind a JWT authorizer that accepts only
@@ -88,8 +80,9 @@ export class HistoryApi extends Construct {
       identitySource: ['$request.header.Authorization'],
     });
     const integration = new HttpLambdaIntegration('History', this.historyFunction);
+    // CloudFront forwards `/api/*` unchanged, so the routes keep the prefix.
     for (const route of HISTORY_ROUTES) {
-      this.api.addRoutes({ path: route.path, methods: [route.method], integration, authorizer });
+      this.api.addRoutes({ path: `${HISTORY_API_PREFIX}${route.path}`, methods: [route.method as apigwv2.HttpMethod], integration, authorizer });
     }
   }
 

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
+import { METRIC_DIMENSIONS, METRICS } from '../contract/metrics';
 
 /** Inputs of the monitoring part. */
 export interface MonitoringProps {
@@ -9,6 +10,12 @@ export interface MonitoringProps {
   readonly namespace: string;
   readonly service: string;
   readonly functions: Record<string, lambda.IFunction>;
+  /**
+   * The key in `functions` of the `$connect` authorizer: its refusals of bad tokens fail the
+   * invocation (that is how a Lambda authorizer yields 401) and are counted in `TokensRejected`,
+   * so its error alarm counts `Errors - TokensRejected`.
+   */
+  readonly authorizer: string;
   readonly webSocketApiId: string;
   readonly webSocketStage: string;
   readonly timeToFirstTokenThreshold: Duration;
@@ -17,6 +24,9 @@ export interface MonitoringProps {
 }
 
 const PERIOD = Duration.minutes(5);
+
+/** The authorizer's real failures: its Lambda errors less the refusals it counted as rejected tokens. */
+export const AUTHORIZER_FAILURES_EXPRESSION = 'FILL(errors, 0) - FILL(rejected, 0)';
 
 /**
  * Dashboard and alarms: Lambda errors and throttles, WebSocket 5xx (execution and integration
@@ -37,7 +47,7 @@ export class Monitoring extends Construct {
         metricName,
         statistic,
         period: PERIOD,
-        dimensionsMap: { service: props.service, ...extra },
+        dimensionsMap: { [METRIC_DIMENSIONS.service]: props.service, ...extra },
       });
     const socketMetric = (metricName: string) => new cloudwatch.Metric({
       namespace: 'AWS/ApiGateway',
@@ -65,6 +75,22 @@ export class Monitoring extends Construct {
     for (const [name, fn] of Object.entries(props.functions)) {
       const errors = fn.metricErrors({ period: PERIOD, statistic: 'Sum' });
       const throttles = fn.metricThrottles({ period: PERIOD, statistic: 'Sum' });
+      if (name === props.authorizer) {
+        const failures = new cloudwatch.MathExpression({
+          expression: AUTHORIZER_FAILURES_EXPRESSION,
+          usingMetrics: { errors, rejected: handlerMetric(METRICS.tokensRejected, 'Sum') },
+          label: `${name} failures (errors less rejected tokens)`,
+          period: PERIOD,
+        });
+        alarm(`${name}Errors`, failures, 1, `${name} function failed (JWKS unreachable, uncaught error or timeout); refused tokens do not count.`);
+        lambdaWidgets.push(new cloudwatch.GraphWidget({
+          title: `${name} failures / rejected tokens / throttles`,
+          left: [failures, handlerMetric(METRICS.tokensRejected, 'Sum'), throttles],
+          width: 8,
+        }));
+        alarm(`${name}Throttles`, throttles, 1, `${name} function was throttled (account concurrency exhausted).`);
+        continue;
+      }
       alarm(`${name}Errors`, errors, 1, `${name} function failed (uncaught error or timeout).`);
       alarm(`${name}Throttles`, throttles, 1, `${name} function was throttled (account concurrency exhausted).`);
       lambdaWidgets.push(new cloudwatch.GraphWidget({ title: `${name} errors / throttles`, left: [errors, throttles], width: 8 }));
@@ -78,12 +104,12 @@ export class Monitoring extends Construct {
     });
     alarm('WebSocket5xx', socket5xx, 5, 'WebSocket API execution/integration errors (5xx) in 5 minutes.');
 
-    const throttled = handlerMetric('Errors', 'Sum', { code: 'MODEL_THROTTLED' });
-    const modelErrors = handlerMetric('Errors', 'Sum', { code: 'MODEL_ERROR' });
+    const throttled = handlerMetric(METRICS.errors, 'Sum', { [METRIC_DIMENSIONS.code]: 'MODEL_THROTTLED' });
+    const modelErrors = handlerMetric(METRICS.errors, 'Sum', { [METRIC_DIMENSIONS.code]: 'MODEL_ERROR' });
     alarm('ModelThrottled', throttled, 5, 'Bedrock throttled 5 or more answers in 5 minutes: raise the model quota or use a cross-Region profile.');
     alarm('ModelErrors', modelErrors, 1, 'Bedrock failed an answer (MODEL_ERROR).');
 
-    const ttft = handlerMetric('TimeToFirstToken', 'p90');
+    const ttft = handlerMetric(METRICS.timeToFirstToken, 'p90');
     alarm('TimeToFirstTokenP90', ttft, props.timeToFirstTokenThreshold.toMilliseconds(),
       `p90 time to first token at or above ${props.timeToFirstTokenThreshold.toSeconds()} s for 15 minutes.`, 3);
 
@@ -94,12 +120,12 @@ export class Monitoring extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Time to first token (ms)',
-        left: [ttft, handlerMetric('TimeToFirstToken', 'p50')],
+        left: [ttft, handlerMetric(METRICS.timeToFirstToken, 'p50')],
         width: 8,
       }),
       new cloudwatch.GraphWidget({
         title: 'Tokens',
-        left: [handlerMetric('InputTokens', 'Sum'), handlerMetric('OutputTokens', 'Sum')],
+        left: [handlerMetric(METRICS.inputTokens, 'Sum'), handlerMetric(METRICS.outputTokens, 'Sum')],
         width: 8,
       }),
       new cloudwatch.GraphWidget({ title: 'Model errors', left: [throttled, modelErrors], width: 8 }),
@@ -111,7 +137,7 @@ export class Monitoring extends Construct {
         right: [socket5xx, socketMetric('ClientError')],
         width: 12,
       }),
-      new cloudwatch.GraphWidget({ title: 'Stream duration p90 (ms)', left: [handlerMetric('StreamDuration', 'p90')], width: 12 }),
+      new cloudwatch.GraphWidget({ title: 'Stream duration p90 (ms)', left: [handlerMetric(METRICS.streamDuration, 'p90')], width: 12 }),
     );
     this.dashboard.addWidgets(...lambdaWidgets);
   }

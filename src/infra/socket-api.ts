@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { createLogGroup, functionRole, LogSettings } from './log-group';
 import { WildcardReason } from './nag';
 import { acknowledgeRuntime } from './runtime';
+import { asyncRoute, CONNECT_IDENTITY_SOURCE, MESSAGE_ROUTES, ROUTE_SELECTION_EXPRESSION, WS_ROUTES } from '../contract/routes';
 import { AuthorizerFunction } from '../handlers/authorizer-function';
 import { ChatFunction } from '../handlers/chat-function';
 
@@ -23,14 +24,6 @@ export interface SocketApiProps {
   readonly logs: LogSettings;
   readonly stageName: string;
 }
-
-/**
- * The request template of the asynchronous `sendMessage` integration: the same shape as the
- * proxy event the other routes get, with `body` as a JSON object (docs/INTERNALS.md "Events").
- */
-export const SEND_MESSAGE_TEMPLATE = '{"requestContext":{"routeKey":"sendMessage","connectionId":"$context.connectionId",'
-  + '"domainName":"$context.domainName","stage":"$context.stage","requestId":"$context.requestId",'
-  + '"authorizer":{"principalId":"$context.authorizer.principalId"}},"body":$input.json(\'$\')}';
 
 /**
  * The WebSocket API: a Lambda REQUEST authorizer at `$connect` (token in the query string), the
@@ -86,34 +79,48 @@ export class SocketApi extends Construct {
     const proxy = (name: string) => new WebSocketLambdaIntegration(name, this.chatFunction);
     this.api = new apigwv2.WebSocketApi(this, 'Api', {
       description: 'Streaming chatbot WebSocket API',
-      routeSelectionExpression: '$request.body.action',
+      routeSelectionExpression: ROUTE_SELECTION_EXPRESSION,
       connectRouteOptions: {
         integration: proxy('ConnectIntegration'),
         authorizer: new WebSocketLambdaAuthorizer('TokenAuthorizer', this.authorizerFunction, {
-          identitySource: ['route.request.querystring.token'],
+          identitySource: [CONNECT_IDENTITY_SOURCE],
         }),
       },
       disconnectRouteOptions: { integration: proxy('DisconnectIntegration') },
       defaultRouteOptions: { integration: proxy('DefaultIntegration') },
     });
-    this.api.addRoute('stop', { integration: proxy('StopIntegration') });
-    this.api.addRoute('ping', { integration: proxy('PingIntegration') });
-
     const stack = Stack.of(this);
-    this.api.addRoute('sendMessage', {
-      integration: new WebSocketAwsIntegration('SendMessage', {
-        integrationMethod: 'POST',
-        integrationUri: `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${this.chatFunction.functionArn}/invocations`,
-        requestParameters: { 'integration.request.header.X-Amz-Invocation-Type': "'Event'" },
-        templateSelectionExpression: '\\$default',
-        requestTemplates: { $default: SEND_MESSAGE_TEMPLATE },
-      }),
-    });
-    this.chatFunction.addPermission('SendMessageInvoke', {
-      principal: new iam.ServicePrincipal('apigateway.amazonaws.com'),
-      action: 'lambda:InvokeFunction',
-      sourceArn: stack.formatArn({ service: 'execute-api', resource: this.api.apiId, resourceName: '*/sendMessage' }),
-    });
+    for (const routeKey of MESSAGE_ROUTES) {
+      const async = asyncRoute(routeKey);
+      if (!async) {
+        this.api.addRoute(routeKey, { integration: proxy(`${capitalize(routeKey)}Integration`) });
+        continue;
+      }
+      const name = capitalize(routeKey);
+      this.api.addRoute(routeKey, {
+        integration: new WebSocketAwsIntegration(name, {
+          integrationMethod: 'POST',
+          integrationUri: `arn:${stack.partition}:apigateway:${stack.region}:lambda:path/2015-03-31/functions/${this.chatFunction.functionArn}/invocations`,
+          requestParameters: { 'integration.request.header.X-Amz-Invocation-Type': "'Event'" },
+          templateSelectionExpression: `\\${async.templateKey}`,
+          requestTemplates: { [async.templateKey]: async.requestTemplate },
+        }),
+      });
+      // Lambda answers an Event invocation with 202 and no body; map it so the integration has a
+      // response for every outcome (nothing is sent to the client: the route has no route response).
+      const integration = this.api.node.findAll().filter((c): c is apigwv2.CfnIntegration =>
+        c instanceof apigwv2.CfnIntegration && c.integrationType === apigwv2.WebSocketIntegrationType.AWS).pop();
+      new apigwv2.CfnIntegrationResponse(this, `${name}IntegrationResponse`, {
+        apiId: this.api.apiId,
+        integrationId: integration!.ref,
+        integrationResponseKey: '$default',
+      });
+      this.chatFunction.addPermission(`${name}Invoke`, {
+        principal: new iam.ServicePrincipal('apigateway.amazonaws.com'),
+        action: 'lambda:InvokeFunction',
+        sourceArn: stack.formatArn({ service: 'execute-api', resource: this.api.apiId, resourceName: `*/${routeKey}` }),
+      });
+    }
 
     this.stage = new apigwv2.WebSocketStage(this, 'Stage', {
       webSocketApi: this.api,
@@ -124,7 +131,7 @@ export class SocketApi extends Construct {
     this.stage.grantManagementApiAccess(this.chatFunction);
 
     for (const route of this.api.node.children) {
-      if (!(route instanceof apigwv2.WebSocketRoute) || route.routeKey === '$connect') continue;
+      if (!(route instanceof apigwv2.WebSocketRoute) || route.routeKey === WS_ROUTES.connect) continue;
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
         reason: 'A WebSocket API authorizes only at $connect: this route runs on a connection whose ID token the $connect authorizer already verified, and the handler takes the user from that authorizer context.',
@@ -142,4 +149,8 @@ export class SocketApi extends Construct {
   public get url(): string {
     return this.stage.url;
   }
+}
+
+function capitalize(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }

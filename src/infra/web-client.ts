@@ -11,6 +11,7 @@ import { contentSecurityPolicy } from './csp';
 import { createLogGroup, LogSettings } from './log-group';
 import { acknowledgeFinding, acknowledgeWildcards, defaultPolicyOf } from './nag';
 import type { ClientConfig } from '../contract/protocol';
+import { HISTORY_API_PREFIX } from '../contract/routes';
 
 /**
  * The prebuilt web client. `__dirname` is `src/infra` under ts-jest and `lib/infra` in the
@@ -100,7 +101,7 @@ export class WebClient extends Construct {
           cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
           responseHeadersPolicy: noStore,
         },
-        '/api/*': {
+        [`${HISTORY_API_PREFIX}/*`]: {
           origin: new origins.HttpOrigin(props.apiDomainName, {
             protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
             originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],

@@ -2,6 +2,7 @@
  * The `cdk-streaming-chatbot` command (bundled to assets/local/cli/index.js, the package's bin).
  * `dev` starts the local stack and prints one `ready` line with its URL.
  */
+import { validAllowHost } from './host-check';
 import { LocalStackError, startLocalStack } from './stack';
 
 // commander is ESM-only; esbuild inlines it into the bundled bin either way.
@@ -15,6 +16,10 @@ export async function program() {
     if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
     return n;
   };
+  const allowHost = (value: string, previous: string[]): string[] => {
+    if (!validAllowHost(value)) throw new InvalidArgumentError('must be a host name or IP address, optionally with :port');
+    return [...previous, value];
+  };
   const positive = (value: string): number => {
     const n = Number(value);
     if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number above 0');
@@ -26,7 +31,9 @@ export async function program() {
   cli.command('dev')
     .description('Run the whole chatbot on this machine: the real handlers and web client behind local emulators')
     .option('--port <n>', 'port to listen on; 0 picks a free one', integer(0, 65535), 8787)
-    .option('--host <h>', 'address to listen on', '127.0.0.1')
+    .option('--host <h>', 'address to listen on (0.0.0.0: every interface; name the hosts with --allow-host)', '127.0.0.1')
+    .option('--allow-host <name>', 'another Host name to answer to besides 127.0.0.1, localhost and [::1] '
+      + '(repeatable; name or name:port); requests naming any other host get 403', allowHost, [] as string[])
     .option('--data-dir <d>', 'where the embedded DynamoDB and the sign-in key are kept', '.chatbot')
     .option('--in-memory', 'keep nothing on disk', false)
     .addOption(new Option('--model <m>', 'auto: Bedrock when AWS credentials resolve, else offline')
@@ -49,6 +56,7 @@ async function dev(opts: Record<string, any>): Promise<void> {
     stack = await startLocalStack({
       port: opts.port,
       host: opts.host,
+      allowHosts: opts.allowHost,
       dataDir: opts.dataDir,
       inMemory: opts.inMemory,
       model: opts.model,
@@ -71,6 +79,9 @@ async function dev(opts: Record<string, any>): Promise<void> {
       process.exit(130);
     }
     stopping = true;
+    // After SIGHUP the terminal may be gone: a failed write must not end the shutdown.
+    process.stdout.on('error', () => undefined);
+    process.stderr.on('error', () => undefined);
     process.stdout.write(`cdk-streaming-chatbot: ${signal}, finishing running replies and flushing the store…\n`);
     s.close().then(() => {
       process.stdout.write('cdk-streaming-chatbot: stopped\n');
@@ -83,9 +94,13 @@ async function dev(opts: Record<string, any>): Promise<void> {
   });
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // Closing the terminal: the same graceful shutdown (running replies finished or marked interrupted).
+  process.on('SIGHUP', () => stop('SIGHUP'));
   // Only now: whoever waits for the ready line may send Ctrl-C at once, and without the handlers
   // above that signal would kill the process before the store is flushed.
   process.stdout.write(`${s.modelDescription}\n`);
+  if (s.modelWarning) process.stderr.write(`cdk-streaming-chatbot: ${s.modelWarning}\n`);
+  if (opts.host !== '127.0.0.1' || opts.allowHost.length > 0) process.stdout.write(`answers to: ${s.allowedHosts.join(', ')} (--allow-host adds names)\n`);
   process.stdout.write(s.dataDir ? `data: ${s.dataDir}\n` : 'data: in memory (nothing kept)\n');
   process.stdout.write(`cdk-streaming-chatbot ready at ${s.url} (${Date.now() - started} ms)\n`);
 }

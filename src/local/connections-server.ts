@@ -1,5 +1,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { HostPolicy } from './host-check';
+import { guarded, requestUrl, safeDecode } from './safe-url';
 import { GATEWAY_MAX_MESSAGE_BYTES } from '../contract/protocol';
 
 /** What `GetConnection` reports about a connection. */
@@ -55,7 +57,12 @@ export function handleConnectionsRequest(sink: ConnectionSink, req: http.Incomin
   maxPayloadBytes = GATEWAY_MAX_MESSAGE_BYTES): boolean {
   const m = PATH.exec(req.url ?? '');
   if (!m) return false;
-  const id = decodeURIComponent(m[1]);
+  const id = safeDecode(m[1]);
+  if (id === undefined) {
+    req.resume();
+    sendError(res, 400, 'BadRequestException', 'Invalid connection id: bad percent-escape in the path');
+    return true;
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   req.on('data', (c: Buffer) => { size += c.length; if (size <= maxPayloadBytes) chunks.push(c); });
@@ -90,15 +97,27 @@ export function handleConnectionsRequest(sink: ConnectionSink, req: http.Incomin
 
 /** Starts a loopback `@connections` endpoint over `sink`. */
 export async function startConnectionsServer(sink: ConnectionSink, options: ConnectionsServerOptions = {}): Promise<ConnectionsServer> {
-  const server = http.createServer((req, res) => {
+  let hosts: HostPolicy | undefined;
+  const server = http.createServer(guarded((req, res) => {
+    // Only the handlers call it, by its loopback address: a rebound name or a page's Origin is refused.
+    const refusal = hosts?.refusal(req);
+    if (refusal !== undefined) {
+      req.resume();
+      return sendError(res, 403, 'ForbiddenException', refusal);
+    }
+    if (!requestUrl(req)) {
+      req.resume();
+      return sendError(res, 400, 'BadRequestException', 'The request target is not a valid URL.');
+    }
     if (!handleConnectionsRequest(sink, req, res, options.maxPayloadBytes)) sendError(res, 404, 'NotFoundException', 'Not found');
-  });
+  }));
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  hosts = new HostPolicy({ port, listenHost: host });
   return {
     endpoint: `http://${host}:${port}/${options.stage ?? 'local'}`,
     close: () => new Promise<void>((resolve) => {

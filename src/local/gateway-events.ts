@@ -7,6 +7,8 @@ import * as crypto from 'crypto';
 import type { IncomingMessage } from 'http';
 import type { Duplex } from 'stream';
 import { headerMaps, requestId, requestTime } from './http-util';
+import { renderTemplate } from './vtl';
+import { AsyncRoute, WS_ROUTES } from '../contract/routes';
 
 const API_ID = 'localwsapi';
 const ACCOUNT = '000000000000';
@@ -79,7 +81,7 @@ export class GatewayEvents {
   public readonly connectMethodArn: string;
 
   constructor(private readonly stage: string, private readonly domainName: string) {
-    this.connectMethodArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${stage}/$connect`;
+    this.connectMethodArn = `arn:aws:execute-api:${REGION}:${ACCOUNT}:${API_ID}/${stage}/${WS_ROUTES.connect}`;
   }
 
   /** `requestContext` common to every event of a connection. */
@@ -104,12 +106,12 @@ export class GatewayEvents {
 
   /** The REQUEST authorizer's event at `$connect`. */
   authorizerRequest(c: ConnectionFacts, parts: HandshakeParts) {
-    return { type: 'REQUEST', methodArn: this.connectMethodArn, ...parts, stageVariables: {}, requestContext: this.context(c, '$connect', 'CONNECT') };
+    return { type: 'REQUEST', methodArn: this.connectMethodArn, ...parts, stageVariables: {}, requestContext: this.context(c, WS_ROUTES.connect, 'CONNECT') };
   }
 
   /** The proxy event of `$connect`, after the authorizer allowed it. */
   connect(c: ConnectionFacts, parts: HandshakeParts, authorizer: Record<string, unknown>) {
-    return { ...parts, requestContext: { ...this.context(c, '$connect', 'CONNECT'), authorizer }, isBase64Encoded: false };
+    return { ...parts, requestContext: { ...this.context(c, WS_ROUTES.connect, 'CONNECT'), authorizer }, isBase64Encoded: false };
   }
 
   /** The proxy event of a message route. */
@@ -121,21 +123,13 @@ export class GatewayEvents {
   }
 
   /**
-   * The event of the asynchronous `sendMessage` integration: exactly what its request template
-   * (SEND_MESSAGE_TEMPLATE in src/infra/socket-api.ts) passes, with `body` as a JSON object.
+   * The event of an asynchronous integration: its request template (src/contract/routes.ts, the
+   * text the deployed integration has) rendered with Velocity over this message, as API Gateway
+   * does. Throws when the template does not render to JSON (AWS would fail the integration too).
    */
-  sendMessage(c: ConnectionFacts, authorizer: Record<string, unknown>, body: unknown) {
-    return {
-      requestContext: {
-        routeKey: 'sendMessage',
-        connectionId: c.id,
-        domainName: this.domainName,
-        stage: this.stage,
-        requestId: requestId(),
-        authorizer: { principalId: String(authorizer.principalId) },
-      },
-      body,
-    };
+  asyncMessage(c: ConnectionFacts, route: AsyncRoute, authorizer: Record<string, unknown>, body: string): unknown {
+    const context = { ...this.context(c, route.routeKey, 'MESSAGE'), messageId: requestId(), authorizer };
+    return JSON.parse(renderTemplate(route.requestTemplate, { body, context }));
   }
 
   /** The proxy event of `$disconnect`. */
@@ -143,7 +137,7 @@ export class GatewayEvents {
     return {
       headers: {},
       multiValueHeaders: {},
-      requestContext: { ...this.context(c, '$disconnect', 'DISCONNECT'), authorizer, disconnectStatusCode: code, disconnectReason: reason },
+      requestContext: { ...this.context(c, WS_ROUTES.disconnect, 'DISCONNECT'), authorizer, disconnectStatusCode: code, disconnectReason: reason },
       isBase64Encoded: false,
     };
   }

@@ -11,16 +11,14 @@ import { WebSocket, WebSocketServer } from 'ws';
 import type { ConnectionInfo, ConnectionSink } from './connections-server';
 import { FrameSizeGuard } from './frame-guard';
 import { GatewayEvents, handshakeParts, newConnectionId, policyAllows, refuse } from './gateway-events';
-import { sourceIp } from './http-util';
+import { requestId, sourceIp } from './http-util';
+import { BAD_REQUEST_LINE, requestUrl } from './safe-url';
 import { DEFAULT_MAX_FRAME_BYTES, GATEWAY_MAX_MESSAGE_BYTES } from '../contract/protocol';
+import { ASYNC_ROUTES, AsyncRoute, CONNECT_TOKEN_PARAM, MESSAGE_ROUTES, WS_ROUTES } from '../contract/routes';
 
 /** A Lambda-style handler: event in, result out. */
 export type LambdaHandler = (event: any, context?: any) => Promise<any>;
 
-/** The routes the deployed API defines besides `$connect`, `$disconnect` and `$default`. */
-export const MESSAGE_ROUTES = ['sendMessage', 'stop', 'ping'] as const;
-/** Routes wired as asynchronous (`X-Amz-Invocation-Type: Event`) integrations in AWS. */
-const ASYNC_ROUTES = new Set<string>(['sendMessage']);
 
 /** Options of {@link WebSocketGateway}. */
 export interface GatewayOptions {
@@ -44,6 +42,10 @@ export interface GatewayOptions {
   readonly maxConnectionMs?: number;
   /** Where problems of the handlers are reported (one line each). */
   readonly log?: (line: string) => void;
+  /** The asynchronous routes and their request templates. @default ASYNC_ROUTES, the deployed ones */
+  readonly asyncRoutes?: readonly AsyncRoute[];
+  /** Checked before anything else on every upgrade: a reason refuses it with 403 (the stack's Host/Origin check). */
+  readonly admit?: (req: IncomingMessage) => string | undefined;
 }
 
 interface Connection {
@@ -89,7 +91,16 @@ export class WebSocketGateway implements ConnectionSink {
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       socket.on('error', () => socket.destroy());
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const refusal = this.options.admit?.(req);
+      if (refusal !== undefined) {
+        refuse(socket, 403, 'Forbidden', { message: refusal });
+        return;
+      }
+      const url = requestUrl(req);
+      if (!url) {
+        refuse(socket, 400, 'Bad Request', { message: BAD_REQUEST_LINE });
+        return;
+      }
       if (url.pathname !== this.path) {
         refuse(socket, 404, 'Not Found', { message: 'Not Found' });
         return;
@@ -173,7 +184,7 @@ export class WebSocketGateway implements ConnectionSink {
     const parts = handshakeParts(req, url);
     // The authorizer's identity source is `route.request.querystring.token`: without it API
     // Gateway answers 401 and never calls the authorizer.
-    if (!parts.queryStringParameters?.token) {
+    if (!parts.queryStringParameters?.[CONNECT_TOKEN_PARAM]) {
       refuse(socket, 401, 'Unauthorized', { message: 'Unauthorized' });
       return;
     }
@@ -255,12 +266,20 @@ export class WebSocketGateway implements ConnectionSink {
       }
     }
     const action = parsed && typeof parsed === 'object' && typeof parsed.action === 'string' ? parsed.action : undefined;
-    const routeKey = action && (MESSAGE_ROUTES as readonly string[]).includes(action) ? action : '$default';
-    if (ASYNC_ROUTES.has(routeKey)) {
+    const routeKey = action && MESSAGE_ROUTES.includes(action) ? action : WS_ROUTES.default;
+    const async = (this.options.asyncRoutes ?? ASYNC_ROUTES).find((r) => r.routeKey === routeKey);
+    if (async) {
       // AWS: a non-proxy integration invoked with X-Amz-Invocation-Type Event — the route answers
-      // at once and nobody awaits the Lambda.
-      void this.track(this.options.chat(this.events.sendMessage(c, c.authorizer, parsed))
-        .catch((err) => this.log(`${routeKey} failed: ${(err as Error)?.message}`)));
+      // at once and nobody awaits the Lambda. Its event is what the request template renders.
+      let event: unknown;
+      try {
+        event = this.events.asyncMessage(c, async, c.authorizer, text);
+      } catch (err) {
+        this.log(`${routeKey} request template failed: ${(err as Error)?.message}`);
+        this.post(c.id, JSON.stringify({ message: 'Internal server error', connectionId: c.id, requestId: requestId() }));
+        return;
+      }
+      void this.track(this.options.chat(event).catch((err) => this.log(`${routeKey} failed: ${(err as Error)?.message}`)));
       return;
     }
     const event = this.events.message(c, routeKey, c.authorizer, data, isBinary);

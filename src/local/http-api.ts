@@ -6,7 +6,9 @@
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { LambdaHandler } from './gateway';
 import { BodyTooLargeError, readBody, requestId, requestTime, sendJson, sourceIp } from './http-util';
+import { badRequest, requestUrl } from './safe-url';
 import { UNAUTHORIZED_BODY } from '../contract/protocol';
+import { HISTORY_API_PREFIX, matchHistoryRoute } from '../contract/routes';
 
 /** Verifies an ID token and answers its claims; rejects when the token is not acceptable. */
 export type TokenVerifier = (token: string) => Promise<Record<string, unknown>>;
@@ -24,8 +26,6 @@ export interface HttpApiOptions {
   readonly verify: TokenVerifier;
   /** `host:port` of the stack (the events' `requestContext.domainName`). */
   readonly domainName: string;
-  /** @default '/api' */
-  readonly prefix?: string;
   /** @default 30 s */
   readonly timeoutMs?: number;
   readonly log?: (line: string) => void;
@@ -46,53 +46,19 @@ export function apiGatewayClaims(claims: Record<string, unknown>): Record<string
 
 const UNAUTHORIZED = UNAUTHORIZED_BODY;
 
-/**
- * The routes the deployed HTTP API defines (HISTORY_ROUTES in src/infra/history-api.ts, which the
- * local stack may not import; a test keeps the two lists equal). Anything else is 404 before auth.
- */
-export const LOCAL_HISTORY_ROUTES: ReadonlyArray<{ method: string; path: string }> = [
-  { method: 'GET', path: '/api/conversations' },
-  { method: 'GET', path: '/api/conversations/{id}' },
-  { method: 'PATCH', path: '/api/conversations/{id}' },
-  { method: 'DELETE', path: '/api/conversations/{id}' },
-  { method: 'GET', path: '/api/conversations/{id}/messages' },
-];
-
-/** Finds the route for a request: its route key and path parameters, or undefined (→ 404). */
-export function matchRoute(method: string, pathname: string): { routeKey: string; pathParameters?: Record<string, string> } | undefined {
-  const segments = pathname.split('/');
-  for (const route of LOCAL_HISTORY_ROUTES) {
-    if (route.method !== method) continue;
-    const pattern = route.path.split('/');
-    if (pattern.length !== segments.length) continue;
-    const params: Record<string, string> = {};
-    const ok = pattern.every((p, i) => {
-      const m = /^\{(\w+)\}$/.exec(p);
-      if (!m) return p === segments[i];
-      if (segments[i] === '') return false;
-      try {
-        params[m[1]] = decodeURIComponent(segments[i]);
-      } catch {
-        return false;
-      }
-      return true;
-    });
-    if (ok) return { routeKey: `${route.method} ${route.path}`, ...(Object.keys(params).length ? { pathParameters: params } : {}) };
-  }
-  return undefined;
-}
-
 /** The HTTP API emulator; `handle` answers `/api/*` requests and ignores the rest. */
 export class HttpApi {
-  private readonly prefix: string;
+  private readonly prefix = HISTORY_API_PREFIX;
 
-  constructor(private readonly options: HttpApiOptions) {
-    this.prefix = options.prefix ?? '/api';
-  }
+  constructor(private readonly options: HttpApiOptions) {}
 
   /** Answers the request when it is under the API's prefix; false otherwise. */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req);
+    if (!url) {
+      badRequest(res);
+      return true;
+    }
     if (url.pathname !== this.prefix && !url.pathname.startsWith(`${this.prefix}/`)) return false;
     void this.serve(req, res, url).catch((err) => {
       (this.options.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`history failed: ${(err as Error)?.message}`);
@@ -103,7 +69,9 @@ export class HttpApi {
   }
 
   private async serve(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const route = matchRoute((req.method ?? 'GET').toUpperCase(), url.pathname);
+    // The deployed routes (src/contract/routes.ts); anything else is 404 before auth.
+    const route = url.pathname.startsWith(`${this.prefix}/`)
+      ? matchHistoryRoute(req.method ?? 'GET', url.pathname.slice(this.prefix.length)) : undefined;
     if (!route) {
       sendJson(res, 404, { message: 'Not Found' });
       req.resume();

@@ -6,25 +6,18 @@ import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { Brain } from './model/brain';
 import { offlineBrain } from './model/offline';
 import { DEFAULT_OPENAI_BASE_URL, openaiBrain } from './model/openai';
+import { DEFAULT_REGION, ENV } from '../contract/env';
+import { DEFAULT_MODEL_ID, DEFAULT_TITLE_MODEL_ID } from '../contract/models';
 
 /** The `--model` values. */
 export type ModelFlag = 'auto' | 'bedrock' | 'openai' | 'offline';
 /** What the stack ends up using (`config.json` `model.provider`). */
 export type ModelProvider = 'bedrock' | 'openai' | 'offline';
 
-/**
- * Bedrock models used when `--model-id` is not given: the construct's own defaults (a test keeps
- * them equal to DEFAULT_MODEL_ID / DEFAULT_TITLE_MODEL_ID of src/streaming-chatbot.ts).
- */
-export const DEFAULT_BEDROCK_MODEL_ID = 'global.anthropic.claude-sonnet-4-5-20250929-v1:0';
-/** Title model used with the default Bedrock model. */
-export const DEFAULT_BEDROCK_TITLE_MODEL_ID = 'global.anthropic.claude-haiku-4-5-20251001-v1:0';
 /** OpenAI-compatible model used when `--model-id` is not given (an Ollama model that writes Korean). */
 export const DEFAULT_OPENAI_MODEL_ID = 'qwen2.5:7b';
 /** The model id the offline brain is addressed by. */
 export const OFFLINE_MODEL_ID = 'offline';
-/** Region used for Bedrock when neither `--region` nor the AWS configuration names one. */
-export const DEFAULT_REGION = 'us-east-1';
 /** How long `auto`/`bedrock` wait for the credential chain (instance metadata can be slow to fail). */
 export const CREDENTIAL_PROBE_MS = 5000;
 
@@ -56,6 +49,8 @@ export interface ModelSelection {
   readonly brain?: Brain;
   /** One line for the console, e.g. `model: offline (no AWS credentials found)`. */
   readonly description: string;
+  /** One line when the model will not answer as chosen (e.g. nothing listens at `--openai-base-url`). */
+  readonly warning?: string;
 }
 
 /** Resolves AWS credentials and Region through the SDK's own default chain. */
@@ -83,10 +78,41 @@ async function probeAws(region: string | undefined): Promise<{ ok: boolean; regi
   }
 }
 
+/** How long the start-up check of an OpenAI-compatible server waits for its model list. */
+export const OPENAI_PROBE_MS = 3000;
+
+/**
+ * Asks the OpenAI-compatible server for its model list (`GET {baseUrl}/models`, which Ollama,
+ * vLLM, llama.cpp and LM Studio serve) and says in one line what will go wrong: nothing listening,
+ * a refused key, or no such model. Undefined when it looks ready (or cannot tell).
+ */
+export async function checkOpenAiServer(baseUrl: string, modelId: string, apiKey?: string): Promise<string | undefined> {
+  const url = `${baseUrl.replace(/\/+$/, '')}/models`;
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: apiKey ? { authorization: `Bearer ${apiKey}` } : {}, signal: AbortSignal.timeout(OPENAI_PROBE_MS) });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why = (err as Error).name === 'TimeoutError' ? `no answer within ${OPENAI_PROBE_MS} ms` : cause?.code ?? cause?.message ?? (err as Error).message;
+    return `warning: nothing answers at ${baseUrl} (${why}): every reply will fail with "The model could not answer" until it does. `
+      + 'Start the server (e.g. `ollama serve`) or pass --openai-base-url.';
+  }
+  if (res.status === 401 || res.status === 403) {
+    return `warning: ${baseUrl} refused the request (${res.status}): set OPENAI_API_KEY to a key it accepts.`;
+  }
+  if (!res.ok) return undefined;
+  const ids: unknown = await res.json().then((b: any) => Array.isArray(b?.data) ? b.data.map((m: any) => m?.id) : undefined, () => undefined);
+  if (Array.isArray(ids) && ids.length > 0 && !ids.includes(modelId)) {
+    return `warning: ${baseUrl} has no model "${modelId}" (it has ${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', …' : ''}): `
+      + `pass --model-id, or fetch it (e.g. \`ollama pull ${modelId}\`).`;
+  }
+  return undefined;
+}
+
 /** Picks the model for the flags given. Throws {@link LocalStackError} for `bedrock` without credentials. */
 export async function selectModel(options: ModelOptions): Promise<ModelSelection> {
   const flag = options.model ?? 'auto';
-  const envRegion = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const envRegion = process.env[ENV.region] ?? process.env[ENV.defaultRegion];
   const offline = (why: string): ModelSelection => ({
     provider: 'offline',
     modelId: OFFLINE_MODEL_ID,
@@ -105,7 +131,8 @@ export async function selectModel(options: ModelOptions): Promise<ModelSelection
         modelId,
         region: options.region ?? envRegion ?? DEFAULT_REGION,
         brain: openaiBrain({ baseUrl, apiKey: process.env.OPENAI_API_KEY }),
-        description: `model: openai ${modelId} at ${baseUrl}`,
+        description: `model: openai ${modelId} at ${baseUrl} (--model openai)`,
+        warning: await checkOpenAiServer(baseUrl, modelId, process.env.OPENAI_API_KEY),
       };
     }
     case 'bedrock':
@@ -117,10 +144,18 @@ export async function selectModel(options: ModelOptions): Promise<ModelSelection
           + 'Configure a profile (aws configure / AWS_PROFILE) or use --model offline.');
       }
       const region = options.region ?? probe.region ?? envRegion ?? DEFAULT_REGION;
-      const modelId = options.modelId ?? DEFAULT_BEDROCK_MODEL_ID;
+      const modelId = options.modelId ?? DEFAULT_MODEL_ID;
       // With the default model, titles come from the construct's cheap default title model too.
-      const titleModelId = options.modelId ? undefined : DEFAULT_BEDROCK_TITLE_MODEL_ID;
-      return { provider: 'bedrock', modelId, titleModelId, region, description: `model: bedrock ${modelId} in ${region}` };
+      const titleModelId = options.modelId ? undefined : DEFAULT_TITLE_MODEL_ID;
+      const why = flag === 'auto' ? 'AWS credentials found' : '--model bedrock';
+      return {
+        provider: 'bedrock',
+        modelId,
+        titleModelId,
+        region,
+        description: `model: bedrock ${modelId} in ${region} (${why}; a paid model: every message is billed to your AWS account, `
+          + 'use --model offline for the free offline model)',
+      };
     }
     default:
       throw new LocalStackError(`Unknown --model "${String(flag)}": use auto, bedrock, openai or offline.`);

@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import { EventStreamCodec, MessageHeaders } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { Brain, BrainError, BrainErrorType, BrainRequest, ConverseMessage, estimateTokens } from './model/brain';
+import { requestUrl, safeDecode } from './safe-url';
 
 export * from './model/brain';
 export { offlineBrain, offlineReplyText } from './model/offline';
@@ -25,6 +26,8 @@ export interface ModelServerOptions {
   readonly host?: string;
   /** 0 (default) picks a free port. */
   readonly port?: number;
+  /** Told of every error the brain answers with (the local stack logs them on its terminal). */
+  readonly onError?: (type: string, message: string) => void;
 }
 
 /** The response API shared by HTTP/1.1 and HTTP/2 (compat) responses. */
@@ -53,7 +56,7 @@ function eventMessage(eventType: string, body: object, messageType: 'event' | 'e
   return codec.encode({ headers, body: fromUtf8(JSON.stringify(body)) });
 }
 
-function sendError(res: Res, type: BrainErrorType | string, message: string): void {
+function sendErrorAnswer(res: Res, type: BrainErrorType | string, message: string): void {
   const [status, name] = HTTP_ERRORS[type as BrainErrorType] ?? [500, 'InternalServerException'];
   res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': name });
   res.end(JSON.stringify({ message }));
@@ -81,14 +84,20 @@ function inputEstimate(req: BrainRequest): number {
   return estimateTokens(req.system.join('\n') + req.messages.map((m) => m.content.map((c) => c.text ?? '').join('')).join('\n'));
 }
 
-async function handle(brain: Brain, req: Req, res: Res, raw: Buffer): Promise<void> {
+async function handle(brain: Brain, req: Req, res: Res, raw: Buffer, onError: (type: string, message: string) => void): Promise<void> {
+  const sendError = (r: Res, type: BrainErrorType | string, message: string) => {
+    onError(type, message);
+    sendErrorAnswer(r, type, message);
+  };
+  if (!requestUrl(req)) return sendError(res, 'validationException', 'The request target is not a valid URL.');
   const m = /^\/model\/([^/]+)\/(converse-stream|converse)$/.exec((req.url ?? '').split('?')[0]);
   if (req.method !== 'POST' || !m) {
     res.writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'ResourceNotFoundException' });
     res.end(JSON.stringify({ message: 'Unknown operation' }));
     return;
   }
-  const modelId = decodeURIComponent(m[1]);
+  const modelId = safeDecode(m[1]);
+  if (modelId === undefined) return sendError(res, 'validationException', 'The model id in the path has a bad percent-escape.');
   const streaming = m[2] === 'converse-stream';
   const abort = new AbortController();
   // The caller hung up (e.g. the chat handler stopped the stream): the brain stops producing.
@@ -154,6 +163,7 @@ async function handle(brain: Brain, req: Req, res: Res, raw: Buffer): Promise<vo
     }));
   } catch (err) {
     const type = err instanceof BrainError ? err.type : 'internalServerException';
+    onError(type, String((err as Error)?.message ?? err));
     write(eventMessage(type, { message: String((err as Error)?.message ?? err) }, 'exception'));
   }
   res.end();
@@ -169,7 +179,12 @@ export async function startModelServer(brain: Brain, options: ModelServerOptions
   const onRequest = (req: Req, res: Res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => { void handle(current, req, res, Buffer.concat(chunks)); });
+    req.on('end', () => {
+      handle(current, req, res, Buffer.concat(chunks), options.onError ?? (() => undefined)).catch((err) => {
+        if (!res.headersSent) sendErrorAnswer(res, 'internalServerException', String((err as Error)?.message ?? err));
+        else res.end();
+      });
+    });
   };
   // The SDK's Bedrock Runtime client speaks HTTP/2 (cleartext, prior knowledge) by default; other
   // clients (curl, a NodeHttpHandler) speak HTTP/1.1. One port serves both: peek at the preface.

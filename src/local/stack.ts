@@ -9,14 +9,26 @@ import * as path from 'path';
 import { JWKS_PATH, LOCAL_CLIENT_ID, LocalAuth } from './auth';
 import { startConnectionsServer } from './connections-server';
 import { startDynamo } from './dynamo';
+import { errorLoggingSink } from './error-log';
 import { LambdaHandler, WebSocketGateway } from './gateway';
+import { HostPolicy } from './host-check';
 import { HttpApi, TokenVerifier } from './http-api';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';
+import { interruptOrphanedReplies, LocalTable } from './interrupted';
 import { LocalStackError, ModelOptions, ModelProvider, selectModel } from './model-choice';
 import { startModelServer } from './model-server';
+import { guarded } from './safe-url';
 import { findClientDir, serveStatic } from './static-client';
-import { authConfigFromEnv, createTokenVerifier } from '../core/auth';
+import {
+  AuthorizerEnv, AwsEnv, ChatEnv, checkAuthMode, DEFAULT_HISTORY_TOKEN_BUDGET, DEFAULT_RATE_LIMIT_PER_MINUTE, HistoryEnv, TelemetryEnv,
+} from '../contract/env';
 import { ClientConfig, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_INPUT_CHARS } from '../contract/protocol';
+import { HISTORY_API_PREFIX } from '../contract/routes';
+import { createTokenVerifier } from '../core/auth';
+import { createAuthorizerHandler } from '../handlers/authorizer';
+import { createChatHandler } from '../handlers/chat';
+import { createHistoryHandler } from '../handlers/history';
+import { authorizerDeps, chatDeps, historyDeps } from '../handlers/wiring';
 
 export { LocalStackError } from './model-choice';
 export type { ModelFlag, ModelProvider } from './model-choice';
@@ -31,14 +43,21 @@ export interface LocalStackOptions extends ModelOptions {
   readonly dataDir?: string;
   /** Keep nothing on disk. @default false */
   readonly inMemory?: boolean;
-  /** `HISTORY_TOKEN_BUDGET` of the chat handler. @default the handler's own (8000) */
+  /** Token budget of the chat handler's history window. @default the handler's own (8000) */
   readonly historyTokenBudget?: number;
+  /** Level of the handlers' JSON logs on stdout. @default 'WARN' (the console is the developer's) */
+  readonly logLevel?: string;
   /** Gateway idle timeout. @default 10 minutes */
   readonly idleTimeoutMs?: number;
   /** Local ID token lifetime. @default 8 hours */
   readonly tokenTtlSeconds?: number;
   /** Where handler failures are reported. @default stderr */
   readonly log?: (line: string) => void;
+  /**
+   * More `Host` names the stack answers to besides 127.0.0.1, localhost and [::1] (`--allow-host`,
+   * for use from another machine): `name` (the stack's port) or `name:port`. Others get 403.
+   */
+  readonly allowHosts?: readonly string[];
 }
 
 /** A running local stack. */
@@ -49,12 +68,18 @@ export interface LocalStack {
   readonly wsUrl: string;
   readonly modelProvider: ModelProvider;
   readonly modelId: string;
-  /** One line saying which model is in use. */
+  /** One line saying which model is in use, and why. */
   readonly modelDescription: string;
+  /** One line when the chosen model will not answer (checked at start), e.g. nothing listens at the OpenAI URL. */
+  readonly modelWarning?: string;
+  /** The `host:port` names the stack answers to (others get 403). */
+  readonly allowedHosts: readonly string[];
   /** Where the data is kept, or undefined when in memory. */
   readonly dataDir?: string;
   /** Signs tokens like `POST /local/login` does (tests use it to make expired or odd tokens). */
   readonly auth: LocalAuth;
+  /** What the handlers were built from (the deployed functions read the same from their variables). */
+  readonly environment: { readonly chat: ChatEnv; readonly history: HistoryEnv; readonly authorizer: AuthorizerEnv };
   /** Closes sockets, lets running handlers finish (up to `drainMs`), then flushes and closes the store. */
   close(drainMs?: number): Promise<void>;
 }
@@ -130,8 +155,8 @@ function listen(server: http.Server, port: number, host: string): Promise<void> 
 }
 
 /**
- * Starts everything. The handlers read their environment when first loaded, so the stack sets
- * it and only then loads them; run one stack per process.
+ * Starts everything. The handlers are built from this stack's own configuration (nothing goes
+ * through `process.env`), so several stacks may run in one process.
  */
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const host = options.host ?? '127.0.0.1';
@@ -141,12 +166,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 
   // Listen first: a port in use is the most common failure and should be reported before any work.
   let ready: ((req: http.IncomingMessage, res: http.ServerResponse) => void) | undefined;
-  const server = http.createServer((req, res) => {
+  let hosts: HostPolicy | undefined;
+  const server = http.createServer(guarded((req, res) => {
+    const refusal = hosts?.refusal(req);
+    if (refusal !== undefined) {
+      req.resume();
+      return sendJson(res, 403, { message: refusal });
+    }
     if (ready) ready(req, res);
     else sendJson(res, 503, { message: 'Service Unavailable' });
-  });
+  }, log));
   await listen(server, options.port ?? 8787, host);
   const port = (server.address() as AddressInfo).port;
+  hosts = new HostPolicy({ port, listenHost: host, allowHosts: options.allowHosts });
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${urlHost}:${port}`;
   const closers: Array<() => Promise<void>> = [];
@@ -181,8 +213,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           domainName: `${urlHost}:${port}`,
           idleTimeoutMs: options.idleTimeoutMs,
           log,
+          admit: (req) => hosts!.refusal(req),
         });
-        const connections = await startConnectionsServer(gateway, { host: '127.0.0.1' });
+        const connections = await startConnectionsServer(errorLoggingSink(gateway, log), { host: '127.0.0.1' });
         closers.push(() => connections.close());
         return { gateway, connections, bind: (h: typeof handlers) => { handlers = h; } };
       })(),
@@ -193,40 +226,63 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const model = modelResult.value;
     const dynamo = dynamoResult.value;
     const { gateway, connections, bind } = gatewayResult.value;
+    if (dataDir) await sweepInterrupted(dynamo, log, 'left streaming by the last run');
     let modelEndpoint: string | undefined;
     if (model.brain) {
-      const modelServer = await startModelServer(model.brain, { host: '127.0.0.1' });
+      const modelServer = await startModelServer(model.brain, { host: '127.0.0.1', onError: (type, message) => log(`model error (${type}): ${message}`) });
       closers.push(() => modelServer.close());
       modelEndpoint = modelServer.endpoint;
     }
 
     const auth = new LocalAuth({ dataDir, issuer: `${url}/local`, tokenTtlSeconds: options.tokenTtlSeconds });
-    setHandlerEnvironment({
-      TABLE_NAME: dynamo.tableName,
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
-      CONNECTIONS_ENDPOINT: connections.endpoint,
-      BEDROCK_ENDPOINT: modelEndpoint,
-      MODEL_ID: model.modelId,
-      TITLE_MODEL_ID: model.titleModelId,
-      AWS_REGION: model.region,
-      CHATBOT_LOCAL: '1',
-      JWT_ISSUER: auth.issuer,
-      JWT_AUDIENCE: LOCAL_CLIENT_ID,
-      JWKS_URI: `${url}${JWKS_PATH}`,
-      HISTORY_TOKEN_BUDGET: options.historyTokenBudget !== undefined ? String(options.historyTokenBudget) : undefined,
-    });
-    const handlers = loadHandlers();
+    const telemetry: TelemetryEnv = { serviceName: 'cdk-streaming-chatbot-local', namespace: 'CdkStreamingChatbotLocal', logLevel: options.logLevel ?? 'WARN' };
+    const aws: AwsEnv = {
+      region: model.region,
+      dynamodbEndpoint: dynamo.endpoint,
+      connectionsEndpoint: connections.endpoint,
+      bedrockEndpoint: modelEndpoint,
+      localCredentials: true,
+    };
+    const chatEnv: ChatEnv = {
+      tableName: dynamo.tableName,
+      modelId: model.modelId,
+      titleModelId: model.titleModelId ?? model.modelId,
+      inferenceConfig: {},
+      historyTokenBudget: options.historyTokenBudget ?? DEFAULT_HISTORY_TOKEN_BUDGET,
+      maxInputChars: DEFAULT_MAX_INPUT_CHARS,
+      maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+      rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
+      telemetry,
+      aws,
+    };
+    const historyEnv: HistoryEnv = { tableName: dynamo.tableName, telemetry, aws };
+    const authorizerEnv: AuthorizerEnv = {
+      auth: checkAuthMode({ mode: 'generic', issuer: auth.issuer, audience: LOCAL_CLIENT_ID, jwksUri: `${url}${JWKS_PATH}` }),
+      telemetry,
+    };
+    // Quiet by default: no EMF on the developer's console.
+    const quiet = { metrics: false };
+    const chat = chatDeps(chatEnv, quiet);
+    const history = historyDeps(historyEnv, quiet);
+    closers.push(async () => { chat.close(); history.close(); });
+    const handlers = {
+      authorizer: createAuthorizerHandler(authorizerDeps(authorizerEnv, quiet)) as LambdaHandler,
+      chat: createChatHandler(chat) as LambdaHandler,
+      history: createHistoryHandler(history) as LambdaHandler,
+      verify: httpApiVerifier(authorizerEnv),
+    };
     bind(handlers);
     gateway.attach(server);
-    closers.push(() => gateway.close());
+    // No second drain here: close() has drained already, and a failed start has nothing to drain.
+    closers.push(() => gateway.close(0));
 
     const api = new HttpApi({ history: handlers.history, verify: handlers.verify, domainName: `${urlHost}:${port}`, log });
     const clientDir = findClientDir();
-    // The Host the browser used, so the stack also works when reached by another name.
+    // The Host the browser used (one the host check accepted), so a name given with --allow-host works too.
     const webSocketUrl = (req: http.IncomingMessage) => `ws://${req.headers.host ?? `${urlHost}:${port}`}/ws`;
     const config = (req: http.IncomingMessage): ClientConfig => ({
       webSocketUrl: webSocketUrl(req),
-      apiUrl: '/api',
+      apiUrl: HISTORY_API_PREFIX,
       auth: { mode: 'local' },
       model: { provider: model.provider, modelId: model.modelId },
       limits: { maxInputChars: DEFAULT_MAX_INPUT_CHARS, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES },
@@ -247,12 +303,17 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       modelProvider: model.provider,
       modelId: model.modelId,
       modelDescription: model.description,
+      modelWarning: model.warning,
+      allowedHosts: hosts.allowed,
       dataDir,
       auth,
+      environment: { chat: chatEnv, history: historyEnv, authorizer: authorizerEnv },
       close: (drainMs?: number) => {
         closed ??= (async () => {
           ready = undefined;
           await gateway.close(drainMs);
+          // What still runs after the drain dies with the process: say so in the store now.
+          if (dataDir) await sweepInterrupted(dynamo, log, 'still running at shutdown');
           await closeAll();
         })();
         return closed;
@@ -261,6 +322,16 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   } catch (err) {
     await closeAll();
     throw err;
+  }
+}
+
+/** Marks replies whose generator is gone as interrupted (interrupted.ts); a failure is only logged. */
+async function sweepInterrupted(table: LocalTable, log: (line: string) => void, why: string): Promise<void> {
+  try {
+    const r = await interruptOrphanedReplies(table);
+    if (r.replies > 0) log(`${r.replies} ${r.replies === 1 ? 'reply' : 'replies'} ${why} marked interrupted`);
+  } catch (err) {
+    log(`marking interrupted replies failed: ${(err as Error)?.message}`);
   }
 }
 
@@ -278,49 +349,17 @@ async function login(auth: LocalAuth, req: http.IncomingMessage, res: http.Serve
   sendJson(res, 200, { idToken: result.idToken });
 }
 
-/** Sets the handlers' environment (docs/INTERNALS.md); undefined values are removed. */
-function setHandlerEnvironment(env: Record<string, string | undefined>): void {
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  // Quiet by default: the console is the developer's; set these to see the handlers' JSON logs/EMF.
-  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
-  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  process.env.POWERTOOLS_SERVICE_NAME ??= 'cdk-streaming-chatbot-local';
-  process.env.POWERTOOLS_METRICS_NAMESPACE ??= 'CdkStreamingChatbotLocal';
-}
-
-interface Handlers {
-  authorizer: LambdaHandler;
-  chat: LambdaHandler;
-  history: LambdaHandler;
-  verify: TokenVerifier;
-}
-
 /** The claims of a JWT whose signature has already been verified. */
 function claimsOf(token: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
-/** Loads the real handlers (after their environment is set) and the authorizer's own verifier. */
-function loadHandlers(): Handlers {
-  // require, not import: esbuild then initializes them lazily, here, in the bundled CLI too.
-  /* eslint-disable @typescript-eslint/no-require-imports */
-  const authorizer = require('../handlers/authorizer.lambda') as { handler: unknown };
-  const chat = require('../handlers/chat.lambda') as { handler: unknown };
-  const history = require('../handlers/history.lambda') as { handler: unknown };
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  // The HTTP API checks tokens with the authorizer's verifier, configured from the same env vars.
-  const verifier = createTokenVerifier(authConfigFromEnv());
-  return {
-    authorizer: authorizer.handler as LambdaHandler,
-    chat: chat.handler as LambdaHandler,
-    history: history.handler as LambdaHandler,
-    verify: async (token) => {
-      const identity = await verifier.verify(token);
-      // Verified above; the JWT authorizer of an HTTP API passes all claims on, so do the same.
-      return { ...claimsOf(token), sub: identity.sub };
-    },
+/** The HTTP API checks tokens with the authorizer's verifier code, configured like the authorizer. */
+function httpApiVerifier(env: AuthorizerEnv): TokenVerifier {
+  const verifier = createTokenVerifier(env.auth);
+  return async (token) => {
+    const identity = await verifier.verify(token);
+    // Verified above; the JWT authorizer of an HTTP API passes all claims on, so do the same.
+    return { ...claimsOf(token), sub: identity.sub };
   };
 }

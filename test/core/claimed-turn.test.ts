@@ -1,5 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { RefusingDynamo, startRefusingDynamo } from './refusing-dynamo';
+import { awsFromEnv } from '../../src/contract/env';
 import { buildSendFrames } from '../../src/contract/protocol';
 import { TABLE_SCHEMA } from '../../src/contract/table-schema';
 import { BedrockModel } from '../../src/core/adapters/bedrock-model';
@@ -27,8 +28,8 @@ beforeAll(async () => {
   em = await startEmulators();
   proxy = await startRefusingDynamo(em.env.DYNAMODB_ENDPOINT);
   const env = { ...em.env, DYNAMODB_ENDPOINT: proxy.endpoint };
-  const doc = createDocumentClient(env);
-  const bedrock = createBedrockClient(env);
+  const doc = createDocumentClient(awsFromEnv(env));
+  const bedrock = createBedrockClient(awsFromEnv(env));
   const store = new ConversationStore(doc, em.env.TABLE_NAME);
   service = new ChatService({ config: chatConfigFromEnv(env), store, model: new BedrockModel(bedrock) });
   closers.push(() => doc.destroy(), () => bedrock.destroy());

@@ -1,4 +1,5 @@
-import { chatConfigFromEnv, parseInferenceConfig } from '../../src/core/config';
+import { parseInferenceConfig } from '../../src/contract/env';
+import { chatConfigFromEnv } from '../../src/core/config';
 import { DEFAULT_SYSTEM_PROMPT } from '../../src/core/prompts';
 
 const base = { TABLE_NAME: 't', MODEL_ID: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0' };

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
-import { authConfigFromEnv, createTokenVerifier } from '../../src/core/auth';
+import { authModeFromEnv as authConfigFromEnv } from '../../src/contract/env';
+import { createTokenVerifier } from '../../src/core/auth';
 import { handler } from '../../src/handlers/authorizer.lambda';
 import { makeKey, serveJwks, signJwt, TestKey } from '../support/jwt';
 
@@ -83,6 +84,15 @@ describe('authorizer (generic RS256 mode, JWKS on loopback)', () => {
     const [, b, sig] = signJwt(key, claims()).split('.');
     const otherHead = Buffer.from(JSON.stringify({ alg: 'RS512', typ: 'JWT', kid: key.kid })).toString('base64url');
     await expect(handler(event(`${otherHead}.${b}.${sig}`))).rejects.toThrow('Unauthorized');
+  });
+
+  test('a sub the sendMessage request template cannot carry (quote, backslash, control character, over 255 chars) is refused', async () => {
+    for (const sub of ['a"b', 'a\\b', 'a\nb', 'x'.repeat(256)]) {
+      await expect(handler(event(signJwt(key, claims({ sub }))))).rejects.toThrow('Unauthorized');
+    }
+    for (const sub of ['auth0|5f7c8ec7c33c6c004bbafe82', '사용자-1', 'x'.repeat(255)]) {
+      expect((await handler(event(signJwt(key, claims({ sub }))))).principalId).toBe(sub);
+    }
   });
 
   test('an access token is refused where an ID token is required', async () => {

@@ -1,4 +1,5 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { awsFromEnv } from '../../src/contract/env';
 import { createDocumentClient } from '../../src/core/aws';
 import { handler as chat } from '../../src/handlers/chat.lambda';
 import { handler as history } from '../../src/handlers/history.lambda';
@@ -151,7 +152,7 @@ describe('history handler', () => {
     expect(r.status).toBe(204);
     expect((await req('sora', 'GET', `/conversations/${a.conversationId}`)).status).toBe(404);
     expect((await req('sora', 'GET', '/conversations')).body.items).toEqual([]);
-    const doc = createDocumentClient(em.env);
+    const doc = createDocumentClient(awsFromEnv(em.env));
     const left = await doc.send(new QueryCommand({ TableName: em.env.TABLE_NAME, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': 'U#sora' } }));
     // Only the rate counter of this minute is left: no claims, no reply pointers.
     expect((left.Items ?? []).map((i) => i.sk.slice(0, 2))).toEqual(['L#']);

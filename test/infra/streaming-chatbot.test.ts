@@ -114,6 +114,10 @@ describe('StreamingChatbot with default props', () => {
       Principal: 'apigateway.amazonaws.com',
       SourceArn: { 'Fn::Join': ['', Match.arrayWith(['/*/sendMessage'])] },
     });
+    // Its Event invocation answers 202 with no body; the integration maps every answer.
+    const [asyncId] = Object.keys(template.findResources('AWS::ApiGatewayV2::Integration', { Properties: { IntegrationType: 'AWS' } }));
+    template.hasResourceProperties('AWS::ApiGatewayV2::IntegrationResponse', { IntegrationId: { Ref: asyncId }, IntegrationResponseKey: '$default' });
+    template.resourceCountIs('AWS::ApiGatewayV2::IntegrationResponse', 1);
     // The other routes are proxy integrations.
     const proxies = template.findResources('AWS::ApiGatewayV2::Integration', { Properties: { IntegrationType: 'AWS_PROXY' } });
     expect(Object.keys(proxies).length).toBe(5 + 1); // $connect, $disconnect, $default, stop, ping + history
@@ -275,7 +279,8 @@ describe('StreamingChatbot with default props', () => {
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as any[];
     const names = alarms.map((a) => a.Properties.MetricName ?? 'math');
-    expect(names.filter((n) => n === 'Errors').length).toBe(3 + 2);
+    // Chat and History errors, MODEL_THROTTLED and MODEL_ERROR; the authorizer's is metric math.
+    expect(names.filter((n) => n === 'Errors').length).toBe(2 + 2);
     expect(names.filter((n) => n === 'Throttles').length).toBe(3);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'Errors',
@@ -297,6 +302,18 @@ describe('StreamingChatbot with default props', () => {
     const service = chatEnvironment(template).POWERTOOLS_SERVICE_NAME;
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'TimeToFirstToken', Dimensions: [{ Name: 'service', Value: service }],
+    });
+    // Refused tokens fail the authorizer (that is how it yields 401) but are not errors.
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 1,
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(errors, 0) - FILL(rejected, 0)' }),
+        Match.objectLike({ Id: 'errors', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'Errors', Namespace: 'AWS/Lambda' }) }) }),
+        Match.objectLike({
+          Id: 'rejected',
+          MetricStat: Match.objectLike({ Metric: { MetricName: 'TokensRejected', Namespace: 'CdkStreamingChatbot', Dimensions: [{ Name: 'service', Value: service }] } }),
+        }),
+      ]),
     });
     expect(chatbot.alarms.length).toBe(alarms.length);
   });

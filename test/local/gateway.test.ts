@@ -3,6 +3,7 @@ import type { AddressInfo } from 'net';
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import { WebSocket } from 'ws';
 import { connect, refusedStatus } from './lib/ws-client';
+import { AsyncRoute, SEND_MESSAGE_TEMPLATE } from '../../src/contract/routes';
 import { startConnectionsServer } from '../../src/local/connections-server';
 import { WebSocketGateway } from '../../src/local/gateway';
 import { policyAllows } from '../../src/local/gateway-events';
@@ -30,7 +31,7 @@ function allow(principalId: string, methodArn: string) {
   return { principalId, policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: methodArn }] }, context: { username: 'alice' } };
 }
 
-async function rig(options: { idleTimeoutMs?: number; maxConnectionMs?: number } = {}): Promise<Rig> {
+async function rig(options: { idleTimeoutMs?: number; maxConnectionMs?: number; asyncRoutes?: readonly AsyncRoute[] } = {}): Promise<Rig> {
   const server = http.createServer((_req, res) => res.writeHead(404).end());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
@@ -48,6 +49,7 @@ async function rig(options: { idleTimeoutMs?: number; maxConnectionMs?: number }
     domainName: `127.0.0.1:${port}`,
     idleTimeoutMs: options.idleTimeoutMs,
     maxConnectionMs: options.maxConnectionMs,
+    asyncRoutes: options.asyncRoutes,
     log: () => undefined,
     authorizer: async (event) => {
       state.authorizerCalls++;
@@ -162,7 +164,7 @@ describe('WebSocket gateway emulator', () => {
       r.holdNext();
       s.send({ action: 'sendMessage', messageId: 'msg-00001', text: '안녕하세요' });
       const ev = await r.event((e) => e.requestContext.routeKey === 'sendMessage');
-      // Exactly the SEND_MESSAGE_TEMPLATE fields of src/infra/socket-api.ts, body as an object.
+      // Exactly the fields SEND_MESSAGE_TEMPLATE (src/contract/routes.ts) renders, body as an object.
       expect(Object.keys(ev).sort()).toEqual(['body', 'requestContext']);
       expect(Object.keys(ev.requestContext).sort()).toEqual(['authorizer', 'connectionId', 'domainName', 'requestId', 'routeKey', 'stage']);
       expect(ev.requestContext.authorizer).toEqual({ principalId: 'user-1' });
@@ -172,6 +174,34 @@ describe('WebSocket gateway emulator', () => {
       expect(s.frames.some((f) => f.type === 'echo')).toBe(false);
       r.release();
       await s.next((f) => f.type === 'echo');
+      s.ws.close();
+    } finally { await r.close(); }
+  });
+
+  test('the async event is what the request template renders: a changed template changes the event', async () => {
+    const template = SEND_MESSAGE_TEMPLATE.replace('"body":', '"copy":"$util.escapeJavaScript($input.body)","body":');
+    const r = await rig({ asyncRoutes: [{ routeKey: 'sendMessage', requestTemplate: template, templateKey: '$default' }] });
+    try {
+      const s = await connect(`${r.url}?token=good`);
+      const frame = { action: 'sendMessage', messageId: 'msg-00002', text: '따옴표 " 와 \\ 그리고 $x' };
+      s.send(frame);
+      const ev = await r.event((e) => e.requestContext.routeKey === 'sendMessage');
+      expect(Object.keys(ev).sort()).toEqual(['body', 'copy', 'requestContext']);
+      expect(ev.copy).toBe(JSON.stringify(frame));
+      expect(ev.body).toEqual(frame);
+      s.ws.close();
+    } finally { await r.close(); }
+  });
+
+  test('a request template that does not render to JSON fails the integration: the handler is not called', async () => {
+    const r = await rig({ asyncRoutes: [{ routeKey: 'sendMessage', requestTemplate: '{"body":$input.body', templateKey: '$default' }] });
+    try {
+      const s = await connect(`${r.url}?token=good`);
+      s.send({ action: 'sendMessage', messageId: 'msg-00003', text: 'x' });
+      await s.next((f) => f.message === 'Internal server error');
+      s.send({ action: 'ping' });
+      await s.next((f) => f.type === 'pong');
+      expect(r.events.some((e) => e.requestContext?.routeKey === 'sendMessage')).toBe(false);
       s.ws.close();
     } finally { await r.close(); }
   });

@@ -1,9 +1,9 @@
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { DEFAULT_BEDROCK_MODEL_ID, DEFAULT_BEDROCK_TITLE_MODEL_ID, LocalStackError, OFFLINE_MODEL_ID, selectModel } from '../../src/local/model-choice';
+import { DEFAULT_MODEL_ID as DEFAULT_BEDROCK_MODEL_ID, DEFAULT_TITLE_MODEL_ID as DEFAULT_BEDROCK_TITLE_MODEL_ID } from '../../src/contract/models';
+import { LocalStackError, OFFLINE_MODEL_ID, selectModel } from '../../src/local/model-choice';
 import { startLocalStack } from '../../src/local/stack';
-import { DEFAULT_MODEL_ID, DEFAULT_TITLE_MODEL_ID } from '../../src/streaming-chatbot';
 
 // Which model `--model` picks. Credentials come from the SDK's own default chain, so these tests
 // steer it through the environment (jest gives each test file its own process.env).
@@ -22,11 +22,6 @@ function someCredentials() {
 }
 
 describe('model selection', () => {
-  test('the default Bedrock models are the construct\'s defaults', () => {
-    expect(DEFAULT_BEDROCK_MODEL_ID).toBe(DEFAULT_MODEL_ID);
-    expect(DEFAULT_BEDROCK_TITLE_MODEL_ID).toBe(DEFAULT_TITLE_MODEL_ID);
-  });
-
   test('auto without credentials falls back to the offline model and says why', async () => {
     noCredentials();
     const m = await selectModel({ model: 'auto' });
@@ -50,16 +45,21 @@ describe('model selection', () => {
     expect(await selectModel({ model: 'bedrock', modelId: 'eu.amazon.nova-lite-v1:0' })).toMatchObject({ region: 'eu-central-1', modelId: 'eu.amazon.nova-lite-v1:0' });
   });
 
-  test('a stack on real Bedrock gives the chat handler no BEDROCK_ENDPOINT and says bedrock in config.json', async () => {
+  test('a stack on real Bedrock gives the chat handler no Bedrock endpoint, leaves process.env alone and says bedrock in config.json', async () => {
     someCredentials();
     process.env.BEDROCK_ENDPOINT = 'http://127.0.0.1:9/left-over';
     const stack = await startLocalStack({ port: 0, inMemory: true, model: 'auto', region: 'us-west-2', log: () => undefined });
     try {
       expect(stack.modelProvider).toBe('bedrock');
-      expect(process.env.BEDROCK_ENDPOINT).toBeUndefined();
-      expect(process.env.AWS_REGION).toBe('us-west-2');
-      expect(process.env.MODEL_ID).toBe(DEFAULT_BEDROCK_MODEL_ID);
-      expect(process.env.TITLE_MODEL_ID).toBe(DEFAULT_BEDROCK_TITLE_MODEL_ID);
+      const chat = stack.environment.chat;
+      expect(chat.aws.bedrockEndpoint).toBeUndefined();
+      expect(chat.aws.region).toBe('us-west-2');
+      expect(chat.modelId).toBe(DEFAULT_BEDROCK_MODEL_ID);
+      expect(chat.titleModelId).toBe(DEFAULT_BEDROCK_TITLE_MODEL_ID);
+      // The handlers are built from the stack's own configuration, never through process.env.
+      expect(process.env.BEDROCK_ENDPOINT).toBe('http://127.0.0.1:9/left-over');
+      expect(process.env.MODEL_ID).toBeUndefined();
+      expect(process.env.TABLE_NAME).toBeUndefined();
       expect((await (await fetch(`${stack.url}/config.json`)).json()).model).toEqual({ provider: 'bedrock', modelId: DEFAULT_BEDROCK_MODEL_ID });
     } finally {
       await stack.close();

@@ -2,6 +2,7 @@ import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagem
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BedrockModel } from '../../src/core/adapters/bedrock-model';
 import { ConnectionOutbox } from '../../src/core/adapters/connections-outbox';
+import { awsFromEnv } from '../../src/contract/env';
 import { createBedrockClient, createDocumentClient } from '../../src/core/aws';
 import { ChatService } from '../../src/core/chat';
 import { chatConfigFromEnv } from '../../src/core/config';
@@ -23,7 +24,10 @@ export interface Emulators {
   close(): Promise<void>;
 }
 
-/** Starts dynalite, the @connections endpoint and the model server; sets process.env for the handlers. */
+/**
+ * Starts dynalite, the @connections endpoint and the model server, and sets process.env for the
+ * `*.lambda.ts` handlers, which read it once, on their first event: one set of emulators per test file.
+ */
 export async function startEmulators(extraEnv: Record<string, string> = {}): Promise<Emulators> {
   const db = await startDynamo();
   const sink = new RecordingSink();
@@ -44,7 +48,7 @@ export async function startEmulators(extraEnv: Record<string, string> = {}): Pro
     ...extraEnv,
   };
   Object.assign(process.env, env);
-  const doc = createDocumentClient(env);
+  const doc = createDocumentClient(awsFromEnv(env));
   const connections = new ApiGatewayManagementApiClient({ endpoint: conn.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   return {
     sink,
@@ -66,7 +70,7 @@ export async function startEmulators(extraEnv: Record<string, string> = {}): Pro
 /** A ChatService over the emulators with a chosen clock (for model time that runs fast). */
 export function chatService(em: Emulators, clock?: Clock, envOverrides: Record<string, string> = {}): { service: ChatService; close(): void } {
   const env = { ...em.env, ...envOverrides };
-  const bedrock = createBedrockClient(env);
+  const bedrock = createBedrockClient(awsFromEnv(env));
   const service = new ChatService({ config: chatConfigFromEnv(env), store: em.store, model: new BedrockModel(bedrock), clock });
   return { service, close: () => bedrock.destroy() };
 }

@@ -1,7 +1,8 @@
+import type { ReplyMetricName } from '../../contract/metrics';
 import type { ErrorCode } from '../../contract/protocol';
 
-/** Metric names of the chat runtime (docs/INTERNALS.md; alarms depend on them). */
-export type MetricName = 'TimeToFirstToken' | 'StreamDuration' | 'InputTokens' | 'OutputTokens';
+/** Metric names of the chat runtime (src/contract/metrics.ts; alarms depend on them). */
+export type MetricName = ReplyMetricName;
 
 /**
  * Logging and metrics as the core sees them: structured fields only — message text never goes

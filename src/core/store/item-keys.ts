@@ -21,6 +21,8 @@ export const MessageKind = { user: 0, reply: 1 } as const;
 export type MessageKind = keyof typeof MessageKind;
 export const MESSAGE_PREFIX = 'M#';
 export const messageSk = (t: number, kind: MessageKind, id: string) => `${MESSAGE_PREFIX}${String(t).padStart(13, '0')}#${MessageKind[kind]}#${id}`;
+/** The turn time `t` a message sort key was made with. */
+export const messageTime = (sk: string) => Number(sk.slice(MESSAGE_PREFIX.length, MESSAGE_PREFIX.length + 13));
 export const claimSk = (messageId: string) => `I#${messageId}`;
 export const replyPointerSk = (replyId: string) => `R#${replyId}`;
 export const partPrefix = (messageId: string) => `P#${messageId}#`;

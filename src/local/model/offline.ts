@@ -1,5 +1,6 @@
 import { Brain, BrainRequest, lastUserText } from './brain';
-import { Clock, realClock } from '../../core/clock';
+import { realClock } from '../../core/adapters/clock';
+import type { Clock } from '../../core/ports/clock';
 
 /** Options of {@link offlineBrain}. */
 export interface OfflineBrainOptions {
@@ -14,11 +15,26 @@ export const OFFLINE_MIN_REPLY_CHARS = 300;
 /** How much of the user's message the reply quotes. */
 export const OFFLINE_QUOTE_CHARS = 200;
 
-const FILLER_KO = '이 답변은 언어 모델이 아니라 오프라인 모델이 만든 것입니다. 클라우드 계정 없이 전체 스택을 시험할 수 있도록, '
-  + '보내신 메시지를 그대로 인용하고 일정한 속도로 글자를 흘려보냅니다. 실제 답변을 받으려면 --model bedrock 또는 --model openai 로 실행하세요. ';
-const FILLER_EN = 'This reply comes from the offline model, which is not a language model. It quotes your message and streams '
-  + 'text at a steady pace so the whole stack can run without a cloud account. Start the stack with --model bedrock or '
-  + '--model openai for real answers. ';
+/**
+ * What the reply adds after the quote, one distinct paragraph after another until the reply has
+ * OFFLINE_MIN_REPLY_CHARS: each language's paragraphs together are longer than that, so none is
+ * ever repeated.
+ */
+const FILLER_KO = [
+  '이 답변은 언어 모델이 아니라 오프라인 모델이 만든 것입니다. 클라우드 계정 없이 전체 스택을 시험할 수 있도록, '
+    + '보내신 메시지를 그대로 인용하고 일정한 속도로 글자를 흘려보냅니다. 실제 답변을 받으려면 --model bedrock 또는 '
+    + '--model openai 로 실행하세요.',
+  '스트리밍, 중지, 재연결, 대화 기록과 제목 만들기는 배포된 챗봇과 똑같은 코드로 동작하므로 화면과 저장소를 그대로 '
+    + '확인할 수 있습니다. 다만 여기에 보이는 문장은 질문에 대한 답이 아니라, 화면을 채우기 위해 미리 정해 둔 안내문입니다.',
+];
+const FILLER_EN = [
+  'This reply comes from the offline model, which is not a language model. It quotes your message and streams '
+    + 'text at a steady pace so the whole stack can run without a cloud account. Start the stack with --model bedrock or '
+    + '--model openai for real answers.',
+  'Streaming, stop, reconnect, history and titles run the same code as the deployed chatbot, so the page and the '
+    + 'store can be checked as they are. The sentences here are not an answer to your question, only a fixed note that '
+    + 'fills the reply.',
+];
 
 /** The full offline reply for a request (PROTOCOL.md §4); exported so tests can compare. */
 export function offlineReplyText(request: BrainRequest): string {
@@ -28,9 +44,11 @@ export function offlineReplyText(request: BrainRequest): string {
   const prior = Math.max(0, request.messages.length - 1);
   let text = `[offline model] context: ${prior} messages\n`
     + (korean ? `보내신 메시지: ${quoted}\n\n` : `You wrote: ${quoted}\n\n`);
-  const filler = korean ? FILLER_KO : FILLER_EN;
-  while (Array.from(text).length < OFFLINE_MIN_REPLY_CHARS) text += filler;
-  return text;
+  for (const paragraph of korean ? FILLER_KO : FILLER_EN) {
+    if (Array.from(text).length >= OFFLINE_MIN_REPLY_CHARS) break;
+    text += `${paragraph}\n\n`;
+  }
+  return text.replace(/\n+$/, '\n');
 }
 
 /**

@@ -13,7 +13,8 @@ import { BenchBrain } from './bench-brain';
 import { SeedProtocol } from './seed-protocol';
 import { withSeedRoute } from './seed-route';
 import { startThrottlingProxy, ThrottlingProxy, ThrottlingProxyOptions } from './throttling-proxy';
-import { authConfigFromEnv, createTokenVerifier } from '../../../src/core/auth';
+import { authModeFromEnv } from '../../../src/contract/env';
+import { createTokenVerifier } from '../../../src/core/auth';
 import { JWKS_PATH, LOCAL_CLIENT_ID, LocalAuth } from '../../../src/local/auth';
 import { startConnectionsServer } from '../../../src/local/connections-server';
 import { LOCAL_REGION, startDynamo } from '../../../src/local/dynamo';
@@ -133,7 +134,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 
     // The deployed HTTP API checks tokens with API Gateway's JWT authorizer; here the authorizer's
     // own verifier (same issuer, audience and JWKS) stands in for it, as in the local stack.
-    const verifier = createTokenVerifier(authConfigFromEnv());
+    const verifier = createTokenVerifier(authModeFromEnv(process.env));
     const api = new HttpApi({ history, verify: async (t) => ({ ...(await verifier.verify(t)) }), domainName: host, log });
     onRequest = (req, res) => {
       const pathname = (req.url ?? '/').split('?')[0];

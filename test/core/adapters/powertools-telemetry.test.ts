@@ -1,3 +1,4 @@
+import { telemetryFromEnv } from '../../../src/contract/env';
 import { powertoolsTelemetry } from '../../../src/core/adapters/powertools-telemetry';
 
 describe('Powertools telemetry', () => {
@@ -8,7 +9,7 @@ describe('Powertools telemetry', () => {
     const lines: string[] = [];
     const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: any) => { lines.push(String(chunk)); return true; });
     try {
-      const t = powertoolsTelemetry('chat');
+      const t = powertoolsTelemetry(telemetryFromEnv(process.env, 'chat'));
       t.metric('TimeToFirstToken', 123);
       t.metric('OutputTokens', 45);
       t.errorCode('MODEL_THROTTLED');

@@ -8,6 +8,9 @@ import type { AddressInfo } from 'net';
 /** The streamed answer, piece by piece. */
 export const FAKE_PIECES = ['안녕', '하세요', '! 반갑', '습니다.'];
 
+/** The models the fake lists at `GET /v1/models`. */
+export const FAKE_MODELS = ['qwen-test', 'qwen2.5:7b'];
+
 /** A running fake. */
 export interface FakeOpenAi {
   baseUrl: string;
@@ -21,6 +24,12 @@ export interface FakeOpenAi {
 export async function fakeOpenAi(): Promise<FakeOpenAi> {
   const state: FakeOpenAi = { baseUrl: '', requests: [], mode: 'stream', close: async () => undefined };
   const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/v1/models') {
+      // The model list the stack checks at start (as Ollama's OpenAI-compatible API serves it).
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ object: 'list', data: FAKE_MODELS.map((id) => ({ id, object: 'model', owned_by: 'test' })) }));
+      return;
+    }
     let raw = '';
     req.on('data', (c) => { raw += c; });
     req.on('end', () => {

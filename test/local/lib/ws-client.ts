@@ -24,9 +24,9 @@ export class HandshakeRefused extends Error {
 }
 
 /** Opens a socket; rejects with {@link HandshakeRefused} when the server answers with an HTTP status. */
-export function connect(url: string): Promise<TestSocket> {
+export function connect(url: string, options: { headers?: Record<string, string> } = {}): Promise<TestSocket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1024 * 1024 });
+    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1024 * 1024, headers: options.headers });
     const frames: any[] = [];
     const waiters: Array<() => void> = [];
     const closed = new Promise<{ code: number; reason: string }>((r) => {
