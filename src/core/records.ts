@@ -2,6 +2,7 @@
  * The store's records as the rest of the runtime sees them, and the mapping from table items:
  * kept apart from store.ts so the queries read without the plumbing.
  */
+import { cursorKeyFits } from './cursor-limits';
 import { INTERRUPTED_AFTER_MS } from './limits';
 import { ConversationSummary, MessageItem, MessageStatus, Role, StopReason, Usage } from '../contract/protocol';
 import { TABLE_SCHEMA } from '../contract/table-schema';
@@ -74,6 +75,8 @@ export function decodeCursor(cursor: string | undefined, expect: Record<string, 
     if (typeof key[k] !== 'string' || !key[k].startsWith(p) || key[k].length === p.length) throw new BadCursorError('bad cursor');
   }
   if (Object.keys(key).length !== Object.keys(expect).length + Object.keys(prefixes).length) throw new BadCursorError('bad cursor');
+  // `expect` holds partition keys and `prefixes` sort keys (of the table and of the index).
+  if (!cursorKeyFits(key, Object.keys(expect), Object.keys(prefixes))) throw new BadCursorError('bad cursor');
   return key;
 }
 
