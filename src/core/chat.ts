@@ -9,6 +9,7 @@ import { converseOnce } from './model';
 import { deleteParts, reopenParts, storePart } from './parts';
 import { cleanTitle, TITLE_SYSTEM_PROMPT, titleRequestText } from './prompts';
 import { ErrorCode, ErrorFrame, MAX_TITLE_CHARS, parseClientFrame, SendMessageFrame } from '../contract/protocol';
+import { hasVisibleText, invisibleTextMessage } from '../contract/text-checks';
 import { takeRateToken } from './rate-limit';
 import type { Claim, ConversationStore } from './store';
 import { silentTelemetry, Telemetry } from './telemetry';
@@ -99,7 +100,7 @@ export class ChatService {
       now, config.limits.maxInputChars);
     if (r.state === 'error') return fail(r.error.code, r.error.message);
     if (r.state !== 'complete') return undefined; // waiting for more parts, or another invocation answers
-    if (r.text.trim().length === 0) return fail('BAD_REQUEST', 'The message is empty.');
+    if (!hasVisibleText(r.text)) return fail('BAD_REQUEST', invisibleTextMessage('message'));
     // Until a claim exists, a refusal (BUSY, RATE_LIMITED, a store error) must leave the set
     // completable again by the client's resend, or the resent parts would all read as taken.
     let claimed = false;

@@ -3,6 +3,7 @@ import * as K from './keys';
 import { PART_TTL_SECONDS, charCount, ErrorFrame } from '../contract/protocol';
 import type { ConversationStore } from './store';
 import { TABLE_SCHEMA } from '../contract/table-schema';
+import { hasVisibleText, invisibleTextMessage } from '../contract/text-checks';
 
 const { partitionKey: PK, sortKey: SK, ttlAttribute: TTL } = TABLE_SCHEMA;
 
@@ -65,6 +66,8 @@ export async function storePart(store: ConversationStore, user: string, part: Pa
     refusal = bad('BAD_REQUEST', 'The parts of a message must share count and conversationId.', part.messageId);
   } else if (charCount(text) > maxInputChars) {
     refusal = bad('TOO_LARGE', `A message may be at most ${maxInputChars} characters.`, part.messageId);
+  } else if (parts.length === part.count && !hasVisibleText(text)) {
+    refusal = bad('BAD_REQUEST', invisibleTextMessage('message'), part.messageId);
   } else if (parts.length < part.count) {
     return { state: 'waiting' };
   }

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { LambdaHandler } from './gateway';
 import { BodyTooLargeError, readBody, requestId, requestTime, sendJson, sourceIp } from './http-util';
+import { responseTooLarge } from './lambda-limits';
 import { UNAUTHORIZED_BODY } from '../contract/protocol';
 
 /** Verifies an ID token and answers its claims; rejects when the token is not acceptable. */
@@ -145,6 +146,9 @@ export class HttpApi {
       sendJson(res, 503, { message: 'Service Unavailable' });
       return;
     }
+    // Lambda fails the invocation (logged by handle) and the HTTP API answers 500.
+    const tooLarge = responseTooLarge(result);
+    if (tooLarge) throw new Error(tooLarge);
     this.respond(res, result);
   }
 
