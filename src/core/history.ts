@@ -3,8 +3,10 @@ import {
   UNAUTHORIZED_BODY,
 } from '../contract/protocol';
 import { matchHistoryRoute } from '../contract/routes';
+import { hasVisibleText, invisibleTextMessage } from '../contract/text-checks';
 import { realClock } from './adapters/clock';
 import { effectiveStatus } from './domain/reply';
+import { fittingCount } from './domain/page-budget';
 import type { Clock } from './ports/clock';
 import { BadCursorError, ConversationRecord, Store } from './ports/store';
 
@@ -106,18 +108,23 @@ export class HistoryService {
     if (!(await this.store.conversations.get(user, conversationId))) throw notFound();
     const page = await this.store.messages.newestFirst(user, conversationId, limit, req.query.cursor);
     const now = this.clock.now();
-    const items = page.items.reverse().map((s): MessageItem => {
+    let items = page.items.map((s): MessageItem => {
       const item: MessageItem = { messageId: s.messageId, role: s.role, text: s.text, status: effectiveStatus(s, now), createdAt: s.createdAt };
       if (s.usage) item.usage = s.usage;
       return item;
     });
-    return { items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+    // Bounded by bytes too (newest first, at least one): the rest is behind the cursor.
+    const fit = fittingCount(items);
+    const nextCursor = fit < items.length ? this.store.messages.cursorAfter(user, conversationId, page.items[fit - 1]) : page.nextCursor;
+    items = items.slice(0, fit).reverse();
+    return { items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
   private async rename(user: string, conversationId: string, body: string | undefined): Promise<ConversationSummary> {
     let title: unknown;
     try { title = (JSON.parse(body ?? '') as { title?: unknown })?.title; } catch { throw new HttpError(400, 'BAD_REQUEST', 'The body must be JSON {"title": "…"}.'); }
     if (typeof title !== 'string' || title.trim().length === 0) throw new HttpError(400, 'BAD_REQUEST', 'title must be a non-empty string.');
+    if (!hasVisibleText(title)) throw new HttpError(400, 'BAD_REQUEST', invisibleTextMessage('title'));
     const clean = title.trim().replace(/\s+/g, ' ');
     if (charCount(clean) > MAX_TITLE_CHARS) throw new HttpError(400, 'BAD_REQUEST', `A title may be at most ${MAX_TITLE_CHARS} characters.`);
     const c = await this.store.conversations.rename(user, conversationId, clean);

@@ -121,6 +121,11 @@ export interface Messages {
   requestStop(user: string, replyId: string): Promise<boolean>;
   /** One page of a conversation's messages, newest first; with `upTo`, only up to that turn's user message. */
   newestFirst(user: string, conversationId: string, limit: number, cursor?: string, upTo?: TurnRef): Promise<StorePage<StoredMessage>>;
+  /**
+   * The cursor of a {@link newestFirst} page cut short after `message` (one of that page's items):
+   * the next page starts with the message after it, as if the page had ended there.
+   */
+  cursorAfter(user: string, conversationId: string, message: StoredMessage): string;
   /** Deletes every message and reply pointer of a conversation; answers the ids of its user messages. */
   deleteAll(user: string, conversationId: string): Promise<string[]>;
 }

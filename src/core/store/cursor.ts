@@ -1,4 +1,5 @@
 /** Opaque paging cursors over a query's LastEvaluatedKey, refused unless they are the caller's own. */
+import { cursorKeyFits } from './cursor-limits';
 import { BadCursorError } from '../ports/store';
 
 /** Opaque cursor of a query's LastEvaluatedKey. */
@@ -23,5 +24,7 @@ export function decodeCursor(cursor: string | undefined, expect: Record<string, 
     if (typeof key[k] !== 'string' || !key[k].startsWith(p) || key[k].length === p.length) throw new BadCursorError('bad cursor');
   }
   if (Object.keys(key).length !== Object.keys(expect).length + Object.keys(prefixes).length) throw new BadCursorError('bad cursor');
+  // `expect` holds partition keys and `prefixes` sort keys (of the table and of the index).
+  if (!cursorKeyFits(key, Object.keys(expect), Object.keys(prefixes))) throw new BadCursorError('bad cursor');
   return key;
 }

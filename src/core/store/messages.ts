@@ -156,6 +156,12 @@ export class DynamoMessages implements Messages {
     return { items: (r.Items ?? []).map(toMessage), nextCursor: encodeCursor(r.LastEvaluatedKey) };
   }
 
+  public cursorAfter(user: string, conversationId: string, message: StoredMessage): string {
+    // What DynamoDB's LastEvaluatedKey would be: the item's key (its `t` is its createdAt).
+    const kind = message.role === 'user' ? 'user' : 'reply';
+    return encodeCursor({ [PK]: K.messagesPk(user, conversationId), [SK]: K.messageSk(Date.parse(message.createdAt), kind, message.messageId) })!;
+  }
+
   public async deleteAll(user: string, conversationId: string): Promise<string[]> {
     const pk = K.messagesPk(user, conversationId);
     const userMessages: string[] = [];

@@ -1,3 +1,4 @@
+import { invisibleTextMessage } from '../../../src/contract/text-checks';
 import { answersClaim, errorFrame, initialTitle, judgeParts, replayable, turnOf } from '../../../src/core/domain/acceptance';
 import { INITIAL_TITLE_CHARS } from '../../../src/core/domain/runtime-limits';
 
@@ -35,7 +36,9 @@ describe('accepting a message', () => {
     expect(judgeParts([part(0, 2, 'a', 'conv-0001'), part(1, 2, 'b')], part(1, 2, 'b'), 10))
       .toMatchObject({ verdict: 'refused', error: { code: 'BAD_REQUEST' } });
     expect(judgeParts([part(0, 2, ' '), part(1, 2, '\n')], part(1, 2, '\n'), 10))
-      .toMatchObject({ verdict: 'refused', error: { code: 'BAD_REQUEST', message: 'The message is empty.' } });
+      .toMatchObject({ verdict: 'refused', error: { code: 'BAD_REQUEST', message: invisibleTextMessage('message') } });
+    expect(judgeParts([part(0, 2, '\u200B'), part(1, 2, '\u0000')], part(1, 2, '\u0000'), 10))
+      .toMatchObject({ verdict: 'refused', error: { code: 'BAD_REQUEST', message: invisibleTextMessage('message') } });
   });
 
   test('a claimed message is answered by its whole frame, its part 0, or the part that completed the set — no other part', () => {

@@ -205,6 +205,19 @@ describe.each(subjects)('the store %s', (_name, make) => {
       await expect(store.messages.newestFirst('u1', c, 3, Buffer.from('[1]').toString('base64url'))).rejects.toThrow(BadCursorError);
     });
 
+    test('a page cut short after any of its messages continues with the next one (a user message or a reply)', async () => {
+      const c = uid('c');
+      const turns = [0, 1, 2].map((i) => turn(c, T + i * 1000));
+      for (const tr of turns) await store.messages.putTurn('u1', tr, `q${tr.t}`);
+      const all = (await store.messages.newestFirst('u1', c, 10)).items;
+      expect(all).toHaveLength(6);
+      for (let k = 0; k < all.length - 1; k++) {
+        const next = await store.messages.newestFirst('u1', c, 2, store.messages.cursorAfter('u1', c, all[k]));
+        expect([k, next.items.map((m) => m.messageId)]).toEqual([k, all.slice(k + 1, k + 3).map((m) => m.messageId)]);
+      }
+      await expect(store.messages.newestFirst('u2', c, 2, store.messages.cursorAfter('u1', c, all[0]))).rejects.toThrow(BadCursorError);
+    });
+
     test('deleteAll removes every message and stop flag and answers the user messages\' ids', async () => {
       const c = uid('c');
       const turns = Array.from({ length: 30 }, (_, i) => turn(c, T + i));

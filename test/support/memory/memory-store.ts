@@ -13,6 +13,9 @@ import {
 
 const key = (...parts: string[]) => parts.join('\u0000');
 
+/** The opaque cursor of a page that ended at `after` within `scope`. */
+const cursorOf = (scope: string, after: string) => Buffer.from(JSON.stringify({ scope, after })).toString('base64url');
+
 /** A page of `sorted` (already in page order) after the cursor's position, within `scope`. */
 function page<T>(sorted: T[], position: (item: T) => string, scope: string, limit: number, cursor?: string): StorePage<T> {
   let start = 0;
@@ -25,7 +28,7 @@ function page<T>(sorted: T[], position: (item: T) => string, scope: string, limi
   }
   const items = sorted.slice(start, start + limit);
   const more = start + limit < sorted.length;
-  const nextCursor = more ? Buffer.from(JSON.stringify({ scope, after: position(items[items.length - 1]) })).toString('base64url') : undefined;
+  const nextCursor = more ? cursorOf(scope, position(items[items.length - 1])) : undefined;
   return { items, nextCursor };
 }
 
@@ -195,6 +198,11 @@ class MemoryMessages implements Messages {
       .sort((a, b) => (a.order < b.order ? 1 : -1));
     const p = page(entries, (e) => e.order, key('messages', user, conversationId), limit, cursor);
     return { items: p.items.map((e) => ({ ...e.message })), nextCursor: p.nextCursor };
+  }
+
+  public cursorAfter(user: string, conversationId: string, message: StoredMessage) {
+    const order = MemoryMessages.order(Date.parse(message.createdAt), message.role === 'user' ? 0 : 1, message.messageId);
+    return cursorOf(key('messages', user, conversationId), order);
   }
 
   public async deleteAll(user: string, conversationId: string) {
