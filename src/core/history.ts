@@ -5,8 +5,8 @@ import {
 import { matchHistoryRoute } from '../contract/routes';
 import { hasVisibleText, invisibleTextMessage } from '../contract/text-checks';
 import { realClock } from './adapters/clock';
-import { effectiveStatus } from './domain/reply';
 import { fittingCount } from './domain/page-budget';
+import { effectiveStatus } from './domain/reply';
 import type { Clock } from './ports/clock';
 import { BadCursorError, ConversationRecord, Store } from './ports/store';
 

@@ -7,16 +7,16 @@ import type { AuthorizerDeps } from './authorizer';
 import type { ChatHandlerDeps } from './chat';
 import type { HistoryHandlerDeps } from './history';
 import type { AuthorizerEnv, ChatEnv, HistoryEnv } from '../contract/env';
-import { createTokenVerifier, powertoolsAuthorizerTelemetry } from '../core/auth';
 import { BedrockModel } from '../core/adapters/bedrock-model';
 import { ConnectionOutbox } from '../core/adapters/connections-outbox';
 import { powertoolsTelemetry, PowertoolsOptions } from '../core/adapters/powertools-telemetry';
+import { createTokenVerifier, powertoolsAuthorizerTelemetry } from '../core/auth';
 import { ConnectionsClients, createBedrockClient, createDocumentClient } from '../core/aws';
 import { ChatService } from '../core/chat';
 import { chatConfig } from '../core/config';
 import { HistoryService } from '../core/history';
-import { ConversationStore } from '../core/store';
 import type { Telemetry } from '../core/ports/telemetry';
+import { ConversationStore } from '../core/store';
 
 /** How the handlers report (deployed: Powertools with EMF). */
 export type WiringOptions = PowertoolsOptions;
@@ -30,7 +30,8 @@ export function chatDeps(env: ChatEnv, options: WiringOptions = {}): Wired<ChatH
   const doc = createDocumentClient(env.aws);
   const bedrock = createBedrockClient(env.aws);
   const connections = new ConnectionsClients(env.aws);
-  const service = new ChatService({ config: chatConfig(env), store: new ConversationStore(doc, env.tableName), model: new BedrockModel(bedrock), telemetry });
+  const store = new ConversationStore(doc, env.tableName);
+  const service = new ChatService({ config: chatConfig(env), store, model: new BedrockModel(bedrock), telemetry });
   return {
     service,
     telemetry,

@@ -53,8 +53,11 @@ export async function interruptOrphanedReplies(table: LocalTable, now: number = 
       for (const item of page.Items ?? []) {
         if (item.status === 'streaming') {
           streaming.push({
-            pk: item[PK], sk: item[SK], text: typeof item.text === 'string' ? item.text : '',
-            replyId: String(item.messageId), messageId: String(item.userMessageId),
+            pk: item[PK],
+            sk: item[SK],
+            text: typeof item.text === 'string' ? item.text : '',
+            replyId: String(item.messageId),
+            messageId: String(item.userMessageId),
           });
         } else if (typeof item.conversationId === 'string') {
           const user = String(item[PK]).slice(userPrefix.length);

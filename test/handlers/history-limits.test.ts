@@ -1,6 +1,6 @@
 import { utf8Bytes } from '../../src/contract/protocol';
-import { MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES } from '../../src/core/store/cursor-limits';
 import { MAX_PAGE_PAYLOAD_BYTES } from '../../src/core/domain/page-budget';
+import { MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES } from '../../src/core/store/cursor-limits';
 import { handler as history } from '../../src/handlers/history.lambda';
 import { LAMBDA_MAX_RESPONSE_BYTES } from '../../src/local/lambda-limits';
 import { Emulators, id, startEmulators } from '../support/harness';

@@ -1,8 +1,8 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsFromEnv } from '../../src/contract/env';
 import { BedrockModel } from '../../src/core/adapters/bedrock-model';
 import { ConnectionOutbox } from '../../src/core/adapters/connections-outbox';
-import { awsFromEnv } from '../../src/contract/env';
 import { createBedrockClient, createDocumentClient } from '../../src/core/aws';
 import { ChatService } from '../../src/core/chat';
 import { chatConfigFromEnv } from '../../src/core/config';

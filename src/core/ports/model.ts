@@ -1,5 +1,5 @@
-import type { ErrorCode, StopReason, Usage } from '../../contract/protocol';
 import type { InferenceConfig } from '../../contract/env';
+import type { ErrorCode, StopReason, Usage } from '../../contract/protocol';
 
 /** One Converse turn. */
 export interface Turn {

@@ -1,5 +1,5 @@
-import { cursorKeyFits, fitsKey, MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES } from '../../../src/core/store/cursor-limits';
 import { decodeCursor, encodeCursor } from '../../../src/core/store/cursor';
+import { cursorKeyFits, fitsKey, MAX_PARTITION_KEY_BYTES, MAX_SORT_KEY_BYTES } from '../../../src/core/store/cursor-limits';
 
 const ofBytes = (n: number) => '한'.repeat(Math.floor(n / 3)) + 'a'.repeat(n % 3);
 
