@@ -133,7 +133,8 @@ describe('the local stack refuses a foreign Host or Origin', () => {
   });
 
   test('the internal @connections endpoint refuses a rebound Host too', async () => {
-    const r = await request(`${process.env.CONNECTIONS_ENDPOINT}/@connections/abc`, { host: `evil.example:${new URL(process.env.CONNECTIONS_ENDPOINT!).port}` });
+    const endpoint = stack.environment.chat.aws.connectionsEndpoint!;
+    const r = await request(`${endpoint}/@connections/abc`, { host: `evil.example:${new URL(endpoint).port}` });
     expect(r.status).toBe(403);
   });
 });

@@ -33,9 +33,9 @@ describe('every listener of the stack answers 400 to a malformed request and kee
   beforeAll(async () => {
     stack = await startLocalStack({ port: 0, inMemory: true, model: 'offline', log: (l) => logged.push(l) });
     port = Number(new URL(stack.url).port);
-    // The stack hands its internal endpoints to the handlers through their environment.
-    connectionsPort = Number(new URL(process.env.CONNECTIONS_ENDPOINT!).port);
-    modelPort = Number(new URL(process.env.BEDROCK_ENDPOINT!).port);
+    // The stack hands its internal endpoints to the handlers in the environment it builds them from.
+    connectionsPort = Number(new URL(stack.environment.chat.aws.connectionsEndpoint!).port);
+    modelPort = Number(new URL(stack.environment.chat.aws.bedrockEndpoint!).port);
   });
   afterAll(async () => stack?.close());
 
