@@ -4,6 +4,8 @@
  * can use it as it is. Fields may be added, never renamed or dropped.
  */
 
+import { hasVisibleText, invisibleTextMessage } from './text-checks';
+
 /** Ids are 8–64 characters of [A-Za-z0-9_-]. */
 export const ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 
@@ -269,8 +271,8 @@ export function parseClientFrame(raw: string, limits: FrameLimits = DEFAULT_LIMI
           && (p.index as number) >= 0 && (p.index as number) < (p.count as number);
         if (!ok) return fail('BAD_REQUEST', `part must be {index, count} with 0 ≤ index < count ≤ ${MAX_PARTS}.`, ids);
         frame.part = { index: p!.index as number, count: p!.count as number };
-      } else if (f.text.length === 0 || f.text.trim().length === 0) {
-        return fail('BAD_REQUEST', 'The message is empty.', ids);
+      } else if (!hasVisibleText(f.text)) {
+        return fail('BAD_REQUEST', invisibleTextMessage('message'), ids);
       }
       if (charCount(f.text) > limits.maxInputChars) {
         return fail('TOO_LARGE', `A message may be at most ${limits.maxInputChars} characters.`, ids);
@@ -284,7 +286,7 @@ export function parseClientFrame(raw: string, limits: FrameLimits = DEFAULT_LIMI
 
 /** Checks a whole (reassembled) message text against the character limit. */
 export function checkMessageText(text: string, limits: FrameLimits = DEFAULT_LIMITS): ErrorFrame | undefined {
-  if (text.trim().length === 0) return { type: 'error', code: 'BAD_REQUEST', message: 'The message is empty.', retryable: false };
+  if (!hasVisibleText(text)) return { type: 'error', code: 'BAD_REQUEST', message: invisibleTextMessage('message'), retryable: false };
   if (charCount(text) > limits.maxInputChars) {
     return { type: 'error', code: 'TOO_LARGE', message: `A message may be at most ${limits.maxInputChars} characters.`, retryable: false };
   }

@@ -1,25 +1,23 @@
-import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { Clock, realClock } from './clock';
 import type { ChatConfig } from './config';
-import { generateReply, Outbox, ReplyOutcome } from './generate';
-import { newId } from './ids';
-import { messageSk } from './keys';
-import { INITIAL_TITLE_CHARS, LEASE_MS } from './limits';
-import { converseOnce } from './model';
-import { deleteParts, reopenParts, storePart } from './parts';
+import { ErrorCode, MAX_TITLE_CHARS, parseClientFrame, SendMessageFrame } from '../contract/protocol';
+import { realClock } from './adapters/clock';
+import { answersClaim, errorFrame, initialTitle, REFUSAL, replayable, turnOf } from './domain/acceptance';
+import { newId } from './domain/ids';
+import { LEASE_MS } from './domain/runtime-limits';
+import { generateReply, ReplyOutcome } from './generate';
+import type { Clock } from './ports/clock';
+import type { Model } from './ports/model';
+import type { Outbox } from './ports/outbox';
+import type { Claim, Store } from './ports/store';
+import { silentTelemetry, Telemetry } from './ports/telemetry';
 import { cleanTitle, TITLE_SYSTEM_PROMPT, titleRequestText } from './prompts';
-import { ErrorCode, ErrorFrame, MAX_TITLE_CHARS, parseClientFrame, SendMessageFrame } from '../contract/protocol';
-import { takeRateToken } from './rate-limit';
-import type { Claim, ConversationStore } from './store';
-import { silentTelemetry, Telemetry } from './telemetry';
-
-export type { Outbox } from './generate';
+import { storePart } from './split-message';
 
 /** What the chat service is built from. */
 export interface ChatServiceDeps {
   config: ChatConfig;
-  store: ConversationStore;
-  bedrock: BedrockRuntimeClient;
+  store: Store;
+  model: Model;
   clock?: Clock;
   telemetry?: Telemetry;
 }
@@ -30,14 +28,11 @@ export interface FrameContext {
   deadline?: number;
 }
 
-const ERROR_RETRYABLE: Partial<Record<ErrorCode, boolean>> = { BUSY: true, RATE_LIMITED: true, MODEL_THROTTLED: true, INTERNAL: true };
+/** Most tokens the title call may answer with. */
+const TITLE_MAX_TOKENS = 40;
 
-function errorFrame(code: ErrorCode, message: string, ids: { messageId?: string; replyId?: string } = {}): ErrorFrame {
-  return { type: 'error', code, message, retryable: ERROR_RETRYABLE[code] ?? false, ...ids };
-}
-
-const NO_CONVERSATION = 'There is no such conversation.';
-const BUSY = 'A reply is still being written in this conversation. Wait for it or stop it.';
+/** Endings after which the conversation gets its model-made title (the user saw the answer). */
+const TITLED = new Set(['finished', 'truncated', 'stopped']);
 
 /**
  * The chat runtime without AWS event shapes: one client frame in, frames out through the
@@ -70,7 +65,7 @@ export class ChatService {
       this.telemetry.error('frame failed', { action: frame.action, error: (err as Error).name, detail: (err as Error).message });
       this.telemetry.errorCode('INTERNAL');
       const ids = frame.action === 'sendMessage' ? { messageId: frame.messageId } : frame.action === 'stop' ? { replyId: frame.replyId } : {};
-      await out.post(errorFrame('INTERNAL', 'Something went wrong on our side. Please try again.', ids));
+      await out.post(errorFrame('INTERNAL', REFUSAL.internal, ids));
     } finally {
       this.telemetry.flush();
     }
@@ -78,8 +73,8 @@ export class ChatService {
 
   /** Sets the stop flag the generator reads; another user's reply is NOT_FOUND. */
   public async stop(user: string, replyId: string, out: Outbox): Promise<void> {
-    if (!(await this.deps.store.requestStop(user, replyId))) {
-      await out.post(errorFrame('NOT_FOUND', 'There is no such reply.', { replyId }));
+    if (!(await this.deps.store.messages.requestStop(user, replyId))) {
+      await out.post(errorFrame('NOT_FOUND', REFUSAL.noReply, { replyId }));
     }
   }
 
@@ -91,15 +86,14 @@ export class ChatService {
 
     // A retry of a message already taken answers with the same ids; it only finishes a turn that
     // was never stored, and never starts a second generation.
-    const existing = await store.getClaim(user, frame.messageId);
+    const existing = await store.claims.get(user, frame.messageId);
     if (existing) return this.resume(user, frame, existing, out, ctx);
 
     if (!frame.part) return this.acceptWhole(user, frame, frame.text, now, out, ctx);
-    const r = await storePart(store, user, { messageId: frame.messageId, conversationId: frame.conversationId, ...frame.part, text: frame.text },
-      now, config.limits.maxInputChars);
+    const part = { messageId: frame.messageId, conversationId: frame.conversationId, ...frame.part, text: frame.text };
+    const r = await storePart(store.parts, user, part, now, config.limits.maxInputChars);
     if (r.state === 'error') return fail(r.error.code, r.error.message);
     if (r.state !== 'complete') return undefined; // waiting for more parts, or another invocation answers
-    if (r.text.trim().length === 0) return fail('BAD_REQUEST', 'The message is empty.');
     // Until a claim exists, a refusal (BUSY, RATE_LIMITED, a store error) must leave the set
     // completable again by the client's resend, or the resent parts would all read as taken.
     let claimed = false;
@@ -107,7 +101,7 @@ export class ChatService {
       return await this.acceptWhole(user, frame, r.text, now, out, ctx, () => { claimed = true; });
     } finally {
       if (!claimed) {
-        await reopenParts(store, user, frame.messageId)
+        await store.parts.reopen(user, frame.messageId)
           .catch((err) => this.telemetry.warn('reopening parts failed', { error: (err as Error).name }));
       }
     }
@@ -119,8 +113,8 @@ export class ChatService {
     const { store, config } = this.deps;
     const fail = (code: ErrorCode, message: string) => this.refuse(out, code, message, frame.messageId);
 
-    if (!(await takeRateToken(store, user, config.rateLimitPerMinute, now))) {
-      return fail('RATE_LIMITED', `Too many messages: at most ${config.rateLimitPerMinute} a minute. Please wait a moment.`);
+    if ((await store.rates.hit(user, now)) > config.rateLimitPerMinute) {
+      return fail('RATE_LIMITED', REFUSAL.rateLimited(config.rateLimitPerMinute));
     }
 
     const replyId = newId();
@@ -128,15 +122,14 @@ export class ChatService {
     let calib = 1;
     let created = false;
     if (conversationId) {
-      const lease = await store.acquireLease(user, conversationId, replyId, now, now + LEASE_MS);
-      if (lease === 'missing') return fail('NOT_FOUND', NO_CONVERSATION);
-      if (lease === 'busy') return fail('BUSY', BUSY);
-      calib = (await store.getConversation(user, conversationId))?.calib ?? 1;
+      const lease = await store.conversations.acquireLease(user, conversationId, replyId, now, now + LEASE_MS);
+      if (lease === 'missing') return fail('NOT_FOUND', REFUSAL.noConversation);
+      if (lease === 'busy') return fail('BUSY', REFUSAL.busy);
+      calib = (await store.conversations.get(user, conversationId))?.calib ?? 1;
     } else {
       conversationId = newId();
-      const title = Array.from(text.trim().split('\n')[0]).slice(0, INITIAL_TITLE_CHARS).join('');
-      created = await store.createConversation(user, conversationId, title, now, replyId, now + LEASE_MS);
-      if (!created) return fail('INTERNAL', 'Could not create the conversation. Please try again.');
+      created = await store.conversations.create(user, conversationId, initialTitle(text), now, replyId, now + LEASE_MS);
+      if (!created) return fail('INTERNAL', REFUSAL.notCreated);
     }
 
     // The conditional put on messageId: exactly one invocation of a message goes on. The claim
@@ -144,18 +137,18 @@ export class ChatService {
     const claim = { conversationId, replyId, t: now, text, created };
     let won: boolean;
     try {
-      won = await store.claimMessage(user, frame.messageId, claim, Math.floor(now / 1000));
+      won = await store.claims.put(user, frame.messageId, claim, now);
     } catch (err) {
       // The resend must find the conversation free, not BUSY for 30 s. Only the lease is given
       // back: the put may have happened after all, and then the resend finishes the turn in it.
-      await store.releaseLease(user, conversationId, replyId).catch(() => undefined);
+      await store.conversations.releaseLease(user, conversationId, replyId).catch(() => undefined);
       throw err;
     }
     onClaimed();
     if (!won) {
-      if (created) await store.dropNewConversation(user, conversationId, replyId);
-      else await store.releaseLease(user, conversationId, replyId);
-      const other = await store.getClaim(user, frame.messageId);
+      if (created) await store.conversations.dropNew(user, conversationId, replyId);
+      else await store.conversations.releaseLease(user, conversationId, replyId);
+      const other = await store.claims.get(user, frame.messageId);
       return other ? this.resume(user, frame, other, out, ctx, true) : undefined;
     }
     return this.startTurn(user, frame.messageId, claim, calib, frame.part?.count, out, ctx);
@@ -171,20 +164,18 @@ export class ChatService {
   private async resume(user: string, frame: SendMessageFrame, claim: Claim, out: Outbox, ctx: FrameContext,
     completedParts = false): Promise<ReplyOutcome | undefined> {
     const { store } = this.deps;
-    // Every part of a resent split message finds the claim; one of them answers (or the one
-    // that completed the set, when it lost the claim to a concurrent resend).
-    if (frame.part && frame.part.index !== 0 && !completedParts) return undefined;
+    if (!answersClaim(frame.part, completedParts)) return undefined;
     const accepted = { type: 'accepted' as const, messageId: frame.messageId, conversationId: claim.conversationId, replyId: claim.replyId };
-    if (claim.text === undefined || await store.hasReply(user, claim)) {
+    if (!replayable(claim) || await store.messages.hasReply(user, turnOf(frame.messageId, claim))) {
       await out.post(accepted);
       return undefined;
     }
     const now = this.clock.now();
-    const lease = await store.acquireLease(user, claim.conversationId, claim.replyId, now, now + LEASE_MS);
-    if (lease === 'missing') return this.refuse(out, 'NOT_FOUND', NO_CONVERSATION, frame.messageId);
-    if (lease === 'busy') return this.refuse(out, 'BUSY', BUSY, frame.messageId);
+    const lease = await store.conversations.acquireLease(user, claim.conversationId, claim.replyId, now, now + LEASE_MS);
+    if (lease === 'missing') return this.refuse(out, 'NOT_FOUND', REFUSAL.noConversation, frame.messageId);
+    if (lease === 'busy') return this.refuse(out, 'BUSY', REFUSAL.busy, frame.messageId);
     this.telemetry.info('finishing a claimed turn', { conversationId: claim.conversationId, replyId: claim.replyId });
-    const calib = (await store.getConversation(user, claim.conversationId))?.calib ?? 1;
+    const calib = (await store.conversations.get(user, claim.conversationId))?.calib ?? 1;
     return this.startTurn(user, frame.messageId, claim, calib, frame.part?.count, out, ctx, true);
   }
 
@@ -192,34 +183,27 @@ export class ChatService {
   private async startTurn(user: string, messageId: string, claim: Claim, calib: number, partCount: number | undefined,
     out: Outbox, ctx: FrameContext, rerun = false): Promise<ReplyOutcome | undefined> {
     const { store } = this.deps;
-    const { conversationId, replyId, t } = claim;
+    const turn = turnOf(messageId, claim);
+    const { conversationId, replyId } = turn;
     const text = claim.text ?? '';
     const accepted = { type: 'accepted' as const, messageId, conversationId, replyId };
-    if (!(await store.putTurn(user, conversationId, t, messageId, text, replyId, rerun))) {
+    if (!(await store.messages.putTurn(user, turn, text, rerun))) {
       // Another invocation created the reply and generates it (it holds the same lease).
       await out.post(accepted);
       return undefined;
     }
     if (partCount) {
       // Parts expire anyway: a failed cleanup must not fail a stored, accepted turn.
-      await deleteParts(store, user, messageId, partCount)
+      await store.parts.remove(user, messageId, Array.from({ length: partCount }, (_, i) => i))
         .catch((err) => this.telemetry.warn('parts cleanup failed', { error: (err as Error).name }));
     }
     this.telemetry.info('message accepted', { conversationId, replyId, chars: text.length, created: claim.created });
     await out.post(accepted);
 
-    const outcome = await generateReply({ ...this.deps, clock: this.clock, telemetry: this.telemetry }, {
-      user,
-      conversationId,
-      replyId,
-      text,
-      calib,
-      deadline: ctx.deadline,
-      replySk: messageSk(t, 1, replyId),
-      userMessageSk: messageSk(t, 0, messageId),
-    }, out);
+    const outcome = await generateReply({ ...this.deps, clock: this.clock, telemetry: this.telemetry },
+      { user, turn, text, calib, deadline: ctx.deadline }, out);
 
-    if (claim.created && (outcome.status === 'complete' || outcome.status === 'stopped') && outcome.text.trim()) {
+    if (claim.created && TITLED.has(outcome.state) && outcome.text.trim()) {
       await this.makeTitle(user, conversationId, text, outcome.text, out);
     }
     return outcome;
@@ -234,11 +218,11 @@ export class ChatService {
 
   /** A short title from a cheap non-streaming call; failures only cost the title. */
   private async makeTitle(user: string, conversationId: string, question: string, answer: string, out: Outbox): Promise<void> {
-    const { config, store, bedrock } = this.deps;
+    const { config, store, model } = this.deps;
     try {
-      const raw = await converseOnce(bedrock, config.titleModelId, TITLE_SYSTEM_PROMPT, titleRequestText(question, answer), 40);
+      const raw = await model.once(config.titleModelId, TITLE_SYSTEM_PROMPT, titleRequestText(question, answer), TITLE_MAX_TOKENS);
       const title = cleanTitle(raw, MAX_TITLE_CHARS);
-      if (title && (await store.setGeneratedTitle(user, conversationId, title))) {
+      if (title && (await store.conversations.setGeneratedTitle(user, conversationId, title))) {
         await out.post({ type: 'title', conversationId, title });
       }
     } catch (err) {
@@ -246,3 +230,4 @@ export class ChatService {
     }
   }
 }
+

@@ -1,25 +1,25 @@
-import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { Clock } from './clock';
-import { Coalescer } from './coalescer';
 import type { ChatConfig } from './config';
-import { CHECKPOINT_MS, DEADLINE_MARGIN_MS, LEASE_MS, MAX_REPLY_BYTES, MAX_WINDOW_MESSAGES, STOP_POLL_MS, WINDOW_PAGE } from './limits';
-import { ModelError, ModelFinish, streamReply } from './model';
 import { METRICS } from '../contract/metrics';
-import { MessageStatus, ServerFrame, StopReason, Usage, utf8Bytes } from '../contract/protocol';
-import type { ConversationStore } from './store';
-import type { Telemetry } from './telemetry';
-import { clampCalibration, estimateTokens, Turn, WindowBuilder } from './window';
-
-/** Where frames for one connection go; `gone` once the client left. */
-export interface Outbox {
-  post(frame: ServerFrame): Promise<'ok' | 'gone'>;
-}
+import { MessageStatus, StopReason, Usage, utf8Bytes } from '../contract/protocol';
+import { Coalescer } from './domain/coalescer';
+import { endsStream, finalFrame, nextReplyState, ReplyEvent, ReplyFailure, ReplyState, storedEnding } from './domain/reply';
+import {
+  CHECKPOINT_MS, DEADLINE_MARGIN_MS, LEASE_MS, MAX_REPLY_BYTES, MAX_WINDOW_MESSAGES, STOP_POLL_MS, WINDOW_PAGE,
+} from './domain/runtime-limits';
+import { cutUtf8 } from './domain/text';
+import { clampCalibration, estimateTokens, WindowBuilder } from './domain/window';
+import { streamWithRetries } from './model-retry';
+import type { Clock } from './ports/clock';
+import { Model, ModelError, ModelFinish, Turn } from './ports/model';
+import type { Outbox } from './ports/outbox';
+import type { Messages, Store, TurnRef } from './ports/store';
+import type { Telemetry } from './ports/telemetry';
 
 /** What the generator needs. */
 export interface GenerateDeps {
   config: ChatConfig;
-  store: ConversationStore;
-  bedrock: BedrockRuntimeClient;
+  store: Store;
+  model: Model;
   clock: Clock;
   telemetry: Telemetry;
 }
@@ -27,10 +27,8 @@ export interface GenerateDeps {
 /** One reply to generate. */
 export interface ReplyJob {
   user: string;
-  conversationId: string;
-  replyId: string;
-  replySk: string;
-  userMessageSk: string;
+  turn: TurnRef;
+  /** The user message's text. */
   text: string;
   calib: number;
   /** Epoch ms by which the invocation must have stored its result (Lambda timeout), if any. */
@@ -39,6 +37,7 @@ export interface ReplyJob {
 
 /** How a reply ended. */
 export interface ReplyOutcome {
+  state: ReplyState;
   status: MessageStatus;
   stopReason?: StopReason;
   usage: Usage;
@@ -46,132 +45,150 @@ export interface ReplyOutcome {
   error?: ModelError;
 }
 
+const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0 };
+
 /** Reads the newest turns before (and including) the new user message, within the token budget. */
-export async function loadWindow(store: ConversationStore, job: ReplyJob, budget: number): Promise<{ turns: Turn[]; estimate: number }> {
+export async function loadWindow(messages: Messages, job: ReplyJob, budget: number): Promise<{ turns: Turn[]; estimate: number }> {
   const own = estimateTokens(job.text);
   // The budget is in calibrated tokens, as the builder counts the history.
   const builder = new WindowBuilder(Math.max(0, budget - Math.ceil(own * job.calib)), job.calib, MAX_WINDOW_MESSAGES);
   let cursor: string | undefined;
   do {
-    const page = await store.messagesNewestFirst(job.user, job.conversationId, WINDOW_PAGE, cursor, job.userMessageSk);
-    builder.add(page.items.filter((m) => m.sk !== job.userMessageSk));
+    const page = await messages.newestFirst(job.user, job.turn.conversationId, WINDOW_PAGE, cursor, job.turn);
+    builder.add(page.items.filter((m) => m.messageId !== job.turn.messageId));
     cursor = page.nextCursor;
   } while (cursor && !builder.full);
   return { turns: [...builder.result(), { role: 'user', text: job.text }], estimate: builder.estimatedTokens + own };
 }
 
+/** One reply's running state: its text so far and where it is in the lifecycle (domain/reply.ts). */
+class ReplyRun {
+  public state: ReplyState = 'streaming';
+  public text = '';
+  private textBytes = 0;
+  public readonly abort = new AbortController();
+
+  public on(event: ReplyEvent): void {
+    this.state = nextReplyState(this.state, event);
+    if (endsStream(this.state)) this.abort.abort();
+  }
+
+  /** Adds a model piece, cut at MAX_REPLY_BYTES; answers what was kept. */
+  public append(piece: string): string {
+    const [kept, cut] = cutUtf8(piece, MAX_REPLY_BYTES - this.textBytes);
+    this.text += kept;
+    this.textBytes += utf8Bytes(kept);
+    if (cut) this.on('tooLong');
+    return kept;
+  }
+}
+
 /**
- * Generates one reply: streams it from the model into `delta` frames (coalesced), checkpoints
- * the text and renews the lease every CHECKPOINT_MS, reads the stop flag every STOP_POLL_MS,
- * stops itself before the invocation's deadline, then stores the final status and answers
- * `done` (or `error`). A client that left stops the frames, never the storing.
+ * The watcher beside the model stream (it never blocks it): reads the stop flag every
+ * STOP_POLL_MS, checkpoints the text and renews the lease every CHECKPOINT_MS, and ends the reply
+ * before the invocation's deadline. Runs until `until` aborts.
+ */
+async function watch(deps: GenerateDeps, job: ReplyJob, run: ReplyRun, until: AbortSignal): Promise<void> {
+  const { store, clock, telemetry } = deps;
+  let lastCheckpoint = clock.now();
+  let checkpointed = '';
+  while (!until.aborted) {
+    await clock.sleep(STOP_POLL_MS, until);
+    if (until.aborted) return;
+    try {
+      const pointer = await store.messages.replyPointer(job.user, job.turn.replyId);
+      if (!pointer) run.on('replyGone');
+      else if (pointer.stopRequested) run.on('stopRequested');
+      const now = clock.now();
+      if (job.deadline !== undefined && now > job.deadline - DEADLINE_MARGIN_MS) run.on('deadline');
+      if (now - lastCheckpoint >= CHECKPOINT_MS) {
+        lastCheckpoint = now;
+        const snapshot = run.text;
+        // Unchanged text still moves checkpointAt: a reply reads `interrupted` only when its generator died.
+        const changed = snapshot !== checkpointed ? snapshot : undefined;
+        if (!(await store.messages.checkpointReply(job.user, job.turn, changed, now))) run.on('replyGone');
+        checkpointed = snapshot;
+        await store.conversations.renewLease(job.user, job.turn.conversationId, job.turn.replyId, now + LEASE_MS);
+      }
+    } catch (err) {
+      telemetry.warn('watcher step failed', { replyId: job.turn.replyId, error: (err as Error).name });
+    }
+  }
+}
+
+/** Streams the model into `run` and the coalescer; answers how the model ended (or its error). */
+async function stream(deps: GenerateDeps, job: ReplyJob, turns: Turn[], run: ReplyRun, coalescer: Coalescer,
+  started: number): Promise<{ finish: ModelFinish; error?: ModelError }> {
+  const { config, clock, telemetry } = deps;
+  const request = { modelId: config.modelId, system: config.systemPrompt, turns, inferenceConfig: config.inferenceConfig };
+  const gen = streamWithRetries(deps.model, request, run.abort.signal, clock, (attempt) => telemetry.warn('model throttled, retrying', { replyId: job.turn.replyId, attempt }));
+  let first = true;
+  try {
+    for (let r = await gen.next(); ; r = await gen.next()) {
+      if (r.done) return { finish: r.value };
+      if (first) { first = false; telemetry.metric(METRICS.timeToFirstToken, clock.now() - started); }
+      coalescer.push(run.append(r.value));
+    }
+  } catch (err) {
+    const error = err instanceof ModelError ? err : new ModelError('MODEL_ERROR', 'The model failed while answering.', true, err);
+    return { finish: { stopReason: 'end_turn' }, error };
+  }
+}
+
+/**
+ * Generates one reply: streams it from the model into `delta` frames (coalesced) while the
+ * watcher checkpoints, reads the stop flag and minds the deadline; then stores the final status
+ * and answers `done` (or `error`). A client that left stops the frames, never the storing.
  */
 export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outbox): Promise<ReplyOutcome> {
   const { store, clock, telemetry, config } = deps;
+  const { turn } = job;
   const started = clock.now();
   let window: { turns: Turn[]; estimate: number };
   try {
-    window = await loadWindow(store, job, config.historyTokenBudget);
+    window = await loadWindow(store.messages, job, config.historyTokenBudget);
   } catch (err) {
-    telemetry.warn('history window failed', { replyId: job.replyId, error: (err as Error).name });
+    telemetry.warn('history window failed', { replyId: turn.replyId, error: (err as Error).name });
     return failBeforeModel(deps, job, out);
   }
-  const { turns, estimate } = window;
-  const systemEstimate = estimateTokens(config.systemPrompt);
-  const abort = new AbortController();
-  let text = '';
-  let textBytes = 0;
-  let ended: 'stopped' | 'interrupted' | 'truncated' | 'deleted' | undefined;
-  const end = (why: typeof ended) => { if (!ended) { ended = why; abort.abort(); } };
-  const coalescer = new Coalescer(job.replyId, (frame) => out.post(frame), clock);
 
-  // The watcher: stop flag, checkpoints with lease renewal, the deadline. It runs beside the
-  // model stream and never blocks it.
-  const done = new AbortController();
-  const watcher = (async () => {
-    let lastCheckpoint = clock.now();
-    let checkpointed = '';
-    while (!done.signal.aborted) {
-      await clock.sleep(STOP_POLL_MS, done.signal);
-      if (done.signal.aborted) return;
-      try {
-        const pointer = await store.getReplyPointer(job.user, job.replyId);
-        if (!pointer || pointer.stopRequested) end(pointer ? 'stopped' : 'deleted');
-        const now = clock.now();
-        if (job.deadline !== undefined && now > job.deadline - DEADLINE_MARGIN_MS) end('interrupted');
-        if (now - lastCheckpoint >= CHECKPOINT_MS) {
-          lastCheckpoint = now;
-          const snapshot = text;
-          // Unchanged text still moves checkpointAt: a reply reads `interrupted` only when its generator died.
-          const changed = snapshot !== checkpointed ? snapshot : undefined;
-          if (!(await store.checkpointReply(job.user, job.conversationId, job.replySk, changed, now))) end('deleted');
-          checkpointed = snapshot;
-          await store.renewLease(job.user, job.conversationId, job.replyId, now + LEASE_MS);
-        }
-      } catch (err) {
-        telemetry.warn('watcher step failed', { replyId: job.replyId, error: (err as Error).name });
-      }
-    }
-  })();
-
-  let finish: ModelFinish = { stopReason: 'end_turn' };
-  let error: ModelError | undefined;
-  let firstAt: number | undefined;
+  const run = new ReplyRun();
+  const coalescer = new Coalescer(turn.replyId, (frame) => out.post(frame), clock);
+  const watching = new AbortController();
+  const watcher = watch(deps, job, run, watching.signal);
+  let result: { finish: ModelFinish; error?: ModelError };
   try {
-    const gen = streamReply(deps.bedrock, { modelId: config.modelId, system: config.systemPrompt, turns, inferenceConfig: config.inferenceConfig },
-      abort.signal, clock, (attempt) => telemetry.warn('model throttled, retrying', { replyId: job.replyId, attempt }));
-    for (let r = await gen.next(); ; r = await gen.next()) {
-      if (r.done) { finish = r.value; break; }
-      if (firstAt === undefined) { firstAt = clock.now(); telemetry.metric(METRICS.timeToFirstToken, firstAt - started); }
-      let piece = r.value;
-      if (textBytes + utf8Bytes(piece) > MAX_REPLY_BYTES) {
-        piece = cutToBytes(piece, MAX_REPLY_BYTES - textBytes);
-        end('truncated');
-      }
-      text += piece;
-      textBytes += utf8Bytes(piece);
-      coalescer.push(piece);
-    }
-  } catch (err) {
-    error = err instanceof ModelError ? err : new ModelError('MODEL_ERROR', 'The model failed while answering.', true, err);
+    result = await stream(deps, job, window.turns, run, coalescer, started);
   } finally {
-    done.abort();
+    watching.abort();
     await watcher;
   }
+  const { finish, error } = result;
+  run.on(error ? 'modelFailed' : 'modelEnded');
 
-  const usage: Usage = finish.usage ?? { inputTokens: 0, outputTokens: 0 };
-  let status: MessageStatus = 'complete';
-  let stopReason: StopReason | undefined = finish.stopReason;
-  if (error) { status = 'error'; stopReason = undefined; } else if (ended === 'stopped') { status = 'stopped'; stopReason = 'stopped'; } else if (ended === 'interrupted') { status = 'interrupted'; stopReason = 'interrupted'; } else if (ended === 'truncated') {stopReason = 'max_tokens';}
-
+  const usage = finish.usage ?? NO_USAGE;
+  const { status, stopReason } = storedEnding(run.state, finish.stopReason);
   const now = clock.now();
   // A reply whose conversation was deleted meanwhile is not written back (the update is conditional).
-  const final = { text, status, stopReason, usage: finish.usage ? usage : undefined };
-  if (!(await store.finishReply(job.user, job.conversationId, job.replySk, final, now))) ended = 'deleted';
+  const final = { text: run.text, status, stopReason, usage: finish.usage };
+  if (!(await store.messages.finishReply(job.user, turn, final, now))) run.on('replyGone');
   // Calibrate the estimate against what Bedrock counted, smoothed so one odd reply cannot swing it.
   const calib = finish.usage?.inputTokens
-    ? clampCalibration(0.5 * job.calib + 0.5 * finish.usage.inputTokens / (estimate + systemEstimate))
+    ? clampCalibration(0.5 * job.calib + 0.5 * finish.usage.inputTokens / (window.estimate + estimateTokens(config.systemPrompt)))
     : undefined;
-  await store.finishLease(job.user, job.conversationId, job.replyId, now, calib);
+  await store.conversations.finishLease(job.user, turn.conversationId, turn.replyId, now, calib);
 
   await coalescer.close();
-  if (error) {
-    telemetry.errorCode(error.code);
-    await out.post({ type: 'error', code: error.code, message: error.message, retryable: error.retryable, replyId: job.replyId });
-  } else if (ended === 'deleted') {
-    // Every reply ends with done or error, so a client that sent it (another tab, another device)
-    // never waits for a reply whose conversation is gone.
-    await out.post({ type: 'error', code: 'NOT_FOUND', message: 'The conversation was deleted while this reply was being written.', retryable: false, replyId: job.replyId });
-  } else {
-    await out.post({ type: 'done', replyId: job.replyId, conversationId: job.conversationId, stopReason: stopReason ?? 'end_turn', usage });
-  }
+  const failure: ReplyFailure | undefined = error && { code: error.code, message: error.message, retryable: error.retryable };
+  if (failure) telemetry.errorCode(failure.code);
+  await out.post(finalFrame(run.state, turn, stopReason, usage, failure));
   telemetry.metric(METRICS.streamDuration, now - started);
   if (finish.usage) {
     telemetry.metric(METRICS.inputTokens, usage.inputTokens);
     telemetry.metric(METRICS.outputTokens, usage.outputTokens);
   }
-  telemetry.info('reply finished', { replyId: job.replyId, status, stopReason, chars: text.length, frames: coalescer.seq, gone: coalescer.gone });
-  return { status, stopReason, usage, text, error };
+  telemetry.info('reply finished', { replyId: turn.replyId, status, stopReason, chars: run.text.length, frames: coalescer.seq, gone: coalescer.gone });
+  return { state: run.state, status, stopReason, usage, text: run.text, error };
 }
 
 /**
@@ -181,23 +198,15 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
  */
 async function failBeforeModel(deps: GenerateDeps, job: ReplyJob, out: Outbox): Promise<ReplyOutcome> {
   const { store, clock, telemetry } = deps;
+  const { turn } = job;
   const now = clock.now();
-  const warn = (step: string) => (err: unknown) => { telemetry.warn(step, { replyId: job.replyId, error: (err as Error).name }); return false; };
-  await store.finishReply(job.user, job.conversationId, job.replySk, { text: '', status: 'error' }, now).catch(warn('storing the failed reply failed'));
-  await store.finishLease(job.user, job.conversationId, job.replyId, now).catch(warn('releasing the lease failed'));
+  const warn = (step: string) => (err: unknown) => { telemetry.warn(step, { replyId: turn.replyId, error: (err as Error).name }); return false; };
+  const state: ReplyState = 'failed';
+  const { status } = storedEnding(state, 'end_turn');
+  await store.messages.finishReply(job.user, turn, { text: '', status }, now).catch(warn('storing the failed reply failed'));
+  await store.conversations.finishLease(job.user, turn.conversationId, turn.replyId, now).catch(warn('releasing the lease failed'));
   telemetry.errorCode('INTERNAL');
-  await out.post({ type: 'error', code: 'INTERNAL', message: 'Something went wrong on our side. Please send the message again.', retryable: true, replyId: job.replyId });
-  return { status: 'error', usage: { inputTokens: 0, outputTokens: 0 }, text: '' };
-}
-
-function cutToBytes(text: string, maxBytes: number): string {
-  let out = '';
-  let bytes = 0;
-  for (const ch of text) {
-    const b = utf8Bytes(ch);
-    if (bytes + b > maxBytes) break;
-    out += ch;
-    bytes += b;
-  }
-  return out;
+  await out.post(finalFrame(state, turn, undefined, NO_USAGE,
+    { code: 'INTERNAL', message: 'Something went wrong on our side. Please send the message again.', retryable: true }));
+  return { state, status, usage: NO_USAGE, text: '' };
 }

@@ -1,10 +1,14 @@
-import { Clock, realClock } from './clock';
-import { BadCursorError, ConversationRecord, ConversationStore, effectiveStatus } from './store';
 import {
   ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, isId, MAX_PAGE, MAX_TITLE_CHARS, MessageItem, Page, charCount,
   UNAUTHORIZED_BODY,
 } from '../contract/protocol';
 import { matchHistoryRoute } from '../contract/routes';
+import { hasVisibleText, invisibleTextMessage } from '../contract/text-checks';
+import { realClock } from './adapters/clock';
+import { fittingCount } from './domain/page-budget';
+import { effectiveStatus } from './domain/reply';
+import type { Clock } from './ports/clock';
+import { BadCursorError, ConversationRecord, Store } from './ports/store';
 
 /** An HTTP request as the history API sees it (no AWS event shape). */
 export interface HistoryRequest {
@@ -39,11 +43,22 @@ function parseLimit(raw: string | undefined, fallback: number): number {
 }
 
 /**
+ * Deletes a conversation and every item that belongs to it: its messages and reply pointers,
+ * then its messages' claims. The conversation item goes first so it leaves the list at once and
+ * a concurrent generator cannot recreate its reply (the reply updates are conditional).
+ */
+export async function deleteConversation(store: Store, user: string, conversationId: string): Promise<boolean> {
+  if (!(await store.conversations.delete(user, conversationId))) return false;
+  await store.claims.delete(user, await store.messages.deleteAll(user, conversationId));
+  return true;
+}
+
+/**
  * The history API of PROTOCOL §2 over the store. `user` comes only from the verified token; a
  * conversation of another user is indistinguishable from a missing one (404).
  */
 export class HistoryService {
-  constructor(private readonly store: ConversationStore, private readonly clock: Clock = realClock) {}
+  constructor(private readonly store: Store, private readonly clock: Clock = realClock) {}
 
   public async handle(user: string | undefined, req: HistoryRequest): Promise<HistoryResponse> {
     if (!user) return { statusCode: 401, body: UNAUTHORIZED_BODY };
@@ -69,14 +84,14 @@ export class HistoryService {
       case 'GET /conversations/{id}/messages':
         return { statusCode: 200, body: await this.messages(user, conversationId!, req) };
       case 'GET /conversations/{id}': {
-        const c = await this.store.getConversation(user, conversationId!);
+        const c = await this.store.conversations.get(user, conversationId!);
         if (!c) throw notFound();
         return { statusCode: 200, body: summary(c) };
       }
       case 'PATCH /conversations/{id}':
         return { statusCode: 200, body: await this.rename(user, conversationId!, req.body) };
       case 'DELETE /conversations/{id}':
-        if (!(await this.store.deleteConversation(user, conversationId!))) throw notFound();
+        if (!(await deleteConversation(this.store, user, conversationId!))) throw notFound();
         return { statusCode: 204 };
       default:
         throw new Error(`history route ${match.routeKey} has no implementation`);
@@ -84,30 +99,35 @@ export class HistoryService {
   }
 
   private async list(user: string, req: HistoryRequest): Promise<Page<ConversationSummary>> {
-    const page = await this.store.listConversations(user, parseLimit(req.query.limit, DEFAULT_CONVERSATION_PAGE), req.query.cursor);
+    const page = await this.store.conversations.list(user, parseLimit(req.query.limit, DEFAULT_CONVERSATION_PAGE), req.query.cursor);
     return { items: page.items.map(summary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   }
 
   private async messages(user: string, conversationId: string, req: HistoryRequest): Promise<Page<MessageItem>> {
     const limit = parseLimit(req.query.limit, DEFAULT_MESSAGE_PAGE);
-    if (!(await this.store.getConversation(user, conversationId))) throw notFound();
-    const page = await this.store.messagesNewestFirst(user, conversationId, limit, req.query.cursor);
+    if (!(await this.store.conversations.get(user, conversationId))) throw notFound();
+    const page = await this.store.messages.newestFirst(user, conversationId, limit, req.query.cursor);
     const now = this.clock.now();
-    const items = page.items.reverse().map((s): MessageItem => {
+    let items = page.items.map((s): MessageItem => {
       const item: MessageItem = { messageId: s.messageId, role: s.role, text: s.text, status: effectiveStatus(s, now), createdAt: s.createdAt };
       if (s.usage) item.usage = s.usage;
       return item;
     });
-    return { items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+    // Bounded by bytes too (newest first, at least one): the rest is behind the cursor.
+    const fit = fittingCount(items);
+    const nextCursor = fit < items.length ? this.store.messages.cursorAfter(user, conversationId, page.items[fit - 1]) : page.nextCursor;
+    items = items.slice(0, fit).reverse();
+    return { items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
   private async rename(user: string, conversationId: string, body: string | undefined): Promise<ConversationSummary> {
     let title: unknown;
     try { title = (JSON.parse(body ?? '') as { title?: unknown })?.title; } catch { throw new HttpError(400, 'BAD_REQUEST', 'The body must be JSON {"title": "…"}.'); }
     if (typeof title !== 'string' || title.trim().length === 0) throw new HttpError(400, 'BAD_REQUEST', 'title must be a non-empty string.');
+    if (!hasVisibleText(title)) throw new HttpError(400, 'BAD_REQUEST', invisibleTextMessage('title'));
     const clean = title.trim().replace(/\s+/g, ' ');
     if (charCount(clean) > MAX_TITLE_CHARS) throw new HttpError(400, 'BAD_REQUEST', `A title may be at most ${MAX_TITLE_CHARS} characters.`);
-    const c = await this.store.rename(user, conversationId, clean);
+    const c = await this.store.conversations.rename(user, conversationId, clean);
     if (!c) throw notFound();
     return summary(c);
   }

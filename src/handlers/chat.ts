@@ -1,7 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { WS_ROUTES } from '../contract/routes';
-import type { FrameContext, Outbox } from '../core/chat';
-import type { Telemetry } from '../core/telemetry';
+import type { FrameContext } from '../core/chat';
+import type { Outbox } from '../core/ports/outbox';
+import type { Telemetry } from '../core/ports/telemetry';
 
 /** The parts of the API Gateway WebSocket event the chat handler reads (proxy or async template). */
 export interface ChatEvent {

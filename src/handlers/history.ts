@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { HISTORY_API_PREFIX } from '../contract/routes';
 import type { HistoryRequest, HistoryResponse } from '../core/history';
-import type { Telemetry } from '../core/telemetry';
+import type { Telemetry } from '../core/ports/telemetry';
 
 /** What the history handler is built from. */
 export interface HistoryHandlerDeps {

@@ -6,13 +6,15 @@
 import type { ChatHandlerDeps } from './chat';
 import type { HistoryHandlerDeps } from './history';
 import type { ChatEnv, HistoryEnv } from '../contract/env';
+import { BedrockModel } from '../core/adapters/bedrock-model';
+import { ConnectionOutbox } from '../core/adapters/connections-outbox';
+import { powertoolsTelemetry, PowertoolsOptions } from '../core/adapters/powertools-telemetry';
 import { ConnectionsClients, createBedrockClient, createDocumentClient } from '../core/aws';
 import { ChatService } from '../core/chat';
 import { chatConfig } from '../core/config';
 import { HistoryService } from '../core/history';
-import { ConnectionOutbox } from '../core/outbox';
+import type { Telemetry } from '../core/ports/telemetry';
 import { ConversationStore } from '../core/store';
-import { powertoolsTelemetry, PowertoolsOptions, Telemetry } from '../core/telemetry';
 
 /** How the handlers report (deployed: Powertools with EMF). */
 export type WiringOptions = PowertoolsOptions;
@@ -26,7 +28,8 @@ export function chatDeps(env: ChatEnv, options: WiringOptions = {}): Wired<ChatH
   const doc = createDocumentClient(env.aws);
   const bedrock = createBedrockClient(env.aws);
   const connections = new ConnectionsClients(env.aws);
-  const service = new ChatService({ config: chatConfig(env), store: new ConversationStore(doc, env.tableName), bedrock, telemetry });
+  const store = new ConversationStore(doc, env.tableName);
+  const service = new ChatService({ config: chatConfig(env), store, model: new BedrockModel(bedrock), telemetry });
   return {
     service,
     telemetry,

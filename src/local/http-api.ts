@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { LambdaHandler } from './gateway';
 import { BodyTooLargeError, readBody, requestId, requestTime, sendJson, sourceIp } from './http-util';
+import { responseTooLarge } from './lambda-limits';
 import { badRequest, requestUrl } from './safe-url';
 import { UNAUTHORIZED_BODY } from '../contract/protocol';
 import { HISTORY_API_PREFIX, matchHistoryRoute } from '../contract/routes';
@@ -113,6 +114,9 @@ export class HttpApi {
       sendJson(res, 503, { message: 'Service Unavailable' });
       return;
     }
+    // Lambda fails the invocation (logged by handle) and the HTTP API answers 500.
+    const tooLarge = responseTooLarge(result);
+    if (tooLarge) throw new Error(tooLarge);
     this.respond(res, result);
   }
 

@@ -9,8 +9,8 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE_SCHEMA } from '../contract/table-schema';
 import { createDocumentClient } from '../core/aws';
-import * as K from '../core/keys';
 import { ConversationStore } from '../core/store';
+import * as K from '../core/store/item-keys';
 
 /** The store to clean: the local dynalite's endpoint and table. */
 export interface LocalTable {
@@ -36,7 +36,7 @@ export async function interruptOrphanedReplies(table: LocalTable, now: number = 
     const { partitionKey: PK, sortKey: SK } = TABLE_SCHEMA;
     const userPrefix = K.userPk('');
     const owners = new Map<string, Owner>();
-    const streaming: Array<{ pk: string; sk: string; text: string }> = [];
+    const streaming: Array<{ pk: string; sk: string; text: string; replyId: string; messageId: string }> = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await doc.send(new ScanCommand({
@@ -46,13 +46,19 @@ export async function interruptOrphanedReplies(table: LocalTable, now: number = 
         FilterExpression: '(begins_with(#pk, :u) AND begins_with(#sk, :c)) OR #s = :streaming',
         ExpressionAttributeNames: { '#pk': PK, '#sk': SK, '#s': 'status', '#t': 'text' },
         ExpressionAttributeValues: { ':u': userPrefix, ':c': K.conversationSk(''), ':streaming': 'streaming' },
-        ProjectionExpression: '#pk, #sk, #s, #t, conversationId, leaseReplyId',
+        ProjectionExpression: '#pk, #sk, #s, #t, conversationId, leaseReplyId, messageId, userMessageId',
         ConsistentRead: true,
         ExclusiveStartKey: start,
       }));
       for (const item of page.Items ?? []) {
         if (item.status === 'streaming') {
-          streaming.push({ pk: item[PK], sk: item[SK], text: typeof item.text === 'string' ? item.text : '' });
+          streaming.push({
+            pk: item[PK],
+            sk: item[SK],
+            text: typeof item.text === 'string' ? item.text : '',
+            replyId: String(item.messageId),
+            messageId: String(item.userMessageId),
+          });
         } else if (typeof item.conversationId === 'string') {
           const user = String(item[PK]).slice(userPrefix.length);
           owners.set(K.messagesPk(user, item.conversationId), {
@@ -70,13 +76,14 @@ export async function interruptOrphanedReplies(table: LocalTable, now: number = 
       const owner = owners.get(r.pk);
       // A reply without its conversation item was deleted with it (delete removes the conversation first).
       if (!owner) continue;
-      const done = await store.finishReply(owner.user, owner.conversationId, r.sk,
+      const turn = { conversationId: owner.conversationId, t: K.messageTime(r.sk), messageId: r.messageId, replyId: r.replyId };
+      const done = await store.messages.finishReply(owner.user, turn,
         { text: r.text, status: 'interrupted', stopReason: 'interrupted' }, now);
       if (done) replies++;
     }
     let leases = 0;
     for (const owner of owners.values()) {
-      if (owner.leaseReplyId && await store.finishLease(owner.user, owner.conversationId, owner.leaseReplyId, now)) leases++;
+      if (owner.leaseReplyId && await store.conversations.finishLease(owner.user, owner.conversationId, owner.leaseReplyId, now)) leases++;
     }
     return { replies, leases };
   } finally {

@@ -1,14 +1,14 @@
-import { Clock, realClock, scaledClock } from '../../src/core/clock';
+import { realClock, scaledClock } from '../../src/core/adapters/clock';
+import { effectiveStatus } from '../../src/core/domain/reply';
+import { INTERRUPTED_AFTER_MS, LEASE_MS, MODEL_ATTEMPTS } from '../../src/core/domain/runtime-limits';
+import { estimateTokens } from '../../src/core/domain/window';
 import { loadWindow } from '../../src/core/generate';
-import { messageSk } from '../../src/core/keys';
-import { INTERRUPTED_AFTER_MS, LEASE_MS, MODEL_ATTEMPTS } from '../../src/core/limits';
-import { effectiveStatus } from '../../src/core/store';
-import { estimateTokens } from '../../src/core/window';
-import { Emulators, chatService, id, outbox, startEmulators } from '../support/harness';
+import type { Clock } from '../../src/core/ports/clock';
+import { id } from '../support/ids';
+import { chatService, MemoryRuntime, memoryRuntime, outbox } from '../support/memory/runtime';
 
-let em: Emulators;
-beforeAll(async () => { em = await startEmulators(); });
-afterAll(async () => { await em.close(); });
+let em: MemoryRuntime;
+beforeAll(() => { em = memoryRuntime(); });
 
 const tokens = (n: number) => Array.from({ length: n }, (_, i) => `조각${i} `);
 
@@ -34,7 +34,7 @@ describe('chat service with model time', () => {
     while (!busyAt) {
       await new Promise((r) => setTimeout(r, 20));
       if (clock.now() - started < LEASE_MS + 2_000) continue;
-      const reply = (await em.store.messagesNewestFirst('long', accepted.conversationId, 1)).items[0];
+      const reply = (await em.store.messages.newestFirst('long', accepted.conversationId, 1)).items[0];
       midText = reply.text;
       const c2 = id('conn');
       await service.handleFrame('long', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '끼어들기', conversationId: accepted.conversationId }), outbox(em, c2));
@@ -47,7 +47,7 @@ describe('chat service with model time', () => {
     expect(elapsed).toBeGreaterThan(29_000);
     const done = em.sink.frames(conn).find((f) => f.type === 'done');
     expect(done).toMatchObject({ stopReason: 'end_turn' });
-    const reply = (await em.store.messagesNewestFirst('long', accepted.conversationId, 1)).items[0];
+    const reply = (await em.store.messages.newestFirst('long', accepted.conversationId, 1)).items[0];
     expect(reply).toMatchObject({ status: 'complete', text: all.join('') });
     // The checkpoint seen mid-way was a non-empty prefix of the final text.
     expect(midText.length).toBeGreaterThan(0);
@@ -66,7 +66,7 @@ describe('chat service with model time', () => {
     const frames = em.sink.frames(conn);
     expect(frames.at(-1)).toMatchObject({ type: 'error', code: 'MODEL_THROTTLED', retryable: true, replyId: frames[0].replyId });
     expect(em.brain.requests.length - before).toBe(MODEL_ATTEMPTS);
-    const reply = (await em.store.messagesNewestFirst('thr', frames[0].conversationId, 1)).items[0];
+    const reply = (await em.store.messages.newestFirst('thr', frames[0].conversationId, 1)).items[0];
     expect(reply.status).toBe('error');
     em.brain.script = { tokens: ['이제 됨'] };
     const c2 = id('conn');
@@ -79,7 +79,7 @@ describe('chat service with model time', () => {
     const minuteStart = Math.floor(Date.now() / 60_000) * 60_000 + 60_000;
     const clock: Clock = { now: () => minuteStart + 1_000, sleep: realClock.sleep };
     em.brain.script = { tokens: ['ok'] };
-    const { service, close } = chatService(em, clock, { RATE_LIMIT_PER_MINUTE: '3' });
+    const { service, close } = chatService(em, clock, { rateLimitPerMinute: 3 });
     const results: string[] = [];
     const lastId = id('msg');
     for (let i = 0; i < 4; i++) {
@@ -88,7 +88,7 @@ describe('chat service with model time', () => {
       results.push(em.sink.frames(conn).at(-1).type === 'error' ? em.sink.frames(conn).at(-1).code : 'ok');
     }
     expect(results).toEqual(['ok', 'ok', 'ok', 'RATE_LIMITED']);
-    expect(await em.store.getClaim('rl', lastId)).toBeUndefined();
+    expect(await em.store.claims.get('rl', lastId)).toBeUndefined();
     // Another user is not affected.
     const other = id('conn');
     await service.handleFrame('rl-other', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: 'hi' }), outbox(em, other));
@@ -104,7 +104,7 @@ describe('chat service with model time', () => {
     await service.handleFrame('crash', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '시작' }), outbox(em, c1));
     const { conversationId } = em.sink.frames(c1)[0];
     // A generator that took the lease and died.
-    expect(await em.store.acquireLease('crash', conversationId, 'dead-reply-id', clock.now(), clock.now() + LEASE_MS)).toBe('ok');
+    expect(await em.store.conversations.acquireLease('crash', conversationId, 'dead-reply-id', clock.now(), clock.now() + LEASE_MS)).toBe('ok');
     const c2 = id('conn');
     await service.handleFrame('crash', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '막힘?', conversationId }), outbox(em, c2));
     expect(em.sink.frames(c2)[0]).toMatchObject({ code: 'BUSY' });
@@ -123,7 +123,7 @@ describe('chat service with model time', () => {
     await service.handleFrame('dl', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '끝없이' }), outbox(em, conn), { deadline: clock.now() + 15_000 });
     const frames = em.sink.frames(conn);
     expect(frames.at(-1)).toMatchObject({ type: 'done', stopReason: 'interrupted' });
-    const reply = (await em.store.messagesNewestFirst('dl', frames[0].conversationId, 1)).items[0];
+    const reply = (await em.store.messages.newestFirst('dl', frames[0].conversationId, 1)).items[0];
     expect(reply.status).toBe('interrupted');
     expect(reply.text).toBe(frames.filter((f) => f.type === 'delta').map((f) => f.text).join(''));
     expect(reply.text.length).toBeGreaterThan(0);
@@ -141,17 +141,17 @@ describe('chat service with model time', () => {
     const running = service.handleFrame('quiet', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '천천히' }), outbox(em, conn));
     const accepted = await em.sink.waitFor((f, c) => c === conn && f.type === 'accepted');
     while (clock.now() - started < INTERRUPTED_AFTER_MS + 5_000) await new Promise((r) => setTimeout(r, 20));
-    const mid = (await em.store.messagesNewestFirst('quiet', accepted.conversationId, 1)).items[0];
+    const mid = (await em.store.messages.newestFirst('quiet', accepted.conversationId, 1)).items[0];
     expect([mid.text, effectiveStatus(mid, clock.now())]).toEqual(['', 'streaming']);
     await running;
-    const reply = (await em.store.messagesNewestFirst('quiet', accepted.conversationId, 1)).items[0];
+    const reply = (await em.store.messages.newestFirst('quiet', accepted.conversationId, 1)).items[0];
     expect([reply.text, reply.status]).toEqual(['늦은 답', 'complete']);
     close();
   });
 
   test('the window sent to the model is bounded by the token budget and alternates from a user turn', async () => {
     em.brain.script = { tokens: ['ok'] };
-    const { service, close } = chatService(em, undefined, { HISTORY_TOKEN_BUDGET: '3000' });
+    const { service, close } = chatService(em, undefined, { historyTokenBudget: 3000 });
     const c1 = id('conn');
     await service.handleFrame('win', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '시작' }), outbox(em, c1));
     const { conversationId } = em.sink.frames(c1)[0];
@@ -159,10 +159,11 @@ describe('chat service with model time', () => {
     const t0 = Date.now() - 3_600_000;
     for (let i = 0; i < 60; i++) {
       const replyId = id('r');
-      await em.store.putTurn('win', conversationId, t0 + i * 1000, id('m'), `질문${i} ` + '가'.repeat(245), replyId);
-      await em.store.finishReply('win', conversationId, `M#${String(t0 + i * 1000).padStart(13, '0')}#1#${replyId}`, { text: `답${i} ` + '나'.repeat(245), status: 'complete' }, t0);
+      const turn = { conversationId, t: t0 + i * 1000, messageId: id('m'), replyId };
+      await em.store.messages.putTurn('win', turn, `질문${i} ` + '가'.repeat(245));
+      await em.store.messages.finishReply('win', turn, { text: `답${i} ` + '나'.repeat(245), status: 'complete' }, t0);
     }
-    const calib = (await em.store.getConversation('win', conversationId))!.calib ?? 1;
+    const calib = (await em.store.conversations.get('win', conversationId))!.calib ?? 1;
     const c2 = id('conn');
     await service.handleFrame('win', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '마지막 질문', conversationId }), outbox(em, c2));
     const sent = em.brain.requests.filter((r) => r.streaming).at(-1)!.messages.map((m) => m.content[0].text ?? '');
@@ -184,22 +185,24 @@ describe('chat service with model time', () => {
     const user = 'calib';
     const conversationId = id('conv');
     const t0 = Date.now() - 60_000;
-    expect(await em.store.createConversation(user, conversationId, 't', t0, id('r'), t0)).toBe(true);
+    expect(await em.store.conversations.create(user, conversationId, 't', t0, id('r'), t0)).toBe(true);
     // Four old turns, each 100 + 100 estimated tokens (400 once calibrated by 2).
     for (let i = 0; i < 4; i++) {
       const replyId = id('r');
       const t = t0 + i * 1000;
-      await em.store.putTurn(user, conversationId, t, id('m'), `${i}`.padEnd(96, '가'), replyId);
-      await em.store.finishReply(user, conversationId, messageSk(t, 1, replyId), { text: '나'.repeat(96), status: 'complete' }, t);
+      const turn = { conversationId, t, messageId: id('m'), replyId };
+      await em.store.messages.putTurn(user, turn, `${i}`.padEnd(96, '가'));
+      await em.store.messages.finishReply(user, turn, { text: '나'.repeat(96), status: 'complete' }, t);
     }
     const own = '다'.repeat(796); // 800 estimated, 1600 calibrated
     const t = t0 + 10_000;
     const messageId = id('m');
     const replyId = id('r');
-    await em.store.putTurn(user, conversationId, t, messageId, own, replyId);
-    const job = { user, conversationId, replyId, replySk: messageSk(t, 1, replyId), userMessageSk: messageSk(t, 0, messageId), text: own, calib: 2 };
+    const turn = { conversationId, t, messageId, replyId };
+    await em.store.messages.putTurn(user, turn, own);
+    const job = { user, turn, text: own, calib: 2 };
     // 2400 = 1600 for the new message + two calibrated turns of 400.
-    const { turns } = await loadWindow(em.store, job, 2400);
+    const { turns } = await loadWindow(em.store.messages, job, 2400);
     expect(turns.map((x) => x.text.slice(0, 1))).toEqual(['2', '나', '3', '나', '다']);
   });
 
@@ -210,9 +213,9 @@ describe('chat service with model time', () => {
     // Rename lands before the title call: the conversation is renamed between accept and title.
     const renameFirst = service.handleFrame('ttl', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '제목 테스트' }), outbox(em, conn));
     const accepted = await em.sink.waitFor((f, c) => c === conn && f.type === 'accepted');
-    await em.store.rename('ttl', accepted.conversationId, '내가 정한 제목');
+    await em.store.conversations.rename('ttl', accepted.conversationId, '내가 정한 제목');
     await renameFirst;
-    expect((await em.store.getConversation('ttl', accepted.conversationId))?.title).toBe('내가 정한 제목');
+    expect((await em.store.conversations.get('ttl', accepted.conversationId))?.title).toBe('내가 정한 제목');
     expect(em.sink.frames(conn).some((f) => f.type === 'title')).toBe(false);
     close();
   });

@@ -1,13 +1,15 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { RefusingDynamo, startRefusingDynamo } from './refusing-dynamo';
 import { awsFromEnv } from '../../src/contract/env';
 import { buildSendFrames } from '../../src/contract/protocol';
 import { TABLE_SCHEMA } from '../../src/contract/table-schema';
+import { BedrockModel } from '../../src/core/adapters/bedrock-model';
 import { createBedrockClient, createDocumentClient } from '../../src/core/aws';
 import { ChatService } from '../../src/core/chat';
 import { chatConfigFromEnv } from '../../src/core/config';
-import * as K from '../../src/core/keys';
-import { LEASE_MS } from '../../src/core/limits';
+import { LEASE_MS } from '../../src/core/domain/runtime-limits';
 import { ConversationStore } from '../../src/core/store';
+import * as K from '../../src/core/store/item-keys';
 import { Emulators, id, outbox, startEmulators } from '../support/harness';
 
 /**
@@ -28,7 +30,8 @@ beforeAll(async () => {
   const env = { ...em.env, DYNAMODB_ENDPOINT: proxy.endpoint };
   const doc = createDocumentClient(awsFromEnv(env));
   const bedrock = createBedrockClient(awsFromEnv(env));
-  service = new ChatService({ config: chatConfigFromEnv(env), store: new ConversationStore(doc, em.env.TABLE_NAME), bedrock });
+  const store = new ConversationStore(doc, em.env.TABLE_NAME);
+  service = new ChatService({ config: chatConfigFromEnv(env), store, model: new BedrockModel(bedrock) });
   closers.push(() => doc.destroy(), () => bedrock.destroy());
 });
 afterAll(async () => {
@@ -45,7 +48,7 @@ const send = (user: string, conn: string, frame: object) => service.handleFrame(
 const generations = () => em.brain.requests.filter((r) => r.streaming).length;
 
 async function stored(user: string, conversationId: string) {
-  const items = (await em.store.messagesNewestFirst(user, conversationId, 100)).items;
+  const items = (await em.store.messages.newestFirst(user, conversationId, 100)).items;
   return { users: items.filter((m) => m.role === 'user'), replies: items.filter((m) => m.role === 'assistant') };
 }
 
@@ -59,7 +62,7 @@ describe('a claimed message whose turn was not stored', () => {
     await send(user, c1, frame);
     expect(proxy.refused).toBeGreaterThan(1); // the SDK retried before giving up
     expect(em.sink.frames(c1)).toEqual([expect.objectContaining({ type: 'error', code: 'INTERNAL', retryable: true, messageId })]);
-    const claim = (await em.store.getClaim(user, messageId))!;
+    const claim = (await em.store.claims.get(user, messageId))!;
     expect((await stored(user, claim.conversationId)).users).toEqual([]);
 
     proxy.refuse.clear();
@@ -73,7 +76,7 @@ describe('a claimed message whose turn was not stored', () => {
     const s = await stored(user, claim.conversationId);
     expect(s.users.map((m) => [m.messageId, m.text])).toEqual([[messageId, '저장이 거절된 질문']]);
     expect(s.replies.map((m) => [m.messageId, m.status, m.text])).toEqual([[claim.replyId, 'complete', '다시 보낸 답']]);
-    expect((await em.store.getConversation(user, claim.conversationId))?.leaseUntil).toBeUndefined();
+    expect((await em.store.conversations.get(user, claim.conversationId))?.leaseUntil).toBeUndefined();
 
     // Once stored, a further resend only answers accepted.
     const c3 = id('conn');
@@ -94,22 +97,21 @@ describe('a claimed message whose turn was not stored', () => {
     const text = '죽기 전에 받은 질문';
     const t = Date.now();
     // What the dead invocation left: a new conversation leased to its reply, and the claim.
-    expect(await em.store.createConversation(user, conversationId, text, t, replyId, t + LEASE_MS)).toBe(true);
-    expect(await em.store.claimMessage(user, messageId, { conversationId, replyId, t, text, created: true }, Math.floor(t / 1000))).toBe(true);
+    expect(await em.store.conversations.create(user, conversationId, text, t, replyId, t + LEASE_MS)).toBe(true);
+    expect(await em.store.claims.put(user, messageId, { conversationId, replyId, t, text, created: true }, t)).toBe(true);
     if (wroteUserMessage) {
-      await em.store.batchWrite([{
-        PutRequest: {
-          Item: {
-            [TABLE_SCHEMA.partitionKey]: K.messagesPk(user, conversationId),
-            [TABLE_SCHEMA.sortKey]: K.messageSk(t, 0, messageId),
-            messageId,
-            role: 'user',
-            text,
-            status: 'complete',
-            createdAt: new Date(t).toISOString(),
-          },
+      await em.doc.send(new PutCommand({
+        TableName: em.env.TABLE_NAME,
+        Item: {
+          [TABLE_SCHEMA.partitionKey]: K.messagesPk(user, conversationId),
+          [TABLE_SCHEMA.sortKey]: K.messageSk(t, 'user', messageId),
+          messageId,
+          role: 'user',
+          text,
+          status: 'complete',
+          createdAt: new Date(t).toISOString(),
         },
-      }]);
+      }));
     }
 
     const before = generations();
@@ -135,8 +137,8 @@ describe('a claimed message whose turn was not stored', () => {
     proxy.refuse.add('PutItem');
     await send(user, c1, frame);
     expect(em.sink.frames(c1)).toEqual([expect.objectContaining({ type: 'error', code: 'INTERNAL', retryable: true, messageId })]);
-    expect(await em.store.getClaim(user, messageId)).toBeUndefined();
-    expect((await em.store.getConversation(user, conversationId))?.leaseUntil).toBeUndefined();
+    expect(await em.store.claims.get(user, messageId)).toBeUndefined();
+    expect((await em.store.conversations.get(user, conversationId))?.leaseUntil).toBeUndefined();
 
     proxy.refuse.clear();
     const c2 = id('conn');
@@ -159,7 +161,7 @@ describe('a claimed message whose turn was not stored', () => {
     expect(generations()).toBe(before);
     const s = await stored(user, accepted.conversationId);
     expect(s.replies.map((m) => [m.messageId, m.status])).toEqual([[accepted.replyId, 'error']]);
-    expect((await em.store.getConversation(user, accepted.conversationId))?.leaseUntil).toBeUndefined();
+    expect((await em.store.conversations.get(user, accepted.conversationId))?.leaseUntil).toBeUndefined();
   });
 
   test('a split message whose turn DynamoDB kept refusing is finished by its resent parts and accepted once', async () => {
@@ -179,7 +181,7 @@ describe('a claimed message whose turn was not stored', () => {
     const out = em.sink.frames(c2);
     expect(out.filter((f) => f.type === 'accepted')).toHaveLength(1);
     expect(out.filter((f) => f.type === 'done')).toHaveLength(1);
-    const claim = (await em.store.getClaim(user, messageId))!;
+    const claim = (await em.store.claims.get(user, messageId))!;
     const s = await stored(user, claim.conversationId);
     expect(s.users.map((m) => m.text)).toEqual([text]);
     expect(s.replies.map((m) => m.status)).toEqual(['complete']);
@@ -190,14 +192,14 @@ describe('a claimed message whose turn was not stored', () => {
     const conversationId = id('conv');
     const holder = id('reply');
     const now = Date.now();
-    expect(await em.store.createConversation(user, conversationId, 'busy', now, holder, now + LEASE_MS)).toBe(true);
+    expect(await em.store.conversations.create(user, conversationId, 'busy', now, holder, now + LEASE_MS)).toBe(true);
     const messageId = id('msg');
     const frames = buildSendFrames({ messageId, text: '바쁨'.repeat(7_000), conversationId });
     const c1 = id('conn');
     await Promise.all(frames.map((f) => send(user, c1, f)));
     expect(em.sink.frames(c1)).toEqual([expect.objectContaining({ type: 'error', code: 'BUSY', retryable: true, messageId })]);
 
-    expect(await em.store.releaseLease(user, conversationId, holder)).toBe(true);
+    expect(await em.store.conversations.releaseLease(user, conversationId, holder)).toBe(true);
     const c2 = id('conn');
     await Promise.all(frames.map((f) => send(user, c2, f)));
     const out = em.sink.frames(c2);

@@ -1,15 +1,16 @@
-import { realClock } from '../../src/core/clock';
-import { INTERRUPTED_AFTER_MS, LEASE_MS, MAX_REPLY_BYTES } from '../../src/core/limits';
 import { utf8Bytes } from '../../src/contract/protocol';
-import { effectiveStatus } from '../../src/core/store';
-import { Emulators, chatService, id, outbox, startEmulators } from '../support/harness';
+import { realClock } from '../../src/core/adapters/clock';
+import { effectiveStatus } from '../../src/core/domain/reply';
+import { INTERRUPTED_AFTER_MS, LEASE_MS, MAX_REPLY_BYTES } from '../../src/core/domain/runtime-limits';
+import { deleteConversation } from '../../src/core/history';
+import { id } from '../support/ids';
+import { chatService, MemoryRuntime, memoryRuntime, outbox } from '../support/memory/runtime';
 
-let em: Emulators;
-beforeAll(async () => { em = await startEmulators(); });
-afterAll(async () => { await em.close(); });
+let em: MemoryRuntime;
+beforeAll(() => { em = memoryRuntime(); });
 
 async function lastReply(user: string, conversationId: string) {
-  return (await em.store.messagesNewestFirst(user, conversationId, 1)).items[0];
+  return (await em.store.messages.newestFirst(user, conversationId, 1)).items[0];
 }
 
 describe('runtime limits at and just over their edges', () => {
@@ -43,7 +44,7 @@ describe('runtime limits at and just over their edges', () => {
     const c1 = id('conn');
     await service.handleFrame('lease', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '시작' }), outbox(em, c1));
     const { conversationId } = em.sink.frames(c1)[0];
-    await em.store.acquireLease('lease', conversationId, 'dead-reply-id', base, base + LEASE_MS);
+    await em.store.conversations.acquireLease('lease', conversationId, 'dead-reply-id', base, base + LEASE_MS);
     clock.offset = LEASE_MS;
     const c2 = id('conn');
     await service.handleFrame('lease', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '아직', conversationId }), outbox(em, c2));
@@ -69,10 +70,10 @@ describe('runtime limits at and just over their edges', () => {
     const running = service.handleFrame('del', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '지워질 대화' }), outbox(em, conn));
     const accepted = await em.sink.waitFor((f, c) => c === conn && f.type === 'accepted');
     await em.sink.waitFor((f, c) => c === conn && f.type === 'delta');
-    expect(await em.store.deleteConversation('del', accepted.conversationId)).toBe(true);
+    expect(await deleteConversation(em.store, 'del', accepted.conversationId)).toBe(true);
     await running;
-    expect(await em.store.getConversation('del', accepted.conversationId)).toBeUndefined();
-    expect((await em.store.messagesNewestFirst('del', accepted.conversationId, 10)).items).toEqual([]);
+    expect(await em.store.conversations.get('del', accepted.conversationId)).toBeUndefined();
+    expect((await em.store.messages.newestFirst('del', accepted.conversationId, 10)).items).toEqual([]);
     expect(em.sink.frames(conn).some((f) => f.type === 'done')).toBe(false);
     close();
   });

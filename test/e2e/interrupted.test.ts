@@ -105,9 +105,9 @@ test('stopped gracefully (SIGHUP, as closing the terminal does) mid-answer: the 
   try {
     const store = new ConversationStore(doc, dynamo.tableName);
     const sub = JSON.parse(Buffer.from(underway.token.split('.')[1], 'base64url').toString()).sub;
-    const page = await store.messagesNewestFirst(sub, underway.conversationId, 10);
+    const page = await store.messages.newestFirst(sub, underway.conversationId, 10);
     expect(page.items.find((m) => m.messageId === underway.replyId)).toMatchObject({ status: 'interrupted', stopReason: 'interrupted' });
-    expect((await store.getConversation(sub, underway.conversationId))?.leaseReplyId).toBeUndefined();
+    expect((await store.conversations.get(sub, underway.conversationId))?.leaseReplyId).toBeUndefined();
   } finally {
     doc.destroy();
     await dynamo.close();

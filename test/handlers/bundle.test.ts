@@ -39,6 +39,6 @@ test('the built chat bundle streams a Korean reply through @connections and stor
   const text = frames.filter((f) => f.type === 'delta').map((f) => f.text).join('');
   expect(text).toBe('안녕하세요, 번들입니다.');
   const conversationId = frames[0].conversationId as string;
-  const stored = (await em.store.messagesNewestFirst('bundle-user', conversationId, 10)).items.reverse();
+  const stored = (await em.store.messages.newestFirst('bundle-user', conversationId, 10)).items.reverse();
   expect(stored.map((m) => [m.role, m.text])).toEqual([['user', '번들 확인'], ['assistant', '안녕하세요, 번들입니다.']]);
 });

@@ -1,3 +1,4 @@
+import { deleteConversation } from '../../src/core/history';
 import { handler } from '../../src/handlers/chat.lambda';
 import { Emulators, id, startEmulators, wsEvent } from '../support/harness';
 
@@ -14,7 +15,7 @@ async function waitUntil(cond: () => boolean) {
 }
 
 async function stored(user: string, conversationId: string) {
-  return (await em.store.messagesNewestFirst(user, conversationId, 100)).items.reverse();
+  return (await em.store.messages.newestFirst(user, conversationId, 100)).items.reverse();
 }
 
 describe('chat handler: stop, gone, busy and other users', () => {
@@ -61,14 +62,14 @@ describe('chat handler: stop, gone, busy and other users', () => {
     const running = send('dana', conn, { messageId: id('msg'), text: '지울 대화' });
     const first = await em.sink.waitFor((f, c) => c === conn && f.type === 'delta');
     const { conversationId } = em.sink.frames(conn)[0];
-    expect(await em.store.deleteConversation('dana', conversationId)).toBe(true);
+    expect(await deleteConversation(em.store, 'dana', conversationId)).toBe(true);
     await running;
     const frames = em.sink.frames(conn);
     const last = frames[frames.length - 1];
     expect(last).toMatchObject({ type: 'error', code: 'NOT_FOUND', replyId: first.replyId, retryable: false });
     expect(frames.filter((f) => f.type === 'done')).toHaveLength(0);
     expect(await stored('dana', conversationId)).toEqual([]);
-    expect(await em.store.getConversation('dana', conversationId)).toBeUndefined();
+    expect(await em.store.conversations.get('dana', conversationId)).toBeUndefined();
   });
 
   test('a second sendMessage to a conversation that is generating gets BUSY and stores nothing', async () => {

@@ -19,7 +19,7 @@ function frameOfBytes(messageId: string, bytes: number): string {
 }
 
 async function userMessages(user: string, conversationId: string) {
-  return (await em.store.messagesNewestFirst(user, conversationId, 100)).items.filter((m) => m.role === 'user');
+  return (await em.store.messages.newestFirst(user, conversationId, 100)).items.filter((m) => m.role === 'user');
 }
 
 describe('chat handler: limits in UTF-8 bytes and split messages', () => {
@@ -35,7 +35,7 @@ describe('chat handler: limits in UTF-8 bytes and split messages', () => {
     const overId = id('msg');
     await raw('lim', overConn, frameOfBytes(overId, 32769));
     expect(em.sink.frames(overConn)).toEqual([expect.objectContaining({ type: 'error', code: 'TOO_LARGE', messageId: overId })]);
-    expect(await em.store.getClaim('lim', overId)).toBeUndefined();
+    expect(await em.store.claims.get('lim', overId)).toBeUndefined();
   });
 
   test('a text of exactly 16,000 characters is accepted; 16,001 is TOO_LARGE', async () => {
@@ -79,7 +79,7 @@ describe('chat handler: limits in UTF-8 bytes and split messages', () => {
     const out = em.sink.frames(conn);
     expect(out.map((f) => f.code)).toContain('TOO_LARGE');
     expect(out.some((f) => f.type === 'accepted')).toBe(false);
-    expect(await em.store.getClaim('parts2', messageId)).toBeUndefined();
+    expect(await em.store.claims.get('parts2', messageId)).toBeUndefined();
   });
 
   test('parts over the limit get exactly one TOO_LARGE frame, sent one by one or all at once', async () => {
@@ -91,7 +91,7 @@ describe('chat handler: limits in UTF-8 bytes and split messages', () => {
       if (together) await Promise.all(frames.map((f) => raw('parts3', conn, JSON.stringify(f))));
       else for (const f of frames) await raw('parts3', conn, JSON.stringify(f));
       expect(em.sink.frames(conn)).toEqual([expect.objectContaining({ type: 'error', code: 'TOO_LARGE', messageId })]);
-      expect(await em.store.getClaim('parts3', messageId)).toBeUndefined();
+      expect(await em.store.claims.get('parts3', messageId)).toBeUndefined();
     }
   });
 
@@ -135,7 +135,7 @@ describe('chat handler: model errors', () => {
     const { conversationId, replyId } = frames[0];
     expect(frames.at(-1)).toMatchObject({ type: 'error', code: 'MODEL_ERROR', replyId, retryable: true });
     expect(frames.some((f) => f.type === 'done')).toBe(false);
-    const reply = (await em.store.messagesNewestFirst('err', conversationId, 10)).items[0];
+    const reply = (await em.store.messages.newestFirst('err', conversationId, 10)).items[0];
     expect(reply).toMatchObject({ messageId: replyId, status: 'error', text: '하나 둘 셋 ' });
   });
 

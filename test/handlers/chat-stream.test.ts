@@ -8,7 +8,7 @@ afterAll(async () => { await em.close(); });
 const KOREAN_TOKENS = ['안녕하세요', '! 저는 ', '한국어로 ', '답하는 ', '챗봇', '입니다. ', '무엇을 ', '도와', '드릴까요', '?'];
 
 async function messagesOf(user: string, conversationId: string) {
-  return (await em.store.messagesNewestFirst(user, conversationId, 100)).items.reverse();
+  return (await em.store.messages.newestFirst(user, conversationId, 100)).items.reverse();
 }
 
 describe('chat handler: streaming a reply', () => {
@@ -48,7 +48,7 @@ describe('chat handler: streaming a reply', () => {
     const frames = em.sink.frames(conn);
     const title = frames.find((f) => f.type === 'title');
     expect(title).toEqual({ type: 'title', conversationId: frames[0].conversationId, title: '인사와 자기소개' });
-    expect((await em.store.getConversation('alice', frames[0].conversationId))?.title).toBe('인사와 자기소개');
+    expect((await em.store.conversations.get('alice', frames[0].conversationId))?.title).toBe('인사와 자기소개');
     // The title call is a non-streaming Converse request.
     expect(em.brain.requests.at(-1)!.streaming).toBe(false);
   });

@@ -125,13 +125,13 @@ describe('history handler', () => {
 
   test('without limit a page holds 20 conversations or 50 messages, and the cursor reaches the rest', async () => {
     const t0 = Date.now() - 3_600_000;
-    for (let i = 0; i < 21; i++) await em.store.createConversation('paging', id('conv'), `c${i}`, t0 + i, id('r'), t0);
+    for (let i = 0; i < 21; i++) await em.store.conversations.create('paging', id('conv'), `c${i}`, t0 + i, id('r'), t0);
     const first = await req('paging', 'GET', '/conversations');
     expect(first.body.items).toHaveLength(20);
     const rest = await req('paging', 'GET', '/conversations', { query: { cursor: first.body.nextCursor } });
     expect(rest.body.items.map((c: any) => c.title)).toEqual(['c0']);
     const conversationId = first.body.items[0].conversationId;
-    for (let i = 0; i < 26; i++) await em.store.putTurn('paging', conversationId, t0 + i, id('m'), `m${i}`, id('r'));
+    for (let i = 0; i < 26; i++) await em.store.messages.putTurn('paging', { conversationId: conversationId, t: t0 + i, messageId: id('m'), replyId: id('r') }, `m${i}`);
     const newest = await req('paging', 'GET', `/conversations/${conversationId}/messages`);
     expect(newest.body.items).toHaveLength(50);
     const older = await req('paging', 'GET', `/conversations/${conversationId}/messages`, { query: { cursor: newest.body.nextCursor } });
@@ -145,7 +145,7 @@ describe('history handler', () => {
   test('delete removes the conversation and every item of it, in batches (62 messages)', async () => {
     const a = await converse('sora', '지울 대화');
     const t0 = Date.now() - 1_000_000;
-    for (let i = 0; i < 30; i++) await em.store.putTurn('sora', a.conversationId, t0 + i, id('m'), `old ${i}`, id('r'));
+    for (let i = 0; i < 30; i++) await em.store.messages.putTurn('sora', { conversationId: a.conversationId, t: t0 + i, messageId: id('m'), replyId: id('r') }, `old ${i}`);
     const before = await req('sora', 'GET', `/conversations/${a.conversationId}/messages`, { query: { limit: '100' } });
     expect(before.body.items).toHaveLength(62);
     const r = await req('sora', 'DELETE', `/conversations/${a.conversationId}`);
@@ -166,7 +166,7 @@ describe('history handler', () => {
     const a = await converse('yuna', '살아 있니');
     const t = Date.now() - 10 * 60_000;
     const replyId = id('r');
-    await em.store.putTurn('yuna', a.conversationId, t, id('m'), '옛 질문', replyId);
+    await em.store.messages.putTurn('yuna', { conversationId: a.conversationId, t: t, messageId: id('m'), replyId: replyId }, '옛 질문');
     const page = await req('yuna', 'GET', `/conversations/${a.conversationId}/messages`);
     expect(page.body.items.find((m: any) => m.messageId === replyId).status).toBe('interrupted');
   });

@@ -1,10 +1,12 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsFromEnv } from '../../src/contract/env';
+import { BedrockModel } from '../../src/core/adapters/bedrock-model';
+import { ConnectionOutbox } from '../../src/core/adapters/connections-outbox';
 import { createBedrockClient, createDocumentClient } from '../../src/core/aws';
 import { ChatService } from '../../src/core/chat';
-import { Clock } from '../../src/core/clock';
 import { chatConfigFromEnv } from '../../src/core/config';
-import { ConnectionOutbox } from '../../src/core/outbox';
+import type { Clock } from '../../src/core/ports/clock';
 import { ConversationStore } from '../../src/core/store';
 import { RecordingSink, startConnectionsServer } from '../../src/local/connections-server';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamo } from '../../src/local/dynamo';
@@ -16,6 +18,8 @@ export interface Emulators {
   brain: ScriptedBrain;
   env: Record<string, string>;
   store: ConversationStore;
+  /** The table's own client, for a test that must write or read an item as it is. */
+  doc: DynamoDBDocumentClient;
   connections: ApiGatewayManagementApiClient;
   close(): Promise<void>;
 }
@@ -51,6 +55,7 @@ export async function startEmulators(extraEnv: Record<string, string> = {}): Pro
     brain,
     env,
     connections,
+    doc,
     store: new ConversationStore(doc, db.tableName),
     close: async () => {
       doc.destroy();
@@ -66,7 +71,7 @@ export async function startEmulators(extraEnv: Record<string, string> = {}): Pro
 export function chatService(em: Emulators, clock?: Clock, envOverrides: Record<string, string> = {}): { service: ChatService; close(): void } {
   const env = { ...em.env, ...envOverrides };
   const bedrock = createBedrockClient(awsFromEnv(env));
-  const service = new ChatService({ config: chatConfigFromEnv(env), store: em.store, bedrock, clock });
+  const service = new ChatService({ config: chatConfigFromEnv(env), store: em.store, model: new BedrockModel(bedrock), clock });
   return { service, close: () => bedrock.destroy() };
 }
 
@@ -75,11 +80,7 @@ export function outbox(em: Emulators, connectionId: string): ConnectionOutbox {
   return new ConnectionOutbox(em.connections, connectionId);
 }
 
-let counter = 0;
-/** A fresh valid protocol id. */
-export function id(prefix = 'id'): string {
-  return `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`.padEnd(8, 'x');
-}
+export { id } from './ids';
 
 /** A WebSocket route event as API Gateway (or the async template) delivers it. */
 export function wsEvent(routeKey: string, user: string | undefined, connectionId: string, body?: string | Record<string, unknown>) {

@@ -1,7 +1,7 @@
 import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand, ModelStreamErrorException, ThrottlingException, AccessDeniedException } from '@aws-sdk/client-bedrock-runtime';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
-import { scaledClock } from '../../src/core/clock';
+import { scaledClock } from '../../src/core/adapters/clock';
 import { titleRequestText } from '../../src/core/prompts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../src/local/dynamo';
 import { offlineTitle } from '../../src/local/model/offline';

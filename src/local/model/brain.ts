@@ -64,9 +64,5 @@ export function lastUserText(request: BrainRequest): string {
   return '';
 }
 
-/** Rough token count (~4 characters, or one Hangul syllable, a token) for usage estimates. */
-export function estimateTokens(text: string): number {
-  let n = 0;
-  for (const ch of text) n += /[\u1100-\u11FF\u3130-\u318F\uAC00-\uD7A3]/.test(ch) ? 1 : 0.25;
-  return Math.ceil(n);
-}
+/** Token count of a text for usage estimates: the runtime's own pre-calibration estimate. */
+export { textTokens as estimateTokens } from '../../core/domain/window';

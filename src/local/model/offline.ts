@@ -1,5 +1,6 @@
 import { Brain, BrainRequest, lastUserText } from './brain';
-import { Clock, realClock } from '../../core/clock';
+import { realClock } from '../../core/adapters/clock';
+import type { Clock } from '../../core/ports/clock';
 
 /** Options of {@link offlineBrain}. */
 export interface OfflineBrainOptions {

@@ -1,5 +1,6 @@
 import { Brain, BrainError, BrainErrorType, BrainFinish, BrainRequest } from './brain';
-import { Clock, realClock } from '../../core/clock';
+import { realClock } from '../../core/adapters/clock';
+import type { Clock } from '../../core/ports/clock';
 
 /** A script for {@link ScriptedBrain}: every field optional. */
 export interface Script {

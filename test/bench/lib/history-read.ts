@@ -5,7 +5,7 @@
  * path from the client's `sendMessage` to the model receiving its request.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BenchBrain } from './bench-brain';
 import type { Harness } from './harness';
 import { measureOurs } from './measure';
@@ -13,8 +13,8 @@ import { median, nowMs, round } from './stats';
 import { koreanText, tokenize } from './text';
 import { login, mustConnect } from './wire-client';
 import { loadWindow } from '../../../src/core/generate';
-import * as K from '../../../src/core/keys';
 import { ConversationStore } from '../../../src/core/store';
+import * as K from '../../../src/core/store/item-keys';
 import { subForUsername } from '../../../src/local/auth';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../src/local/dynamo';
 
@@ -46,10 +46,11 @@ function docClient(endpoint: string): DynamoDBDocumentClient {
 }
 
 /** Writes `count` prior messages (alternating user/complete reply) into a new conversation of `user`. */
-async function seedConversation(store: ConversationStore, user: string, conversationId: string, count: number): Promise<void> {
+async function seedConversation(store: ConversationStore, doc: DynamoDBDocumentClient, table: string, user: string, conversationId: string,
+  count: number): Promise<void> {
   const start = Date.now() - count * 1000;
-  await store.createConversation(user, conversationId, 'history bench', start, 'seed-reply-0000', 0);
-  await store.finishLease(user, conversationId, 'seed-reply-0000', start);
+  await store.conversations.create(user, conversationId, 'history bench', start, 'seed-reply-0000', 0);
+  await store.conversations.finishLease(user, conversationId, 'seed-reply-0000', start);
   const pk = K.messagesPk(user, conversationId);
   const requests: Array<Record<string, any>> = [];
   for (let i = 0; i < count; i++) {
@@ -60,12 +61,19 @@ async function seedConversation(store: ConversationStore, user: string, conversa
     requests.push({
       PutRequest: {
         Item: isUser
-          ? { pk, sk: K.messageSk(t, 0, id), messageId: id, role: 'user', text: koreanText(USER_CHARS), status: 'complete', createdAt: at }
-          : { pk, sk: K.messageSk(t, 1, id), messageId: id, role: 'assistant', text: koreanText(REPLY_CHARS), status: 'complete', createdAt: at, checkpointAt: t, stopReason: 'end_turn' },
+          ? { pk, sk: K.messageSk(t, 'user', id), messageId: id, role: 'user', text: koreanText(USER_CHARS), status: 'complete', createdAt: at }
+          : { pk, sk: K.messageSk(t, 'reply', id), messageId: id, role: 'assistant', text: koreanText(REPLY_CHARS), status: 'complete', createdAt: at, checkpointAt: t, stopReason: 'end_turn' },
       },
     });
   }
-  await store.batchWrite(requests);
+  // Seeded as raw items in batches (a bench fixture; far faster than storing 5,000 turns one by one).
+  for (let i = 0; i < requests.length; i += 25) {
+    let pending = requests.slice(i, i + 25);
+    while (pending.length > 0) {
+      const r = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending as any } }));
+      pending = (r.UnprocessedItems?.[table] ?? []) as Array<Record<string, any>>;
+    }
+  }
 }
 
 /**
@@ -76,14 +84,11 @@ async function readWindow(store: ConversationStore, user: string, conversationId
   const t = Date.now();
   const job = {
     user,
-    conversationId,
-    replyId: 'probe-reply-0000',
-    replySk: K.messageSk(t, 1, 'probe-reply-0000'),
-    userMessageSk: K.messageSk(t, 0, 'probe-message-0000'),
+    turn: { conversationId, t, messageId: 'probe-message-0000', replyId: 'probe-reply-0000' },
     text: '기록을 읽어 주세요.',
     calib: 1,
   };
-  const { turns } = await loadWindow(store, job, BUDGET);
+  const { turns } = await loadWindow(store.messages, job, BUDGET);
   return turns.length - 1;
 }
 
@@ -98,9 +103,9 @@ export async function measureHistoryRead(harness: Harness, brain: BenchBrain,
   const medium = 'history-prior-1000';
   const large = 'history-prior-10000';
   const t0 = nowMs();
-  await seedConversation(store, user, small, 10);
-  await seedConversation(store, user, medium, 1000);
-  await seedConversation(store, user, large, 10_000);
+  await seedConversation(store, doc, harness.tableName, user, small, 10);
+  await seedConversation(store, doc, harness.tableName, user, medium, 1000);
+  await seedConversation(store, doc, harness.tableName, user, large, 10_000);
   progress(`  seeded 10 + 1,000 + 10,000 messages in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
 
   const timed = async (conversationId: string) => {

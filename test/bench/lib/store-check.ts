@@ -4,9 +4,9 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { MESSAGE_PREFIX } from '../../../src/core/keys';
 import type { MessageStatus, StopReason } from '../../../src/contract/protocol';
-import { effectiveStatus } from '../../../src/core/store';
+import { effectiveStatus } from '../../../src/core/domain/reply';
+import { MESSAGE_PREFIX } from '../../../src/core/store/item-keys';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../src/local/dynamo';
 
 /** A message item as found in the table. */

@@ -1,17 +1,16 @@
-import { PartResult, storePart } from '../../src/core/parts';
 import { PART_TTL_SECONDS } from '../../src/contract/protocol';
-import { Emulators, id, startEmulators } from '../support/harness';
+import { PartResult, storePart } from '../../src/core/split-message';
+import { id } from '../support/ids';
+import { MemoryStore } from '../support/memory/memory-store';
 
-let em: Emulators;
-beforeAll(async () => { em = await startEmulators(); });
-afterAll(async () => { await em.close(); });
+const em = { store: new MemoryStore() };
 
 describe('split-message parts', () => {
   test('exactly one of many concurrent completions assembles the set', async () => {
     const messageId = id('msg');
     const t = Date.now();
     const results = await Promise.all([0, 1, 2, 3].map((index) =>
-      storePart(em.store, 'p1', { messageId, index, count: 4, text: `${index}번 ` }, t, 16_000)));
+      storePart(em.store.parts, 'p1', { messageId, index, count: 4, text: `${index}번 ` }, t, 16_000)));
     const complete = results.filter((r) => r.state === 'complete');
     expect(complete).toHaveLength(1);
     expect(complete[0]).toMatchObject({ text: '0번 1번 2번 3번 ' });
@@ -22,12 +21,12 @@ describe('split-message parts', () => {
   test('an incomplete set expires after 5 minutes: a part arriving just after cannot complete it, one just before can', async () => {
     const t = Date.now();
     const late = id('msg');
-    await storePart(em.store, 'p2', { messageId: late, index: 0, count: 2, text: '앞' }, t, 16_000);
-    const r1 = await storePart(em.store, 'p2', { messageId: late, index: 1, count: 2, text: '뒤' }, t + PART_TTL_SECONDS * 1000 + 1000, 16_000);
+    await storePart(em.store.parts, 'p2', { messageId: late, index: 0, count: 2, text: '앞' }, t, 16_000);
+    const r1 = await storePart(em.store.parts, 'p2', { messageId: late, index: 1, count: 2, text: '뒤' }, t + PART_TTL_SECONDS * 1000 + 1000, 16_000);
     expect(r1.state).toBe('waiting');
     const onTime = id('msg');
-    await storePart(em.store, 'p2', { messageId: onTime, index: 0, count: 2, text: '앞' }, t, 16_000);
-    const r2 = await storePart(em.store, 'p2', { messageId: onTime, index: 1, count: 2, text: '뒤' }, t + PART_TTL_SECONDS * 1000 - 1000, 16_000);
+    await storePart(em.store.parts, 'p2', { messageId: onTime, index: 0, count: 2, text: '앞' }, t, 16_000);
+    const r2 = await storePart(em.store.parts, 'p2', { messageId: onTime, index: 1, count: 2, text: '뒤' }, t + PART_TTL_SECONDS * 1000 - 1000, 16_000);
     expect(r2).toMatchObject({ state: 'complete', text: '앞뒤' });
   });
 
@@ -39,7 +38,7 @@ describe('split-message parts', () => {
     const messageId = id('msg');
     const t = Date.now();
     // 3 × 9,000 characters: any two parts already prove the set too large.
-    const put = (index: number) => storePart(em.store, 'p3', { messageId, index, count: 3, text: '가'.repeat(9_000) }, t, 16_000);
+    const put = (index: number) => storePart(em.store.parts, 'p3', { messageId, index, count: 3, text: '가'.repeat(9_000) }, t, 16_000);
     const results = order ? await order.reduce(async (acc, index) => [...await acc, await put(index)], Promise.resolve([] as PartResult[]))
       : await Promise.all([0, 1, 2].map(put));
     const errors = results.filter((r) => r.state === 'error');
@@ -51,9 +50,9 @@ describe('split-message parts', () => {
     const messageId = id('msg');
     const t = Date.now();
     const results = [
-      await storePart(em.store, 'p4', { messageId, index: 0, count: 2, text: '앞' }, t, 16_000),
-      await storePart(em.store, 'p4', { messageId, index: 1, count: 3, text: '중' }, t, 16_000),
-      await storePart(em.store, 'p4', { messageId, index: 2, count: 3, text: '뒤' }, t, 16_000),
+      await storePart(em.store.parts, 'p4', { messageId, index: 0, count: 2, text: '앞' }, t, 16_000),
+      await storePart(em.store.parts, 'p4', { messageId, index: 1, count: 3, text: '중' }, t, 16_000),
+      await storePart(em.store.parts, 'p4', { messageId, index: 2, count: 3, text: '뒤' }, t, 16_000),
     ];
     expect(results.map((r) => r.state)).toEqual(['waiting', 'error', 'taken']);
   });

@@ -1,13 +1,4 @@
-/**
- * Time as the runtime sees it. Injected so tests can run minutes of model time in a moment
- * (a scaled clock) without any real timeout depending on it.
- */
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-  /** Resolves after `ms`; resolves early (without error) when `signal` aborts. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
+import type { Clock } from '../ports/clock';
 
 function sleepReal(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

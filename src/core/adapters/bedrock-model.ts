@@ -1,34 +1,8 @@
 import {
   BedrockRuntimeClient, ContentBlock, ConverseCommand, ConverseStreamCommand, Message, SystemContentBlock,
 } from '@aws-sdk/client-bedrock-runtime';
-import { Clock } from './clock';
-import { InferenceConfig } from './config';
-import { MODEL_ATTEMPTS, MODEL_BACKOFF_MS } from './limits';
-import { ErrorCode, StopReason, Usage } from '../contract/protocol';
-import type { Turn } from './window';
-
-/** A model failure, already mapped to the protocol's code and a message a person can act on. */
-export class ModelError extends Error {
-  constructor(public readonly code: Extract<ErrorCode, 'MODEL_THROTTLED' | 'MODEL_ERROR'>, message: string,
-    public readonly retryable: boolean, public readonly cause?: unknown) {
-    super(message);
-    this.name = 'ModelError';
-  }
-}
-
-/** How the model ended a reply. */
-export interface ModelFinish {
-  stopReason: StopReason;
-  usage?: Usage;
-}
-
-/** What one reply asks of the model. */
-export interface ModelRequest {
-  modelId: string;
-  system: string;
-  turns: Turn[];
-  inferenceConfig: InferenceConfig;
-}
+import type { StopReason, Usage } from '../../contract/protocol';
+import { Model, ModelError, ModelFinish, ModelRequest, Turn } from '../ports/model';
 
 const THROTTLES = new Set(['ThrottlingException', 'ServiceQuotaExceededException', 'TooManyRequestsException']);
 
@@ -54,13 +28,18 @@ export function toModelError(err: unknown, modelId: string, midStream: boolean):
   return new ModelError('MODEL_ERROR', 'The model is unavailable right now. Please try again.', true, err);
 }
 
-const STOP_REASONS: Record<string, StopReason> = {
+const STOP_REASONS: Readonly<Record<string, StopReason>> = {
   end_turn: 'end_turn',
   max_tokens: 'max_tokens',
   stop_sequence: 'stop_sequence',
   content_filtered: 'content_filtered',
   guardrail_intervened: 'content_filtered',
 };
+
+/** Converse's stop reason as the protocol's (a guardrail is `content_filtered`; unknown ones `end_turn`). */
+export function toStopReason(raw: string): StopReason {
+  return STOP_REASONS[raw] ?? 'end_turn';
+}
 
 function toMessages(turns: Turn[]): Message[] {
   return turns.map((t) => ({ role: t.role, content: [{ text: t.text } as ContentBlock] }));
@@ -72,33 +51,35 @@ function isAbort(err: unknown, signal: AbortSignal): boolean {
 }
 
 /**
- * Streams one reply from ConverseStream. Throttling before the stream starts is retried with
- * exponential backoff and jitter (MODEL_ATTEMPTS in all); nothing is retried once text flowed,
- * so a reply is never doubled. Yields text pieces; returns how it ended (`stopped` when `signal`
- * aborted it). Throws ModelError.
+ * The model on Bedrock's Converse API. The client's own retries should be off (aws.ts): a
+ * throttled start is retried by the runtime (model-retry.ts), within the reply's lease.
  */
-export async function* streamReply(bedrock: BedrockRuntimeClient, request: ModelRequest, signal: AbortSignal, clock: Clock,
-  onRetry?: (attempt: number, err: unknown) => void): AsyncGenerator<string, ModelFinish, void> {
+export class BedrockModel implements Model {
+  constructor(private readonly bedrock: BedrockRuntimeClient) {}
+
+  /** Streams one reply from ConverseStream, one attempt; returns `stopped` when `signal` aborted it. */
+  public stream(request: ModelRequest, signal: AbortSignal): AsyncGenerator<string, ModelFinish, void> {
+    return streamReply(this.bedrock, request, signal);
+  }
+
+  public once(modelId: string, system: string, userText: string, maxTokens: number): Promise<string> {
+    return converseOnce(this.bedrock, modelId, system, userText, maxTokens);
+  }
+}
+
+async function* streamReply(bedrock: BedrockRuntimeClient, request: ModelRequest, signal: AbortSignal): AsyncGenerator<string, ModelFinish, void> {
   let stream: AsyncIterable<any> | undefined;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const out = await bedrock.send(new ConverseStreamCommand({
-        modelId: request.modelId,
-        system: request.system ? [{ text: request.system } as SystemContentBlock] : undefined,
-        messages: toMessages(request.turns),
-        inferenceConfig: Object.keys(request.inferenceConfig).length ? request.inferenceConfig : undefined,
-      }), { abortSignal: signal });
-      stream = out.stream;
-      break;
-    } catch (err) {
-      if (isAbort(err, signal)) return { stopReason: 'stopped' };
-      const mapped = toModelError(err, request.modelId, false);
-      if (mapped.code !== 'MODEL_THROTTLED' || attempt >= MODEL_ATTEMPTS) throw mapped;
-      onRetry?.(attempt, err);
-      const backoff = MODEL_BACKOFF_MS * 2 ** (attempt - 1);
-      await clock.sleep(backoff / 2 + Math.random() * backoff / 2, signal);
-      if (signal.aborted) return { stopReason: 'stopped' };
-    }
+  try {
+    const out = await bedrock.send(new ConverseStreamCommand({
+      modelId: request.modelId,
+      system: request.system ? [{ text: request.system } as SystemContentBlock] : undefined,
+      messages: toMessages(request.turns),
+      inferenceConfig: Object.keys(request.inferenceConfig).length ? request.inferenceConfig : undefined,
+    }), { abortSignal: signal });
+    stream = out.stream;
+  } catch (err) {
+    if (isAbort(err, signal)) return { stopReason: 'stopped' };
+    throw toModelError(err, request.modelId, false);
   }
   let stopReason: StopReason = 'end_turn';
   let usage: Usage | undefined;
@@ -106,7 +87,7 @@ export async function* streamReply(bedrock: BedrockRuntimeClient, request: Model
     for await (const event of stream ?? []) {
       const text = event.contentBlockDelta?.delta?.text;
       if (text) yield text;
-      if (event.messageStop?.stopReason) stopReason = STOP_REASONS[event.messageStop.stopReason] ?? 'end_turn';
+      if (event.messageStop?.stopReason) stopReason = toStopReason(event.messageStop.stopReason);
       if (event.metadata?.usage) {
         usage = { inputTokens: event.metadata.usage.inputTokens ?? 0, outputTokens: event.metadata.usage.outputTokens ?? 0 };
       }
@@ -119,8 +100,7 @@ export async function* streamReply(bedrock: BedrockRuntimeClient, request: Model
   return { stopReason, usage };
 }
 
-/** One short non-streaming call (titles). Throws ModelError. */
-export async function converseOnce(bedrock: BedrockRuntimeClient, modelId: string, system: string, userText: string,
+async function converseOnce(bedrock: BedrockRuntimeClient, modelId: string, system: string, userText: string,
   maxTokens: number): Promise<string> {
   try {
     const out = await bedrock.send(new ConverseCommand({

@@ -1,25 +1,28 @@
-import type { StoredMessage } from './store';
-
-/** One Converse turn. */
-export interface Turn {
-  role: 'user' | 'assistant';
-  text: string;
-}
+import type { Turn } from '../ports/model';
+import type { StoredMessage } from '../ports/store';
 
 const HANGUL = /[\u1100-\u11FF\u3130-\u318F\uAC00-\uD7A3]/;
 
+/** Tokens a turn costs beyond its text (role, message frame). */
+export const TURN_FRAME_TOKENS = 4;
+
 /**
  * Estimated tokens of a text before calibration: a Hangul syllable is about one token in
- * current tokenizers, other text about four characters a token. Plus a few for the turn frame.
+ * current tokenizers, other text about four characters a token.
  */
-export function estimateTokens(text: string): number {
+export function textTokens(text: string): number {
   let hangul = 0;
   let other = 0;
   for (const ch of text) {
     if (HANGUL.test(ch)) hangul++;
     else other++;
   }
-  return Math.ceil(hangul + other / 4) + 4;
+  return Math.ceil(hangul + other / 4);
+}
+
+/** Estimated tokens of one turn (or the system prompt): its text plus the turn frame. */
+export function estimateTokens(text: string): number {
+  return textTokens(text) + TURN_FRAME_TOKENS;
 }
 
 /** Calibration is clamped so one odd usage report cannot make the window useless. */

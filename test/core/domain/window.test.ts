@@ -1,9 +1,9 @@
-import type { StoredMessage } from '../../src/core/store';
-import { clampCalibration, estimateTokens, WindowBuilder } from '../../src/core/window';
+import { clampCalibration, estimateTokens, WindowBuilder } from '../../../src/core/domain/window';
+import type { StoredMessage } from '../../../src/core/ports/store';
 
 let n = 0;
 const msg = (role: 'user' | 'assistant', text: string, status: StoredMessage['status'] = 'complete'): StoredMessage =>
-  ({ messageId: `m${n++}`, role, text, status, createdAt: '', sk: `M#${n}` });
+  ({ messageId: `m${n++}`, role, text, status, createdAt: '' });
 
 /** Turns oldest first → messages newest first, as the store reads them. */
 const newestFirst = (...turns: Array<[string, string, StoredMessage['status']?]>) =>

@@ -1,7 +1,7 @@
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import type { Outbox } from './generate';
-import type { ServerFrame } from '../contract/protocol';
-import type { Telemetry } from './telemetry';
+import type { ServerFrame } from '../../contract/protocol';
+import type { Outbox } from '../ports/outbox';
+import type { Telemetry } from '../ports/telemetry';
 
 /**
  * Frames to one WebSocket connection through `@connections`. After a GoneException (the client

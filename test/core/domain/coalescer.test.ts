@@ -1,6 +1,7 @@
-import { Clock } from '../../src/core/clock';
-import { Coalescer, cutUtf8 } from '../../src/core/coalescer';
-import { DeltaFrame, utf8Bytes } from '../../src/contract/protocol';
+import { DeltaFrame, utf8Bytes } from '../../../src/contract/protocol';
+import { Coalescer } from '../../../src/core/domain/coalescer';
+import { cutUtf8 } from '../../../src/core/domain/text';
+import type { Clock } from '../../../src/core/ports/clock';
 
 /** A clock moved by hand: sleeps resolve when `advance` passes their time. */
 class ManualClock implements Clock {

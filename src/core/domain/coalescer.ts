@@ -1,29 +1,16 @@
-import { Clock } from './clock';
-import { COALESCE_BYTES, COALESCE_MS, MAX_DELTA_BYTES } from './limits';
-import { DeltaFrame, utf8Bytes } from '../contract/protocol';
+import { COALESCE_BYTES, COALESCE_MS, MAX_DELTA_BYTES } from './runtime-limits';
+import { cutUtf8 } from './text';
+import { DeltaFrame, utf8Bytes } from '../../contract/protocol';
+import type { Clock } from '../ports/clock';
 
 /** Sends one frame; resolves `gone` when the client left (GoneException). */
 export type PostFrame = (frame: DeltaFrame) => Promise<'ok' | 'gone'>;
 
-/** Coalescer tuning (defaults from limits.ts). */
+/** Coalescer tuning (defaults from runtime-limits.ts). */
 export interface CoalescerOptions {
   intervalMs?: number;
   flushBytes?: number;
   maxFrameTextBytes?: number;
-}
-
-/** Cuts `text` to at most `maxBytes` UTF-8 bytes on a code-point boundary: [head, rest]. */
-export function cutUtf8(text: string, maxBytes: number): [string, string] {
-  if (utf8Bytes(text) <= maxBytes) return [text, ''];
-  let bytes = 0;
-  let i = 0;
-  for (const ch of text) {
-    const b = utf8Bytes(ch);
-    if (bytes + b > maxBytes) break;
-    bytes += b;
-    i += ch.length;
-  }
-  return [text.slice(0, i), text.slice(i)];
 }
 
 /**

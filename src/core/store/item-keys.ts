@@ -1,9 +1,10 @@
 /**
- * The table's item layout: every key the store writes is made here, so the layout can be read
- * in one place (the README's runtime section has the table).
+ * The table's item layout (the DynamoDB store's own keys, not the client's storage keys): every
+ * key the store writes is made here, so the layout can be read in one place (the README's runtime
+ * section has the table).
  *
  * - conversation  pk `U#{user}`            sk `C#{conversationId}`   (+ gsi1pk `U#{user}`, gsi1sk `{updatedAt}#{conversationId}`)
- * - message       pk `C#{user}#{conv}`     sk `M#{t:13 digits}#{0 user | 1 reply}#{messageId}`
+ * - message       pk `C#{user}#{conv}`     sk `M#{t:13 digits}#{MessageKind}#{messageId}`
  * - claim         pk `U#{user}`            sk `I#{messageId}`        idempotency of sendMessage (TTL)
  * - reply pointer pk `U#{user}`            sk `R#{replyId}`          where the reply is + stop flag (TTL)
  * - part          pk `U#{user}`            sk `P#{messageId}#{index:2 digits}` and `P#{messageId}#done` (TTL)
@@ -15,8 +16,13 @@ export const userPk = (user: string) => `U#${user}`;
 export const conversationSk = (conversationId: string) => `C#${conversationId}`;
 /** Partition of one conversation's messages: the user is part of it, so ids of others never match. */
 export const messagesPk = (user: string, conversationId: string) => `C#${user}#${conversationId}`;
-export const messageSk = (t: number, kind: 0 | 1, id: string) => `M#${String(t).padStart(13, '0')}#${kind}#${id}`;
+/** The digit after a turn's time: its user message sorts before its reply. */
+export const MessageKind = { user: 0, reply: 1 } as const;
+export type MessageKind = keyof typeof MessageKind;
 export const MESSAGE_PREFIX = 'M#';
+export const messageSk = (t: number, kind: MessageKind, id: string) => `${MESSAGE_PREFIX}${String(t).padStart(13, '0')}#${MessageKind[kind]}#${id}`;
+/** The turn time `t` a message sort key was made with. */
+export const messageTime = (sk: string) => Number(sk.slice(MESSAGE_PREFIX.length, MESSAGE_PREFIX.length + 13));
 export const claimSk = (messageId: string) => `I#${messageId}`;
 export const replyPointerSk = (replyId: string) => `R#${replyId}`;
 export const partPrefix = (messageId: string) => `P#${messageId}#`;

@@ -1,0 +1,76 @@
+/**
+ * Decisions about accepting a message, free of any store: the refusals and their frames, a new
+ * conversation's first title, and the judgement of a split message's parts.
+ */
+import { INITIAL_TITLE_CHARS } from './runtime-limits';
+import { firstChars } from './text';
+import { checkMessageText, DEFAULT_LIMITS, ErrorCode, ErrorFrame, MessagePart } from '../../contract/protocol';
+import type { Claim, PartInput, TurnRef } from '../ports/store';
+
+/** The codes a client may simply try again on. */
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BUSY', 'RATE_LIMITED', 'MODEL_THROTTLED', 'INTERNAL']);
+
+/** An error frame for a message or reply; `retryable` follows from the code. */
+export function errorFrame(code: ErrorCode, message: string, ids: { messageId?: string; replyId?: string } = {}): ErrorFrame {
+  return { type: 'error', code, message, retryable: RETRYABLE.has(code), ...ids };
+}
+
+/** The messages of the refusals a sendMessage can meet. */
+export const REFUSAL = {
+  noConversation: 'There is no such conversation.',
+  busy: 'A reply is still being written in this conversation. Wait for it or stop it.',
+  noReply: 'There is no such reply.',
+  notCreated: 'Could not create the conversation. Please try again.',
+  internal: 'Something went wrong on our side. Please try again.',
+  rateLimited: (perMinute: number) => `Too many messages: at most ${perMinute} a minute. Please wait a moment.`,
+  mixedParts: 'The parts of a message must share count and conversationId.',
+} as const;
+
+/** A new conversation's title until the model's arrives: the first line's first characters. */
+export function initialTitle(text: string): string {
+  return firstChars(text.trim().split('\n')[0], INITIAL_TITLE_CHARS);
+}
+
+/** The turn a claim promised for `messageId`: every key of it derives from the claim. */
+export function turnOf(messageId: string, claim: Claim): TurnRef {
+  return { conversationId: claim.conversationId, t: claim.t, messageId, replyId: claim.replyId };
+}
+
+/**
+ * Whether this frame of an already claimed message answers it: every part of a resent split
+ * message finds the claim, and only one answers — part 0, or the part whose arrival completed
+ * the set when it then lost the claim to a concurrent resend.
+ */
+export function answersClaim(part: MessagePart | undefined, completedParts: boolean): boolean {
+  return !part || part.index === 0 || completedParts;
+}
+
+/** Whether a claim can store its turn again (claims written before the text was kept cannot). */
+export function replayable(claim: Claim): claim is Claim & { text: string } {
+  return claim.text !== undefined;
+}
+
+/** What the parts seen so far say about their set. */
+export type PartJudgement =
+  | { verdict: 'waiting' }
+  | { verdict: 'complete'; text: string }
+  | { verdict: 'refused'; error: ErrorFrame };
+
+/**
+ * Judges a split message's live parts (in index order) as `arrived` sees them: refused as soon
+ * as they prove the set bad (parts disagreeing on count or conversation, text over the limit),
+ * complete once all are there, else waiting. Whether this caller answers is the store's
+ * `decide`, never "I saw all parts".
+ */
+export function judgeParts(parts: readonly PartInput[], arrived: PartInput, maxInputChars: number): PartJudgement {
+  const refuse = (error: ErrorFrame): PartJudgement => ({ verdict: 'refused', error: { ...error, messageId: arrived.messageId } });
+  if (parts.some((p) => p.count !== arrived.count || (p.conversationId ?? '') !== (arrived.conversationId ?? ''))) {
+    return refuse(errorFrame('BAD_REQUEST', REFUSAL.mixedParts));
+  }
+  const text = parts.map((p) => p.text).join('');
+  // The whole message's check; before the last part only "too large" is already certain.
+  const bad = checkMessageText(text, { ...DEFAULT_LIMITS, maxInputChars });
+  if (bad?.code === 'TOO_LARGE') return refuse(bad);
+  if (parts.length < arrived.count) return { verdict: 'waiting' };
+  return bad ? refuse(bad) : { verdict: 'complete', text };
+}

@@ -1,0 +1,181 @@
+/**
+ * The store as the runtime sees it: one focused port per kind of item, each implemented by a
+ * module that alone writes and reads those items (store/ for DynamoDB). Identity is a parameter
+ * of every call and part of every key, so another user's ids simply do not exist.
+ */
+import type { ConversationSummary, MessageItem, MessageStatus, StopReason, Usage } from '../../contract/protocol';
+
+/** A conversation as stored. */
+export interface ConversationRecord extends ConversationSummary {
+  /** The title is still the automatic one (a rename makes it false; the model title only replaces an automatic one). */
+  titleAuto: boolean;
+  leaseReplyId?: string;
+  leaseUntil?: number;
+  /** Ratio of Bedrock's reported input tokens to our estimate (history window calibration). */
+  calib?: number;
+}
+
+/** A message as stored (user message or reply). */
+export interface StoredMessage extends MessageItem {
+  checkpointAt?: number;
+  stopReason?: StopReason;
+}
+
+/**
+ * One turn's identity: the user message and its reply, ordered by `t` (the accepting call's
+ * time). Every key of the turn derives from it, so any invocation holding the claim can store it.
+ */
+export interface TurnRef {
+  conversationId: string;
+  t: number;
+  messageId: string;
+  replyId: string;
+}
+
+/**
+ * What a sendMessage claim remembers: the ids a retry answers with, and everything needed to
+ * store the turn again (keys derive from `t`) when the invocation that claimed it did not.
+ */
+export interface Claim {
+  conversationId: string;
+  replyId: string;
+  t: number;
+  /** The whole message text (a split message assembled); absent on claims written before it was kept. */
+  text?: string;
+  /** The claiming call created the conversation, so the first answer also makes its title. */
+  created?: boolean;
+}
+
+/** A reply's stop flag (absent once its conversation is deleted). */
+export interface ReplyPointer {
+  conversationId: string;
+  stopRequested: boolean;
+}
+
+/** A page and the opaque cursor to the next one. */
+export interface StorePage<T> { items: T[]; nextCursor?: string }
+
+/** Thrown for a cursor that is not ours (forged, or another user's/conversation's). */
+export class BadCursorError extends Error {}
+
+/** The final state of a reply. */
+export interface FinalReply {
+  text: string;
+  status: MessageStatus;
+  stopReason?: StopReason;
+  usage?: Usage;
+}
+
+/** Taking a conversation's generation lease. */
+export type LeaseResult = 'ok' | 'busy' | 'missing';
+
+/** Conversation items, with the generation lease and the calibration they carry. */
+export interface Conversations {
+  get(user: string, conversationId: string): Promise<ConversationRecord | undefined>;
+  /** Creates a conversation already leased to `replyId`; false if the id exists. */
+  create(user: string, conversationId: string, title: string, now: number, replyId: string, leaseUntil: number): Promise<boolean>;
+  /**
+   * Takes the lease. A lease already held for the same `replyId` is taken again: a resend that
+   * finishes a turn whose first invocation failed must not wait out that invocation's lease.
+   */
+  acquireLease(user: string, conversationId: string, replyId: string, now: number, until: number): Promise<LeaseResult>;
+  /** Extends the lease while this reply still holds it. */
+  renewLease(user: string, conversationId: string, replyId: string, until: number): Promise<boolean>;
+  /** Ends the lease and records the conversation's new activity time (and calibration). */
+  finishLease(user: string, conversationId: string, replyId: string, now: number, calib?: number): Promise<boolean>;
+  /** Gives the lease back without recording activity (nothing was generated). */
+  releaseLease(user: string, conversationId: string, replyId: string): Promise<boolean>;
+  /** Removes an empty conversation this call created and then did not use (lost an idempotency race). */
+  dropNew(user: string, conversationId: string, replyId: string): Promise<void>;
+  /** The model title replaces only an automatic title (never a user's rename). */
+  setGeneratedTitle(user: string, conversationId: string, title: string): Promise<boolean>;
+  /** A user's rename; undefined when the conversation is not theirs. */
+  rename(user: string, conversationId: string, title: string): Promise<ConversationRecord | undefined>;
+  /** One page of a user's conversations, most recently updated first. */
+  list(user: string, limit: number, cursor?: string): Promise<StorePage<ConversationRecord>>;
+  /** Deletes the conversation item only; false when there is none of this user. */
+  delete(user: string, conversationId: string): Promise<boolean>;
+}
+
+/** Message items (user messages and replies) and the reply pointers (stop flags) of their turns. */
+export interface Messages {
+  /**
+   * Stores a claimed turn: the user message and the reply's pointer, then the empty `streaming`
+   * reply with a conditional put, last: the one call that creates it generates (true); every
+   * other call sees it exists and starts nothing (false). A `rerun` (a resend finishing the turn)
+   * puts the first two only where missing, so it never overwrites what a still-running first call
+   * wrote (a stop already requested).
+   */
+  putTurn(user: string, turn: TurnRef, text: string, rerun?: boolean): Promise<boolean>;
+  /** Whether the turn's reply was stored (the turn's last write, see putTurn). */
+  hasReply(user: string, turn: TurnRef): Promise<boolean>;
+  /**
+   * Stores the reply text so far (`undefined`: unchanged, only the time, so a silent but live
+   * generator never reads as `interrupted`); false when the reply no longer exists.
+   */
+  checkpointReply(user: string, turn: TurnRef, text: string | undefined, now: number): Promise<boolean>;
+  /** Stores the final text, status, stop reason and usage; false when the reply no longer exists. */
+  finishReply(user: string, turn: TurnRef, final: FinalReply, now: number): Promise<boolean>;
+  replyPointer(user: string, replyId: string): Promise<ReplyPointer | undefined>;
+  /** Sets the stop flag of this user's reply; false when there is no such reply of this user. */
+  requestStop(user: string, replyId: string): Promise<boolean>;
+  /** One page of a conversation's messages, newest first; with `upTo`, only up to that turn's user message. */
+  newestFirst(user: string, conversationId: string, limit: number, cursor?: string, upTo?: TurnRef): Promise<StorePage<StoredMessage>>;
+  /**
+   * The cursor of a {@link newestFirst} page cut short after `message` (one of that page's items):
+   * the next page starts with the message after it, as if the page had ended there.
+   */
+  cursorAfter(user: string, conversationId: string, message: StoredMessage): string;
+  /** Deletes every message and reply pointer of a conversation; answers the ids of its user messages. */
+  deleteAll(user: string, conversationId: string): Promise<string[]>;
+}
+
+/** sendMessage idempotency claims, one per message id. */
+export interface Claims {
+  /** Conditional put on the message id: true when this call made the claim, false when it existed. */
+  put(user: string, messageId: string, claim: Claim, now: number): Promise<boolean>;
+  get(user: string, messageId: string): Promise<Claim | undefined>;
+  delete(user: string, messageIds: readonly string[]): Promise<void>;
+}
+
+/** One arrived part of a split message. */
+export interface PartInput {
+  messageId: string;
+  conversationId?: string;
+  index: number;
+  count: number;
+  text: string;
+}
+
+/** The live parts of a split message, in index order, and whether the set was decided. */
+export interface PartSet {
+  decided: boolean;
+  parts: PartInput[];
+}
+
+/** Parts of split messages and the `done` marker that decides each set once (all expire). */
+export interface Parts {
+  /** Stores one part and answers the set as it is now (parts past their expiry are absent). */
+  put(user: string, part: PartInput, now: number): Promise<PartSet>;
+  /** Conditional put of the set's `done` marker: true for the one call that decides the set. */
+  decide(user: string, messageId: string, now: number): Promise<boolean>;
+  /** Takes the marker back, so a resend of the parts completes the set again. */
+  reopen(user: string, messageId: string): Promise<void>;
+  /** Removes the given parts (the marker stays until it expires, so late duplicates stay quiet). */
+  remove(user: string, messageId: string, indexes: readonly number[]): Promise<void>;
+}
+
+/** Per-user message counters of fixed one-minute windows (they expire). */
+export interface RateCounters {
+  /** Counts one message in `now`'s minute and answers that minute's count, this one included. */
+  hit(user: string, now: number): Promise<number>;
+}
+
+/** Everything the runtime keeps. */
+export interface Store {
+  readonly conversations: Conversations;
+  readonly messages: Messages;
+  readonly claims: Claims;
+  readonly parts: Parts;
+  readonly rates: RateCounters;
+}
