@@ -3,8 +3,10 @@
  * index: most chat normally (Korean or English), the rest each carry one fault. Every message is
  * tagged so the bench brain knows how to answer it (see test/bench/lib/bench-brain.ts).
  */
+import type { StoreReader } from './store-read';
 import type { AcceptedFrame, DeltaFrame, DoneFrame, ErrorCode, ErrorFrame, MessageItem, Page } from '../../../src/contract/protocol';
 import { buildSendFrames } from '../../../src/contract/protocol';
+import { subForUsername } from '../../../src/local/auth';
 import { BenchBrain, tag } from '../../bench/lib/bench-brain';
 import { newId } from '../../bench/lib/measure';
 import { englishText, koreanText, tokenize } from '../../bench/lib/text';
@@ -24,6 +26,8 @@ export type Fault =
 /** One message a user sent and everything it got back. */
 export interface SentMessage {
   readonly user: number;
+  /** The bench brain's tag of the message (its record tells how a held stream ended). */
+  readonly key: string;
   readonly messageId: string;
   readonly text: string;
   readonly fault: Fault;
@@ -31,6 +35,11 @@ export interface SentMessage {
   readonly tokens: readonly string[];
   /** The model fails after this many tokens (for mid-stream errors). */
   readonly failAfterTokens?: number;
+  /**
+   * For faults that act mid-answer (stop, drop, busy): the model holds its stream after this
+   * many tokens until the fault has been delivered (a stop holds until the generator aborts it).
+   */
+  readonly holdAfterTokens?: number;
   accepted?: AcceptedFrame;
   /** `done` or `error` that ended the reply (or answered the message). */
   end?: DoneFrame | ErrorFrame;
@@ -67,6 +76,8 @@ export interface ScenarioOptions {
   readonly intervalMs: number;
   /** Tokens per reply. */
   readonly tokensPerReply: number;
+  /** Reads dynalite itself, to see when a conversation's lease is free. */
+  readonly store: StoreReader;
 }
 
 const KOREAN_QUESTIONS = ['서울의 날씨는 어떤가요?', '스트리밍 응답을 설명해 주세요.', '대화 기록은 어디에 저장되나요?'];
@@ -87,6 +98,9 @@ export function faultOf(u: number, m: number): Fault {
   }
 }
 
+/** Tokens a mid-answer fault's reply streams before the model holds it. */
+const HOLD_AFTER_TOKENS = 4;
+
 /** Users of kind 6 open with a burst of bad frames. */
 function sendsBadFrames(u: number): boolean {
   return u % 10 === 6;
@@ -102,18 +116,35 @@ async function historyPage(httpUrl: string, token: string, conversationId: strin
   return await res.json() as Page<MessageItem>;
 }
 
+/** Hang guard of the polls below (not a performance threshold). */
+const POLLS = 1500;
+const POLL_MS = 200;
+
 /**
  * Waits, reading over HTTP as the web client does after a reconnect, until the reply has left
- * `streaming`. The bound only guards against a hang.
+ * `streaming`; then (reading the store) until the generator has given the conversation's lease
+ * back, which it does right after storing the reply. Without the second wait, the user's next
+ * message would race the generator's last write and could be refused BUSY on a slow machine.
  */
-async function waitFinished(httpUrl: string, token: string, conversationId: string, replyId: string): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const page = await historyPage(httpUrl, token, conversationId);
-    const reply = page.items.find((x) => x.messageId === replyId);
-    if (reply && reply.status !== 'streaming') return;
-    await new Promise((r) => setTimeout(r, 200));
+async function waitFinished(o: ScenarioOptions, token: string, user: string, conversationId: string, replyId: string): Promise<void> {
+  let stored = false;
+  for (let i = 0; i < POLLS; i++) {
+    if (!stored) {
+      const page = await historyPage(o.httpUrl, token, conversationId);
+      stored = page.items.some((x) => x.messageId === replyId && x.status !== 'streaming');
+    }
+    if (stored && await o.store.leaseHolder(user, conversationId) !== replyId) return;
+    await new Promise((r) => setTimeout(r, POLL_MS));
   }
-  throw new Error(`reply ${replyId} still streaming after 120 s`);
+  throw new Error(`reply ${replyId} still ${stored ? 'holding its conversation' : 'streaming'} after ${POLLS * POLL_MS / 1000} s`);
+}
+
+/** Resolves once the client has received exactly `text` of the reply so far, in deltas. */
+async function received(client: WireClient, replyId: string, text: string): Promise<void> {
+  await client.waitFor((x: DeltaFrame) => x.type === 'delta' && x.replyId === replyId && assembled(client.deltasOf(replyId)).text.length >= text.length,
+    60_000, 0, `the first ${text.length} characters of reply ${replyId}`);
+  const got = assembled(client.deltasOf(replyId)).text;
+  if (got !== text) throw new Error(`reply ${replyId} began ${JSON.stringify(got.slice(0, 40))}, not the model's ${JSON.stringify(text.slice(0, 40))}`);
 }
 
 /** Runs one user: sign in, connect, three messages in one conversation (then bad frames, for some). */
@@ -129,24 +160,28 @@ export async function runUser(u: number, o: ScenarioOptions, sent: SentMessage[]
       const key = `u${u}m${m}`;
       const text = korean(u) ? koreanText(60 + ((97 * u) % 23)) : englishText(8 * (17 + u % 7));
       const tokens = korean(u) ? tokenize(text, 2) : tokenize(text, 4);
-      // Faults that act mid-answer need an answer long enough to act on: the generator reads
-      // the stop flag only every STOP_POLL_MS.
-      const slow = fault === 'stop' || fault === 'disconnect-and-retry' || fault === 'busy';
-      const script = slow ? tokenize(text.repeat(8), korean(u) ? 2 : 4).slice(0, o.tokensPerReply * 5) : tokens.slice(0, o.tokensPerReply);
+      const script = tokens.slice(0, o.tokensPerReply);
       const failAfterTokens = fault === 'model-error-mid-stream' ? Math.floor(script.length / 2) : undefined;
+      // Faults that act mid-answer do not race the model: it holds its stream open after a few
+      // tokens until the fault has been delivered (see oneMessage).
+      const midAnswer = fault === 'stop' || fault === 'disconnect-and-retry' || fault === 'busy';
+      const holdAfterTokens = midAnswer ? HOLD_AFTER_TOKENS : undefined;
       o.brain.define(key, {
         tokens: script,
         firstTokenMs: o.firstTokenMs,
-        intervalMs: slow ? Math.max(o.intervalMs, 20) : o.intervalMs,
+        intervalMs: o.intervalMs,
         throttleCalls: fault === 'model-throttled-retried' ? 1 : fault === 'model-throttled-exhausted' ? 1000 : 0,
         failAfterTokens,
+        holdAfterTokens,
       });
       const question = (korean(u) ? KOREAN_QUESTIONS : ENGLISH_QUESTIONS)[m];
       // 11,000 Hangul syllables: 33,000 bytes, so the client must split it (and it is within 16,000 characters).
       const long = fault === 'split-message' ? `${koreanText(11_000)}\n` : '';
-      const msg: SentMessage = { user: u, messageId: newId(`u${u}`), text: `${long}${question} ${tag(key)}`, fault, tokens: script, failAfterTokens };
+      const msg: SentMessage = {
+        user: u, key, messageId: newId(`u${u}`), text: `${long}${question} ${tag(key)}`, fault, tokens: script, failAfterTokens, holdAfterTokens,
+      };
       sent.push(msg);
-      client = await oneMessage(msg, client, conversationId, o, token);
+      client = await oneMessage(msg, client, conversationId, o, token, subForUsername(username));
       conversationId ??= msg.accepted?.conversationId;
     }
     // After its own chat, so other users' conversations exist to be probed.
@@ -158,7 +193,7 @@ export async function runUser(u: number, o: ScenarioOptions, sent: SentMessage[]
 }
 
 async function oneMessage(msg: SentMessage, client: WireClient, conversationId: string | undefined, o: ScenarioOptions,
-  token: string): Promise<WireClient> {
+  token: string, user: string): Promise<WireClient> {
   const frames = buildSendFrames({ messageId: msg.messageId, text: msg.text, conversationId });
   let answer: AcceptedFrame | ErrorFrame | undefined;
   // A retryable refusal is retried with the same messageId, as the web client does.
@@ -177,23 +212,30 @@ async function oneMessage(msg: SentMessage, client: WireClient, conversationId: 
   const accepted = answer as AcceptedFrame;
   msg.accepted = accepted;
   const replyId = accepted.replyId;
-  const deltaFrom = (n: number) => client.waitFor((x: DeltaFrame) => x.type === 'delta' && x.replyId === replyId && x.seq >= n - 1);
+  // Mid-answer faults: the model is holding after `holdAfterTokens` tokens, and the client has
+  // them all, so the reply is provably being generated (and its lease held) while the fault acts.
+  const midAnswer = async () => {
+    await o.brain.held(msg.key);
+    await received(client, replyId, msg.tokens.slice(0, msg.holdAfterTokens).join(''));
+  };
 
   switch (msg.fault) {
     case 'busy': {
-      await deltaFrom(1);
+      await midAnswer();
       const second = newId('busy');
       client.send({ action: 'sendMessage', messageId: second, text: 'one more while you are busy', conversationId: accepted.conversationId });
       const refused = await client.answerTo(second);
       msg.refused = refused as ErrorFrame;
+      o.brain.release(msg.key);
       break;
     }
     case 'stop':
-      await deltaFrom(3);
+      // Never released: only the generator reading the stored stop flag ends this stream.
+      await midAnswer();
       client.send({ action: 'stop', replyId });
       break;
     case 'disconnect-and-retry': {
-      await deltaFrom(3);
+      await midAnswer();
       await client.kill();
       const fresh = await mustConnect(o.wsUrl, token);
       // The client does not know whether the message got through: it resends it as it was.
@@ -201,7 +243,9 @@ async function oneMessage(msg: SentMessage, client: WireClient, conversationId: 
       const again = await fresh.answerTo(msg.messageId);
       if (again.type === 'accepted') msg.reaccepted = again as AcceptedFrame;
       else msg.end = again as ErrorFrame;
-      await waitFinished(o.httpUrl, token, accepted.conversationId, replyId);
+      // The old socket is gone and the resend answered: now the generator may finish, for nobody.
+      o.brain.release(msg.key);
+      await waitFinished(o, token, user, accepted.conversationId, replyId);
       msg.acceptedFrames = countAccepted(fresh, msg.messageId);
       return fresh;
     }

@@ -1,0 +1,33 @@
+/**
+ * Reads single items straight from dynalite, for scenario steps whose precondition is a fact of
+ * the store (the generator gave the lease back) that no client frame announces.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { TABLE_SCHEMA } from '../../../src/contract/table-schema';
+import { conversationSk, userPk } from '../../../src/core/keys';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../src/local/dynamo';
+
+/** Consistent reads of the table, bypassing the handlers (and any throttling proxy). */
+export class StoreReader {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(endpoint: string, private readonly tableName: string) {
+    this.doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
+  }
+
+  /** The replyId holding the conversation's generation lease, or undefined when it is free. */
+  public async leaseHolder(user: string, conversationId: string): Promise<string | undefined> {
+    const r = await this.doc.send(new GetCommand({
+      TableName: this.tableName,
+      Key: { [TABLE_SCHEMA.partitionKey]: userPk(user), [TABLE_SCHEMA.sortKey]: conversationSk(conversationId) },
+      ConsistentRead: true,
+    }));
+    const holder = r.Item?.leaseReplyId;
+    return typeof holder === 'string' ? holder : undefined;
+  }
+
+  public close(): void {
+    this.doc.destroy();
+  }
+}
