@@ -6,7 +6,7 @@
  * fault got the protocol's answer. No timing is asserted anywhere.
  */
 import { forgedTokens } from './lib/forged-tokens';
-import { FaultAnswer, runUser, SentMessage } from './lib/scenario';
+import { FaultAnswer, HANG_GUARD_MS, runUser, SentMessage } from './lib/scenario';
 import { StoreReader } from './lib/store-read';
 import type { ErrorCode } from '../../src/contract/protocol';
 import { subForUsername } from '../../src/local/auth';
@@ -16,7 +16,8 @@ import { snapshotStore, StoreSnapshot } from '../bench/lib/store-check';
 import { koreanText, tokenize } from '../bench/lib/text';
 import { connect, login, mustConnect } from '../bench/lib/wire-client';
 
-jest.setTimeout(15 * 60_000);
+// Above the users' own hang guard, so a hang is reported by the user that saw it.
+jest.setTimeout(4 * HANG_GUARD_MS);
 
 const USERS = 200;
 /**
@@ -85,13 +86,13 @@ beforeAll(async () => {
     ...[0, 1].map(async (i) => {
       const c = await mustConnect(harness.wsUrl, await login(harness.url, `load-oversized-${i}`));
       c.sendRaw(JSON.stringify({ action: 'sendMessage', messageId: `oversized-${i}-0000`, text: '가'.repeat(11_000 + i) }));
-      await c.waitFor(() => false, 30_000).catch(() => undefined);
+      await c.waitFor(() => false, HANG_GUARD_MS).catch(() => undefined);
       oversized.push({ closeCode: c.closeCode });
     }),
   ]);
   // Let generators that outlived their client (dropped sockets) finish, then read the store
   // without the throttling proxy in the way.
-  await harness.drain(60_000);
+  await harness.drain(HANG_GUARD_MS);
   harness.proxy?.pause();
   store = await snapshotStore(harness.dynamoEndpoint, harness.tableName);
 
