@@ -6,6 +6,7 @@
 import type { StoreReader } from './store-read';
 import type { AcceptedFrame, DeltaFrame, DoneFrame, ErrorCode, ErrorFrame, MessageItem, Page } from '../../../src/contract/protocol';
 import { buildSendFrames } from '../../../src/contract/protocol';
+import { LEASE_MS } from '../../../src/core/limits';
 import { subForUsername } from '../../../src/local/auth';
 import { BenchBrain, tag } from '../../bench/lib/bench-brain';
 import { newId } from '../../bench/lib/measure';
@@ -144,6 +145,22 @@ async function waitFinished(o: ScenarioOptions, token: string, user: string, con
   throw new Error(`reply ${replyId} still ${stored ? 'holding its conversation' : 'streaming'} after ${POLLS * POLL_MS / 1000} s`);
 }
 
+/**
+ * Waits until the store shows the reply holding its conversation's lease with at least half of
+ * LEASE_MS left. The lease is wall-clock time: it is taken when the message arrives and renewed
+ * by the generator every CHECKPOINT_MS, so on a machine slow enough the lease of a reply the
+ * model is still streaming can have lapsed (then a second message is rightly not BUSY). The
+ * handlers run in this process, so Date.now() is their clock.
+ */
+async function leaseFresh(o: ScenarioOptions, user: string, conversationId: string, replyId: string): Promise<void> {
+  for (let i = 0; i < POLLS; i++) {
+    const lease = await o.store.lease(user, conversationId);
+    if (lease.holder === replyId && (lease.until ?? 0) - Date.now() >= LEASE_MS / 2) return;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  throw new Error(`reply ${replyId} never held a fresh lease on its conversation`);
+}
+
 /** Resolves once the client has received exactly `text` of the reply so far, in deltas. */
 async function received(client: WireClient, replyId: string, text: string): Promise<void> {
   await client.waitFor((x: DeltaFrame) => x.type === 'delta' && x.replyId === replyId && assembled(client.deltasOf(replyId)).text.length >= text.length,
@@ -227,6 +244,7 @@ async function oneMessage(msg: SentMessage, client: WireClient, conversationId: 
   switch (msg.fault) {
     case 'busy': {
       await midAnswer();
+      await leaseFresh(o, user, accepted.conversationId, replyId);
       const second = newId('busy');
       client.send({ action: 'sendMessage', messageId: second, text: 'one more while you are busy', conversationId: accepted.conversationId });
       const refused = await client.answerTo(second, HANG_GUARD_MS);

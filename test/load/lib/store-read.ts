@@ -18,13 +18,19 @@ export class StoreReader {
 
   /** The replyId holding the conversation's generation lease, or undefined when it is free. */
   public async leaseHolder(user: string, conversationId: string): Promise<string | undefined> {
+    return (await this.lease(user, conversationId)).holder;
+  }
+
+  /** The conversation's lease: who holds it and until when (epoch ms, the handlers' clock). */
+  public async lease(user: string, conversationId: string): Promise<{ holder?: string; until?: number }> {
     const r = await this.doc.send(new GetCommand({
       TableName: this.tableName,
       Key: { [TABLE_SCHEMA.partitionKey]: userPk(user), [TABLE_SCHEMA.sortKey]: conversationSk(conversationId) },
       ConsistentRead: true,
     }));
     const holder = r.Item?.leaseReplyId;
-    return typeof holder === 'string' ? holder : undefined;
+    const until = r.Item?.leaseUntil;
+    return { holder: typeof holder === 'string' ? holder : undefined, until: typeof until === 'number' ? until : undefined };
   }
 
   public close(): void {
