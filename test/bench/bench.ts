@@ -158,7 +158,7 @@ async function main(): Promise<void> {
 async function concurrentStep(harness: Harness, brain: BenchBrain): Promise<{ load: ConcurrentResult; cost: DynaliteCost }> {
   progress('dynalite cost per request, one at a time on the idle stack');
   const cost = await measureDynaliteCost(harness);
-  progress(`  ${Object.entries(cost).map(([op, c]) => `${op} ${c.clientMs}/${c.serverMs} ms`).join(', ')} (client/server p50)`);
+  progress(`  ${Object.entries(cost).map(([op, c]) => `${op} ${c.clientMs}/${c.serverMs}/${c.cpuMs} ms`).join(', ')} (client p50 / server p50 / CPU)`);
   progress(`${CONCURRENT_STREAMS} concurrent streams`);
   const load = await runConcurrentStreams(harness, brain, { streams: CONCURRENT_STREAMS, ...MODEL, tokens: 100, charsPerToken: CHARS_PER_TOKEN });
   progress(`  ${load.streamsCompleted}/${load.concurrentStreams} completed, lost ${load.messagesLost}, duplicated ${load.messagesDuplicated}`);

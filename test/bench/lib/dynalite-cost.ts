@@ -10,8 +10,12 @@ import type { Harness } from './harness';
 import { percentile, round } from './stats';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../src/local/dynamo';
 
-/** Per operation: ms per request as the SDK caller sees it and as dynalite serves it (p50). */
-export type DynaliteCost = Record<string, { clientMs: number; serverMs: number }>;
+/**
+ * Per operation: ms per request as the SDK caller sees it and as dynalite serves it (p50), and
+ * the CPU ms this process spent per request (SDK and dynalite together; unlike the wall times it
+ * does not grow when other processes take the cores).
+ */
+export type DynaliteCost = Record<string, { clientMs: number; serverMs: number; cpuMs: number }>;
 
 /** Sends `n` requests of each kind, one at a time, and reports their median cost. */
 export async function measureDynaliteCost(harness: Harness, n = 100): Promise<DynaliteCost> {
@@ -51,13 +55,16 @@ export async function measureDynaliteCost(harness: Harness, n = 100): Promise<Dy
     for (const [op, make] of Object.entries(ops)) {
       const seen: number[] = [];
       harness.profile.start();
+      const cpu = process.cpuUsage();
       for (let i = 0; i < n; i++) {
         const t = performance.now();
         await doc.send(make(i) as any);
         seen.push(performance.now() - t);
       }
+      const used = process.cpuUsage(cpu);
       const served = Object.values(harness.profile.stop(n).dynamoByItem)[0];
-      out[op] = { clientMs: round(percentile(seen, 50), 2), serverMs: round(served?.p50Ms ?? NaN, 2) };
+      const cpuMs = (used.user + used.system) / 1000 / n;
+      out[op] = { clientMs: round(percentile(seen, 50), 2), serverMs: round(served?.p50Ms ?? NaN, 2), cpuMs: round(cpuMs, 2) };
     }
   } finally {
     doc.destroy();
