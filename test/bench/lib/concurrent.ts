@@ -41,7 +41,7 @@ export interface ConcurrentResult {
   sendToModelMs: { p50: number; p99: number };
   /** sendMessage sent → `accepted` received, ms. */
   sendToAcceptedMs: { p50: number; p99: number };
-  /** What the stack did while the streams ran (connects excluded: they happen before). */
+  /** What the stack did for the step, connects included. */
   profile: ProfileResult;
   failures: string[];
 }
@@ -49,10 +49,12 @@ export interface ConcurrentResult {
 /** Runs `streams` users at once, one answer each, then checks the store. */
 export async function runConcurrentStreams(harness: Harness, brain: BenchBrain, o: ConcurrentOptions): Promise<ConcurrentResult> {
   const failures: string[] = [];
+  // Counted from the first connect to the last $disconnect: one connection, one turn each, so
+  // "per turn" includes the connection's authorizer and $connect (in the web client they are per
+  // connection: a user's later turns on the same socket do not repeat them).
+  harness.profile.start();
   const clients = await Promise.all(Array.from({ length: o.streams }, async (_, i) => mustConnect(harness.wsUrl, await login(harness.url, `bench-load-${i}`))));
   const expected: string[] = [];
-  // Counted from the first send to the last store check: per turn means per stream.
-  harness.profile.start();
   const results = await Promise.all(clients.map(async (client, i) => {
     const text = i % 2 === 0 ? koreanText(o.tokens * o.charsPerToken) : englishText(o.tokens * o.charsPerToken * 2);
     const tokens = tokenize(text, i % 2 === 0 ? o.charsPerToken : o.charsPerToken * 2);
