@@ -4,8 +4,8 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { MessageStatus, StopReason } from '../../../src/contract/protocol';
 import { MESSAGE_PREFIX } from '../../../src/core/keys';
+import type { MessageStatus, StopReason } from '../../../src/contract/protocol';
 import { effectiveStatus } from '../../../src/core/store';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../src/local/dynamo';
 
