@@ -136,8 +136,12 @@ async function waitFinished(o: ScenarioOptions, token: string, user: string, con
   let stored = false;
   for (let i = 0; i < POLLS; i++) {
     if (!stored) {
-      const page = await historyPage(o.httpUrl, token, conversationId);
-      stored = page.items.some((x) => x.messageId === replyId && x.status !== 'streaming');
+      // 503 is API Gateway's integration timeout (the history read took over 30 s): read again.
+      const page = await historyPage(o.httpUrl, token, conversationId).catch((err: Error) => {
+        if (err.message.endsWith(' 503')) return undefined;
+        throw err;
+      });
+      stored = page?.items.some((x) => x.messageId === replyId && x.status !== 'streaming') ?? false;
     }
     if (stored && await o.store.leaseHolder(user, conversationId) !== replyId) return;
     await new Promise((r) => setTimeout(r, POLL_MS));
