@@ -12,6 +12,11 @@ export interface DynamoOptions {
   readonly host?: string;
   /** Port; 0 (default) picks a free one. */
   readonly port?: number;
+  /**
+   * Called once per answered request with its operation (`x-amz-target`, e.g. `GetItem`), its
+   * request body and the ms from its arrival to the end of the response (for the bench's profile).
+   */
+  readonly observe?: (operation: string, body: Buffer, ms: number) => void;
 }
 
 /** A running embedded DynamoDB. */
@@ -38,6 +43,19 @@ export async function startDynamo(options: DynamoOptions = {}): Promise<LocalDyn
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dynalite = require('dynalite') as (o: object) => import('node:http').Server;
   const server = dynalite({ path: options.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const observe = options.observe;
+  if (observe) {
+    // dynalite's own listener reads the body too: 'data' goes to every listener.
+    server.on('request', (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+      const started = performance.now();
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      res.on('finish', () => {
+        const op = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? '';
+        observe(op, Buffer.concat(chunks), performance.now() - started);
+      });
+    });
+  }
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

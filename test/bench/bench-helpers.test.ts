@@ -1,7 +1,9 @@
 /**
  * The bench's own measuring tools: if these are wrong, every figure in the README is.
  */
-import { DynamoDBClient, PutItemCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { BenchBrain } from './lib/bench-brain';
+import { describeRequest } from './lib/profile';
 import { pythonJsonDumps } from './lib/seed-protocol';
 import { percentile } from './lib/stats';
 import { koreanText, tokenize } from './lib/text';
@@ -52,6 +54,22 @@ describe('DynamoDB throttling proxy', () => {
     await dynamo.close();
   });
 
+  test('a write the exhaustIf filter refuses is throttled once, never exhausted', async () => {
+    const only = await startThrottlingProxy({
+      target: dynamo.endpoint, everyNthWrite: 1, exhaust: 1, exhaustIf: (body) => body.includes('"exhaust-me"'),
+    });
+    const client = new DynamoDBClient({ endpoint: only.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 });
+    const item = (sk: string) => new PutItemCommand({ TableName: dynamo.tableName, Item: { pk: { S: 'f' }, sk: { S: sk } } });
+    try {
+      expect((await client.send(item('spare-me'))).$metadata.attempts).toBe(2);
+      await expect(client.send(item('exhaust-me'))).rejects.toBeInstanceOf(ProvisionedThroughputExceededException);
+      expect(only.stats.exhaustedWrites).toBe(1);
+    } finally {
+      client.destroy();
+      await only.close();
+    }
+  });
+
   const put = (client: DynamoDBClient, i: number) => client.send(new PutItemCommand({
     TableName: dynamo.tableName, Item: { pk: { S: `p${i}` }, sk: { S: 's' } },
   }));
@@ -68,6 +86,81 @@ describe('DynamoDB throttling proxy', () => {
       expect(proxy.stats.throttled).toBe(3 + 1);
     } finally {
       client.destroy();
+    }
+  });
+});
+
+describe('bench brain holds', () => {
+  const request = (key: string) => ({
+    modelId: 'm',
+    system: [],
+    inferenceConfig: {},
+    streaming: true,
+    messages: [{ role: 'user' as const, content: [{ text: `hi [[t:${key}]]` }] }],
+  });
+  const pieces = ['a', 'b', 'c', 'd'];
+
+  test('a held stream produces its first pieces, then nothing until released, then the rest', async () => {
+    const brain = new BenchBrain({ tokens: [], firstTokenMs: 0, intervalMs: 0 });
+    brain.define('k', { tokens: pieces, firstTokenMs: 0, intervalMs: 0, holdAfterTokens: 2 });
+    const gen = await brain.converse(request('k'), new AbortController().signal);
+    expect((await gen.next()).value).toBe('a');
+    expect((await gen.next()).value).toBe('b');
+    const third = gen.next();
+    await brain.held('k');
+    const early = await Promise.race([third, new Promise((r) => setImmediate(() => r('still held')))]);
+    expect(early).toBe('still held');
+    brain.release('k');
+    expect((await third).value).toBe('c');
+    expect((await gen.next()).value).toBe('d');
+    expect((await gen.next()).done).toBe(true);
+    expect(brain.record('k').holdEnded).toBe('released');
+  });
+
+  test('a held stream that is never released ends when the caller aborts it', async () => {
+    const brain = new BenchBrain({ tokens: [], firstTokenMs: 0, intervalMs: 0 });
+    brain.define('s', { tokens: pieces, firstTokenMs: 0, intervalMs: 0, holdAfterTokens: 1 });
+    const abort = new AbortController();
+    const gen = await brain.converse(request('s'), abort.signal);
+    expect((await gen.next()).value).toBe('a');
+    const next = gen.next();
+    await brain.held('s');
+    abort.abort();
+    expect((await next).done).toBe(true);
+    expect(brain.record('s').holdEnded).toBe('aborted');
+    expect(brain.record('s').produced).toBe(1);
+  });
+});
+
+describe('stack profile', () => {
+  test('requests are named by operation, item kind and the attributes an update touches', () => {
+    const body = (o: object) => Buffer.from(JSON.stringify(o));
+    expect(describeRequest('GetItem', body({ Key: { pk: { S: 'U#u' }, sk: { S: 'R#r1' } } }))).toBe('GetItem reply-pointer');
+    expect(describeRequest('UpdateItem', body({
+      Key: { pk: { S: 'C#u#c' }, sk: { S: 'M#1#1#r' } }, UpdateExpression: 'SET #t = :t, checkpointAt = :c', ExpressionAttributeNames: { '#t': 'text' },
+    }))).toBe('UpdateItem message [text,checkpointAt]');
+    expect(describeRequest('UpdateItem', body({ Key: { sk: { S: 'C#c' } }, UpdateExpression: 'SET updatedAt = :a REMOVE leaseUntil, leaseReplyId' })))
+      .toBe('UpdateItem conversation [updatedAt,leaseUntil,leaseReplyId]');
+    expect(describeRequest('BatchWriteItem', body({
+      RequestItems: { t: [{ PutRequest: { Item: { sk: { S: 'M#1' } } } }, { DeleteRequest: { Key: { sk: { S: 'P#m#00' } } } }] },
+    }))).toBe('BatchWriteItem Put message+Delete part');
+    expect(describeRequest('Query', body({ ExpressionAttributeValues: { ':p': { S: 'C#u#c' } } }))).toBe('Query messages');
+    expect(describeRequest('Query', body({ IndexName: 'byUpdated' }))).toBe('Query byUpdated');
+    expect(describeRequest('GetItem', Buffer.from('not json'))).toBe('GetItem');
+  });
+
+  test('dynalite reports every request it answers to the observer', async () => {
+    const seen: string[] = [];
+    const dynamo = await startDynamo({ observe: (op, b, ms) => { if (ms >= 0) seen.push(describeRequest(op, b)); } });
+    const client = new DynamoDBClient({ endpoint: dynamo.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+    try {
+      seen.length = 0; // the table's creation
+      await client.send(new PutItemCommand({ TableName: dynamo.tableName, Item: { pk: { S: 'U#u' }, sk: { S: 'I#m1' } } }));
+      await client.send(new GetItemCommand({ TableName: dynamo.tableName, Key: { pk: { S: 'U#u' }, sk: { S: 'I#m1' } } }));
+      expect(seen).toEqual(['PutItem claim', 'GetItem claim']);
+    } finally {
+      client.destroy();
+      await dynamo.close();
     }
   });
 });

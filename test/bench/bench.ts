@@ -7,8 +7,9 @@
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import { BenchBrain } from './lib/bench-brain';
-import { runConcurrentStreams } from './lib/concurrent';
-import { startHarness } from './lib/harness';
+import { ConcurrentResult, runConcurrentStreams } from './lib/concurrent';
+import { DynaliteCost, measureDynaliteCost } from './lib/dynalite-cost';
+import { Harness, startHarness } from './lib/harness';
 import { measureHistoryRead } from './lib/history-read';
 import { AnswerMeasure, measureOurs, measureSeed } from './lib/measure';
 import { chatBundleBytes, clientGzipBytes, coldInitMs, ROOT } from './lib/static-figures';
@@ -27,7 +28,15 @@ const FIRST_TOKEN_ANSWERS = 60;
 /** Users the first-token answers are spread over (the per-user rate limit is 20 a minute). */
 const FIRST_TOKEN_USERS = 10;
 /** The concurrency step. */
-const CONCURRENT_STREAMS = 200;
+const CONCURRENT_STREAMS = Number(process.env.BENCH_STREAMS) || 200;
+/** Goals of the concurrency step's first token (issue 13): printed beside the figures, never asserted. */
+const FIRST_TOKEN_GOAL_MS = { p50: 1000, p99: 3000 };
+/**
+ * `BENCH_ONLY=concurrent` runs only the concurrency step (and the dynalite cost it is read
+ * against): a quicker loop while working on the load path. `BENCH_DYNAMO_PATH=dir` runs dynalite
+ * on disk (LevelDB in that directory, as the local stack's `--data-dir`) instead of in memory.
+ */
+const ONLY = process.env.BENCH_ONLY;
 
 function progress(line: string): void {
   process.stderr.write(`[bench ${(nowMs() / 1000).toFixed(1)}s] ${line}\n`);
@@ -44,6 +53,8 @@ function commit(): string {
 }
 
 async function main(): Promise<void> {
+  if (ONLY !== undefined && ONLY !== 'concurrent') throw new Error(`BENCH_ONLY=${ONLY}: only "concurrent" is known`);
+  if (ONLY === 'concurrent') return concurrentOnly();
   const started = nowMs();
   // Latencies depend on what else the machine runs: the load average is part of the record.
   const loadAtStart = os.loadavg()[0];
@@ -58,7 +69,7 @@ async function main(): Promise<void> {
   const brain = new BenchBrain({ tokens: tokenize(koreanText(40), CHARS_PER_TOKEN), ...MODEL });
   brain.define('long', { tokens: longTokens, ...MODEL });
   brain.define('short', { tokens: tokenize(koreanText(40), CHARS_PER_TOKEN), ...MODEL });
-  const harness = await startHarness({ brain });
+  const harness = await startHarness({ brain, dynamoPath: process.env.BENCH_DYNAMO_PATH });
   try {
     progress(`stack up at ${harness.url}`);
     const token = await login(harness.url, 'bench-long');
@@ -78,10 +89,7 @@ async function main(): Promise<void> {
     progress('history read with 10 and with 10,000 prior messages');
     const history = await measureHistoryRead(harness, brain, progress);
 
-    progress(`${CONCURRENT_STREAMS} concurrent streams`);
-    const load = await runConcurrentStreams(harness, brain, { streams: CONCURRENT_STREAMS, ...MODEL, tokens: 100, charsPerToken: CHARS_PER_TOKEN });
-    progress(`  ${load.streamsCompleted}/${load.concurrentStreams} completed, lost ${load.messagesLost}, duplicated ${load.messagesDuplicated}`);
-    for (const f of load.failures.slice(0, 5)) progress(`  ${f}`);
+    const { load, cost } = await concurrentStep(harness, brain);
 
     const overhead = (m: AnswerMeasure) => (m.wireBytes - m.answerBytes) / m.posts;
     const gapP99 = (m: AnswerMeasure) => percentile(m.gapsMs, 99);
@@ -112,13 +120,7 @@ async function main(): Promise<void> {
       coldProcessMs: cold ? round(cold.processMedian) : null,
       clientGzipBytes: client?.js ?? null,
       clientFirstLoadGzipBytes: client?.firstLoad ?? null,
-      concurrentStreams: load.concurrentStreams,
-      streamsCompleted: load.streamsCompleted,
-      messagesLost: load.messagesLost,
-      messagesDuplicated: load.messagesDuplicated,
-      p99FirstTokenMsUnderLoad: round(load.p99FirstTokenMs),
-      p50FirstTokenMsUnderLoad: round(load.p50FirstTokenMs),
-      p99AddedFirstTokenMsUnderLoad: round(load.p99AddedFirstTokenMs),
+      ...concurrentFigures(load, cost),
       benchSeconds: 0,
     };
     bench.benchSeconds = round((nowMs() - started) / 1000);
@@ -143,18 +145,109 @@ async function main(): Promise<void> {
       { figure: 'cold init ms (median of 5)', ours: bench.coldInitMs ?? 'not built', goal: '≤ 150' },
       { figure: 'client first-load JS gzip bytes', ours: bench.clientFirstLoadGzipBytes ?? 'not built', goal: '≤ 46,080' },
       { figure: 'client JS gzip bytes, all chunks', ours: bench.clientGzipBytes ?? 'not built', goal: '≤ 122,880' },
-      { figure: 'concurrent streams', ours: load.concurrentStreams },
-      { figure: 'streams completed', ours: load.streamsCompleted, goal: `${load.concurrentStreams}` },
-      { figure: 'messages lost / duplicated', ours: `${load.messagesLost} / ${load.messagesDuplicated}`, goal: '0 / 0' },
-      { figure: 'first-token ms under load p50 / p99', ours: `${bench.p50FirstTokenMsUnderLoad} / ${bench.p99FirstTokenMsUnderLoad}` },
-      { figure: 'added first-token ms under load p99', ours: bench.p99AddedFirstTokenMsUnderLoad },
+      ...concurrentRows(load),
     ];
     process.stdout.write(`\n${renderTable(rows)}\n\n`);
+    printDynamoProfile(load);
     if (harness.problems.length > 0) process.stdout.write(`handler problems reported during the run (${harness.problems.length}), first: ${harness.problems[0]}\n\n`);
     process.stdout.write(`BENCH ${JSON.stringify(bench)}\n`);
   } finally {
     await harness.close();
   }
+}
+
+/** The concurrency step, after the idle cost of each DynamoDB request it will make. */
+async function concurrentStep(harness: Harness, brain: BenchBrain): Promise<{ load: ConcurrentResult; cost: DynaliteCost }> {
+  progress('dynalite cost per request, one at a time on the idle stack');
+  const cost = await measureDynaliteCost(harness);
+  progress(`  ${Object.entries(cost).map(([op, c]) => `${op} ${c.clientMs}/${c.serverMs}/${c.cpuMs} ms`).join(', ')} (client p50 / server p50 / CPU)`);
+  progress(`${CONCURRENT_STREAMS} concurrent streams`);
+  const load = await runConcurrentStreams(harness, brain, { streams: CONCURRENT_STREAMS, ...MODEL, tokens: 100, charsPerToken: CHARS_PER_TOKEN });
+  progress(`  ${load.streamsCompleted}/${load.concurrentStreams} completed, lost ${load.messagesLost}, duplicated ${load.messagesDuplicated}`);
+  for (const f of load.failures.slice(0, 5)) progress(`  ${f}`);
+  return { load, cost };
+}
+
+/** The concurrency step's part of the BENCH json. */
+function concurrentFigures(load: ConcurrentResult, cost: DynaliteCost) {
+  const p = load.profile;
+  return {
+    concurrentStreams: load.concurrentStreams,
+    streamsCompleted: load.streamsCompleted,
+    messagesLost: load.messagesLost,
+    messagesDuplicated: load.messagesDuplicated,
+    p99FirstTokenMsUnderLoad: round(load.p99FirstTokenMs),
+    p50FirstTokenMsUnderLoad: round(load.p50FirstTokenMs),
+    firstTokenGoalMsUnderLoad: FIRST_TOKEN_GOAL_MS,
+    p99AddedFirstTokenMsUnderLoad: round(load.p99AddedFirstTokenMs),
+    p50AddedFirstTokenMsUnderLoad: round(load.p50AddedFirstTokenMs),
+    sendToAcceptedMsUnderLoad: { p50: round(load.sendToAcceptedMs.p50), p99: round(load.sendToAcceptedMs.p99) },
+    sendToModelRequestMsUnderLoad: { p50: round(load.sendToModelMs.p50), p99: round(load.sendToModelMs.p99) },
+    dynamoRequestsPerTurn: { total: p.dynamoRequestsPerTurnTotal, ...p.dynamoRequestsPerTurn },
+    lambdaInvocationsPerTurn: { total: p.lambdaInvocationsPerTurnTotal, ...p.lambdaInvocationsPerTurn },
+    connectionsPostsPerTurn: p.connectionsPostsPerTurn,
+    dynamoRequestsUnderLoad: p.dynamoByItem,
+    dynaliteIdleMsPerRequest: cost,
+    eventLoopDelayMsUnderLoad: p.eventLoopDelayMs,
+    stackCpuCoresUnderLoad: p.cpuCores,
+    concurrentStepSeconds: p.seconds,
+    dynamo: process.env.BENCH_DYNAMO_PATH ? 'on disk (LevelDB)' : 'in memory',
+  };
+}
+
+/** The concurrency step's rows of the table. */
+function concurrentRows(load: ConcurrentResult): TableRow[] {
+  const p = load.profile;
+  const perOp = (m: Record<string, number>) => Object.entries(m).map(([k, n]) => `${k} ${n}`).join(', ');
+  return [
+    { figure: 'concurrent streams', ours: load.concurrentStreams },
+    { figure: 'streams completed', ours: load.streamsCompleted, goal: `${load.concurrentStreams}` },
+    { figure: 'messages lost / duplicated', ours: `${load.messagesLost} / ${load.messagesDuplicated}`, goal: '0 / 0' },
+    { figure: 'first-token ms under load p50', ours: round(load.p50FirstTokenMs), goal: `≤ ${FIRST_TOKEN_GOAL_MS.p50}` },
+    { figure: 'first-token ms under load p99', ours: round(load.p99FirstTokenMs), goal: `≤ ${FIRST_TOKEN_GOAL_MS.p99}` },
+    { figure: '… sendMessage → accepted ms p50 / p99', ours: `${round(load.sendToAcceptedMs.p50)} / ${round(load.sendToAcceptedMs.p99)}` },
+    { figure: '… sendMessage → model request ms p50 / p99', ours: `${round(load.sendToModelMs.p50)} / ${round(load.sendToModelMs.p99)}` },
+    { figure: 'added first-token ms under load p50 / p99', ours: `${round(load.p50AddedFirstTokenMs)} / ${round(load.p99AddedFirstTokenMs)}` },
+    { figure: 'DynamoDB requests per turn', ours: `${p.dynamoRequestsPerTurnTotal} (${perOp(p.dynamoRequestsPerTurn)})` },
+    { figure: 'Lambda invocations per turn', ours: `${p.lambdaInvocationsPerTurnTotal} (${perOp(p.lambdaInvocationsPerTurn)})` },
+    { figure: '@connections posts per turn', ours: p.connectionsPostsPerTurn },
+    { figure: 'event-loop delay ms under load p50 / p99 / max', ours: `${p.eventLoopDelayMs.p50} / ${p.eventLoopDelayMs.p99} / ${p.eventLoopDelayMs.max}` },
+    { figure: 'stack CPU under load (cores)', ours: p.cpuCores },
+  ];
+}
+
+/** `BENCH_ONLY=concurrent`: the concurrency step alone, same figures and BENCH line shape for it. */
+async function concurrentOnly(): Promise<void> {
+  const started = nowMs();
+  const loadAtStart = os.loadavg()[0];
+  const brain = new BenchBrain({ tokens: tokenize(koreanText(40), CHARS_PER_TOKEN), ...MODEL });
+  const harness = await startHarness({ brain, dynamoPath: process.env.BENCH_DYNAMO_PATH });
+  try {
+    progress(`stack up at ${harness.url} (BENCH_ONLY=concurrent)`);
+    const { load, cost } = await concurrentStep(harness, brain);
+    const bench = {
+      commit: commit(),
+      only: 'concurrent',
+      machine: { node: process.version, cpus: os.cpus().length, loadAvg1: { start: round(loadAtStart, 2), end: round(os.loadavg()[0], 2) } },
+      model: { tokensPerSecond: 60, firstTokenMs: MODEL.firstTokenMs },
+      ...concurrentFigures(load, cost),
+      benchSeconds: round((nowMs() - started) / 1000),
+    };
+    process.stdout.write(`\n${renderTable(concurrentRows(load))}\n\n`);
+    printDynamoProfile(load);
+    if (harness.problems.length > 0) process.stdout.write(`handler problems reported during the run (${harness.problems.length}), first: ${harness.problems[0]}\n\n`);
+    process.stdout.write(`BENCH ${JSON.stringify(bench)}\n`);
+  } finally {
+    await harness.close();
+  }
+}
+
+/** DynamoDB requests of the concurrency step by item, most frequent first. */
+function printDynamoProfile(load: ConcurrentResult): void {
+  const rows = Object.entries(load.profile.dynamoByItem).map(([what, f]) => ({
+    figure: what, ours: `${f.perTurn}/turn`, baseline: `${f.p50Ms} / ${f.p99Ms}`, goal: `mean ${f.meanMs}`,
+  }));
+  process.stdout.write(`DynamoDB requests under load (per turn; ms in dynalite p50 / p99)\n${renderTable(rows)}\n\n`);
 }
 
 /**

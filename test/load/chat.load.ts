@@ -6,7 +6,8 @@
  * fault got the protocol's answer. No timing is asserted anywhere.
  */
 import { forgedTokens } from './lib/forged-tokens';
-import { FaultAnswer, runUser, SentMessage } from './lib/scenario';
+import { FaultAnswer, HANG_GUARD_MS, runUser, SentMessage } from './lib/scenario';
+import { StoreReader } from './lib/store-read';
 import type { ErrorCode } from '../../src/contract/protocol';
 import { subForUsername } from '../../src/local/auth';
 import { BenchBrain } from '../bench/lib/bench-brain';
@@ -15,19 +16,22 @@ import { snapshotStore, StoreSnapshot } from '../bench/lib/store-check';
 import { koreanText, tokenize } from '../bench/lib/text';
 import { connect, login, mustConnect } from '../bench/lib/wire-client';
 
-jest.setTimeout(15 * 60_000);
+// Above the users' own hang guard, so a hang is reported by the user that saw it.
+jest.setTimeout(4 * HANG_GUARD_MS);
 
 const USERS = 200;
 /**
  * Every 10th distinct write is refused once with ProvisionedThroughputExceededException (the SDK
- * retries it to success); of those, the first few batch writes (the message turn) are refused on
- * every attempt, so the SDK gives up and the handler has to cope.
+ * retries it to success); of those, the first few batch writes that put items (the message turn,
+ * never the cleanup of a split message's parts) are refused on every attempt, so the SDK gives
+ * up and the handler has to cope.
  */
 const THROTTLE_EVERY_NTH_WRITE = 10;
 const EXHAUSTED_BATCH_WRITES = 3;
 
 const brain = new BenchBrain({ tokens: tokenize(koreanText(40), 2), firstTokenMs: 20, intervalMs: 5 });
 let harness: Harness;
+let reader: StoreReader;
 let store: StoreSnapshot;
 const sent: SentMessage[] = [];
 const faults: FaultAnswer[] = [];
@@ -44,8 +48,14 @@ function expectNone(what: string, offenders: unknown[]): void {
 beforeAll(async () => {
   harness = await startHarness({
     brain,
-    throttleWrites: { everyNthWrite: THROTTLE_EVERY_NTH_WRITE, exhaust: EXHAUSTED_BATCH_WRITES, exhaustOperations: ['BatchWriteItem'] },
+    throttleWrites: {
+      everyNthWrite: THROTTLE_EVERY_NTH_WRITE,
+      exhaust: EXHAUSTED_BATCH_WRITES,
+      exhaustOperations: ['BatchWriteItem'],
+      exhaustIf: (body) => body.includes('"PutRequest"'),
+    },
   });
+  reader = new StoreReader(harness.dynamoEndpoint, harness.tableName);
   const valid = await login(harness.url, 'load-forger');
   const sub = subForUsername('load-forger');
   const now = Math.floor(Date.now() / 1000);
@@ -60,7 +70,7 @@ beforeAll(async () => {
   const started = Date.now();
   await Promise.all([
     ...Array.from({ length: USERS }, (_, u) => runUser(u, {
-      httpUrl: harness.url, wsUrl: harness.wsUrl, brain, firstTokenMs: 20, intervalMs: 5, tokensPerReply: 40,
+      httpUrl: harness.url, wsUrl: harness.wsUrl, brain, firstTokenMs: 20, intervalMs: 5, tokensPerReply: 40, store: reader,
     }, sent, faults, () => conversations.find((c, i) => c !== undefined && i % 10 !== 6)).then(
       (r) => { conversations[u] = r.conversationId; },
       (err) => { userFailures.push(`user ${u}: ${(err as Error).message}`); },
@@ -76,13 +86,13 @@ beforeAll(async () => {
     ...[0, 1].map(async (i) => {
       const c = await mustConnect(harness.wsUrl, await login(harness.url, `load-oversized-${i}`));
       c.sendRaw(JSON.stringify({ action: 'sendMessage', messageId: `oversized-${i}-0000`, text: '가'.repeat(11_000 + i) }));
-      await c.waitFor(() => false, 30_000).catch(() => undefined);
+      await c.waitFor(() => false, HANG_GUARD_MS).catch(() => undefined);
       oversized.push({ closeCode: c.closeCode });
     }),
   ]);
   // Let generators that outlived their client (dropped sockets) finish, then read the store
   // without the throttling proxy in the way.
-  await harness.drain(60_000);
+  await harness.drain(HANG_GUARD_MS);
   harness.proxy?.pause();
   store = await snapshotStore(harness.dynamoEndpoint, harness.tableName);
 
@@ -111,6 +121,7 @@ beforeAll(async () => {
     resendsAfterRetryableErrors: countBy(sent.flatMap((m) => m.retries ?? [])),
     notAccepted: sent.filter((m) => !m.accepted).map((m) => `${m.fault}: ${m.end?.type === 'error' ? m.end.code : '?'}`),
     modelCallsThrottled: [...brain.records.values()].reduce((n, r) => n + r.throttled, 0),
+    heldStreamsEnded: countBy(sent.filter((m) => m.holdAfterTokens !== undefined).map((m) => `${m.fault}:${brain.record(m.key).holdEnded ?? 'never held'}`)),
     userFailures: userFailures.length,
     handlerProblems: harness.problems.length,
   };
@@ -120,6 +131,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  reader?.close();
   await harness?.close();
 });
 
@@ -169,7 +181,8 @@ test('every reply is stored once, finished, and holds exactly what the model pro
         if (r.status !== 'error' || r.text !== m.tokens.slice(0, m.failAfterTokens).join('')) problem('expected error with the partial text');
         break;
       case 'stop':
-        if (r.status !== 'stopped' || !fullText(m).startsWith(r.text) || r.text.length === 0) problem('expected stopped with a prefix');
+        // The model held the stream after `holdAfterTokens` tokens until the stop ended it.
+        if (r.status !== 'stopped' || r.text !== m.tokens.slice(0, m.holdAfterTokens).join('')) problem('expected stopped with the text before the stop');
         break;
       default:
         if (r.status !== 'complete' || r.text !== fullText(m)) problem('expected complete with the whole text');
@@ -204,6 +217,14 @@ test('model faults end the reply with the protocol\'s code; a throttle retried t
     .map((m) => ({ fault: m.fault, got: m.end?.type === 'done' ? `done:${m.end.stopReason}` : `error:${(m.end as { code?: ErrorCode })?.code}` }))
     .filter((x) => x.got !== expected[x.fault]));
   expectNone('error frames without the replyId', sent.filter((m) => m.end?.type === 'error' && m.end.replyId !== m.accepted?.replyId).map((m) => m.messageId));
+});
+
+test('mid-answer faults acted while the model held the reply: a stop ended it, a drop or BUSY let it go on', () => {
+  const held = sent.filter((m) => m.holdAfterTokens !== undefined);
+  expect(held.length).toBe((USERS / 10) * 3);
+  expectNone('held streams that ended otherwise', held
+    .map((m) => ({ fault: m.fault, key: m.key, ended: brain.record(m.key).holdEnded }))
+    .filter((x) => x.ended !== (x.fault === 'stop' ? 'aborted' : 'released')));
 });
 
 test('every message, split into parts or not, is accepted once', () => {

@@ -20,6 +20,13 @@ export interface Behaviour {
   readonly throttleCalls?: number;
   /** Fail with modelStreamErrorException after this many pieces. */
   readonly failAfterTokens?: number;
+  /**
+   * After this many pieces the stream holds (still open, producing nothing) until
+   * {@link BenchBrain.release} is called for the tag or the caller aborts it. A fault scenario
+   * uses it to make "the reply is still being generated" true for as long as it needs, instead
+   * of hoping the model is slow enough.
+   */
+  readonly holdAfterTokens?: number;
 }
 
 /** Tags look like `[[t:abc123]]`; anything after the tag in the message is free text. */
@@ -44,6 +51,24 @@ export interface TagRecord {
   firstTokenAt: number[];
   /** Pieces produced by the last call that produced any. */
   produced: number;
+  /** How the last held stream left its hold: released by the scenario, or aborted by the caller. */
+  holdEnded?: 'released' | 'aborted';
+}
+
+/** The hold of one tag: reached by the stream, released by the scenario. */
+interface Gate {
+  readonly reached: Promise<void>;
+  readonly released: Promise<void>;
+  reach(): void;
+  release(): void;
+}
+
+function gate(): Gate {
+  let reach!: () => void;
+  let release!: () => void;
+  const reached = new Promise<void>((r) => { reach = r; });
+  const released = new Promise<void>((r) => { release = r; });
+  return { reached, reach, released, release };
 }
 
 /**
@@ -54,12 +79,35 @@ export class BenchBrain implements Brain {
   /** Per tag: what happened. */
   public readonly records = new Map<string, TagRecord>();
   private readonly behaviours = new Map<string, Behaviour>();
+  private readonly gates = new Map<string, Gate>();
 
   constructor(private readonly fallback: Behaviour, private readonly title = 'Bench conversation') {}
 
   /** Sets the behaviour for a tag. */
   public define(key: string, behaviour: Behaviour): void {
     this.behaviours.set(key, behaviour);
+  }
+
+  /**
+   * Resolves once a stream of this tag has produced its `holdAfterTokens` pieces and is holding
+   * (at once if it already did).
+   */
+  public held(key: string): Promise<void> {
+    return this.gateOf(key).reached;
+  }
+
+  /** Lets a held stream of this tag go on (a later stream of the tag does not hold again). */
+  public release(key: string): void {
+    this.gateOf(key).release();
+  }
+
+  private gateOf(key: string): Gate {
+    let g = this.gates.get(key);
+    if (!g) {
+      g = gate();
+      this.gates.set(key, g);
+    }
+    return g;
   }
 
   /** The record of a tag (created empty on first use). */
@@ -88,11 +136,20 @@ export class BenchBrain implements Brain {
       throw new BrainError('throttlingException', 'Too many requests, please wait before trying again.');
     }
     rec.produced = 0;
+    const hold = b.holdAfterTokens !== undefined && key ? this.gateOf(key) : undefined;
     return (async function* () {
       // Pieces are due on a fixed schedule from the call's start, so timer jitter never adds up
       // and the rate stays what the behaviour says.
-      const start = nowMs();
+      let start = nowMs();
       for (let i = 0; i < b.tokens.length; i++) {
+        if (hold && i === b.holdAfterTokens) {
+          const heldAt = nowMs();
+          hold.reach();
+          await Promise.race([hold.released, aborted(signal)]);
+          rec.holdEnded = signal.aborted ? 'aborted' : 'released';
+          // The schedule resumes where it stood: the hold adds no catch-up burst.
+          start += nowMs() - heldAt;
+        }
         await sleep(start + b.firstTokenMs + i * b.intervalMs - nowMs(), signal);
         if (signal.aborted) return { stopReason: 'end_turn' as const };
         if (b.failAfterTokens !== undefined && i >= b.failAfterTokens) {
@@ -105,6 +162,12 @@ export class BenchBrain implements Brain {
       return { stopReason: 'end_turn' as const, usage: { inputTokens: 10, outputTokens: b.tokens.length } };
     })();
   }
+}
+
+/** Resolves when the caller aborts (never, if it does not). */
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 /** Sleeps `ms` (nothing when ≤ 0), waking early when the caller aborts. */

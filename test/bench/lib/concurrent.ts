@@ -5,6 +5,7 @@
 import { BenchBrain } from './bench-brain';
 import type { Harness } from './harness';
 import { measureOurs } from './measure';
+import type { ProfileResult } from './profile';
 import { percentile } from './stats';
 import { snapshotStore } from './store-check';
 import { koreanText, englishText, tokenize } from './text';
@@ -35,12 +36,23 @@ export interface ConcurrentResult {
   p50FirstTokenMs: number;
   /** p99 of model's first token → client's receipt, ms. */
   p99AddedFirstTokenMs: number;
+  p50AddedFirstTokenMs: number;
+  /** sendMessage sent → the model server receiving the request (the accept path), ms. */
+  sendToModelMs: { p50: number; p99: number };
+  /** sendMessage sent → `accepted` received, ms. */
+  sendToAcceptedMs: { p50: number; p99: number };
+  /** What the stack did for the step, connects included. */
+  profile: ProfileResult;
   failures: string[];
 }
 
 /** Runs `streams` users at once, one answer each, then checks the store. */
 export async function runConcurrentStreams(harness: Harness, brain: BenchBrain, o: ConcurrentOptions): Promise<ConcurrentResult> {
   const failures: string[] = [];
+  // Counted from the first connect to the last $disconnect: one connection, one turn each, so
+  // "per turn" includes the connection's authorizer and $connect (in the web client they are per
+  // connection: a user's later turns on the same socket do not repeat them).
+  harness.profile.start();
   const clients = await Promise.all(Array.from({ length: o.streams }, async (_, i) => mustConnect(harness.wsUrl, await login(harness.url, `bench-load-${i}`))));
   const expected: string[] = [];
   const results = await Promise.all(clients.map(async (client, i) => {
@@ -64,12 +76,17 @@ export async function runConcurrentStreams(harness: Harness, brain: BenchBrain, 
       await client.close();
     }
   }));
+  // Closing the sockets ran $disconnect; wait for those invocations before the counts are read.
+  for (let i = 0; i < 100 && harness.gateway.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  const profile = harness.profile.stop(o.streams);
   const store = await snapshotStore(harness.dynamoEndpoint, harness.tableName);
   let completed = 0;
   let lost = 0;
   let duplicated = 0;
   const firstToken: number[] = [];
   const added: number[] = [];
+  const toModel: number[] = [];
+  const toAccepted: number[] = [];
   for (const r of results) {
     if (!r) continue;
     const { i, m, sentAt, dupDeltas, inOrder } = r;
@@ -84,6 +101,8 @@ export async function runConcurrentStreams(harness: Harness, brain: BenchBrain, 
     else failures.push(`stream ${i}: ending ${m.ending}, inOrder ${inOrder}, intact ${m.text === expected[i]}, stored ${stored?.status}`);
     firstToken.push(m.firstTextAt - sentAt);
     added.push(m.firstTextAt - brain.record(`load-${i}`).firstTokenAt[0]);
+    toModel.push(brain.record(`load-${i}`).requestAt[0] - sentAt);
+    toAccepted.push(m.acceptedAt - sentAt);
   }
   // A stream that never got its answer is lost too.
   lost += results.filter((r) => !r).length;
@@ -95,6 +114,10 @@ export async function runConcurrentStreams(harness: Harness, brain: BenchBrain, 
     p99FirstTokenMs: percentile(firstToken, 99),
     p50FirstTokenMs: percentile(firstToken, 50),
     p99AddedFirstTokenMs: percentile(added, 99),
+    p50AddedFirstTokenMs: percentile(added, 50),
+    sendToModelMs: { p50: percentile(toModel, 50), p99: percentile(toModel, 99) },
+    sendToAcceptedMs: { p50: percentile(toAccepted, 50), p99: percentile(toAccepted, 99) },
+    profile,
     failures,
   };
 }

@@ -10,6 +10,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BenchBrain } from './bench-brain';
+import { StackProfile } from './profile';
 import { SeedProtocol } from './seed-protocol';
 import { withSeedRoute } from './seed-route';
 import { startThrottlingProxy, ThrottlingProxy, ThrottlingProxyOptions } from './throttling-proxy';
@@ -32,6 +33,8 @@ export interface HarnessOptions {
   readonly env?: Record<string, string>;
   /** Where handler failures are reported. Default: collected in `problems`. */
   readonly log?: (line: string) => void;
+  /** dynalite's LevelDB directory (as the local stack's `--data-dir` uses); default in memory. */
+  readonly dynamoPath?: string;
 }
 
 /** A running harness. */
@@ -47,6 +50,8 @@ export interface Harness {
   readonly auth: LocalAuth;
   readonly gateway: WebSocketGateway;
   readonly proxy?: ThrottlingProxy;
+  /** Counts DynamoDB requests, Lambda invocations and posts while started (see profile.ts). */
+  readonly profile: StackProfile;
   /** Lines the gateway and HTTP emulator reported about failing handlers. */
   readonly problems: string[];
   /**
@@ -64,6 +69,7 @@ export const BENCH_MODEL_ID = 'bench.scripted-model-v1';
 /** Starts the harness on ephemeral loopback ports. */
 export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const problems: string[] = [];
+  const profile = new StackProfile();
   const log = options.log ?? ((line: string) => { problems.push(line); });
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async () => {
@@ -82,7 +88,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   const url = `http://${host}`;
   try {
-    const dynamo = await startDynamo({});
+    const dynamo = await startDynamo({ path: options.dynamoPath, observe: (op, body, ms) => profile.dynamoRequest(op, body, ms) });
     closers.push(() => dynamo.close());
     let proxy: ThrottlingProxy | undefined;
     if (options.throttleWrites) {
@@ -94,8 +100,17 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
 
     let chat: LambdaHandler | undefined;
     let authorizer: LambdaHandler | undefined;
-    const gateway = new WebSocketGateway({ authorizer: (e) => authorizer!(e), chat: (e) => chat!(e), domainName: host, log });
-    const connections = await startConnectionsServer(gateway, { host: '127.0.0.1' });
+    const gateway = new WebSocketGateway({
+      authorizer: (e) => { profile.invocation('authorizer'); return authorizer!(e); },
+      chat: (e) => { profile.invocation(String(e?.requestContext?.routeKey)); return chat!(e); },
+      domainName: host,
+      log,
+    });
+    const connections = await startConnectionsServer({
+      post: (id, data) => { profile.post(); return gateway.post(id, data); },
+      info: (id) => gateway.info(id),
+      disconnect: (id) => gateway.disconnect(id),
+    }, { host: '127.0.0.1' });
     closers.push(() => connections.close());
 
     const auth = new LocalAuth({ issuer: `${url}/local` });
@@ -135,7 +150,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     // The deployed HTTP API checks tokens with API Gateway's JWT authorizer; here the authorizer's
     // own verifier (same issuer, audience and JWKS) stands in for it, as in the local stack.
     const verifier = createTokenVerifier(authModeFromEnv(process.env));
-    const api = new HttpApi({ history, verify: async (t) => ({ ...(await verifier.verify(t)) }), domainName: host, log });
+    const api = new HttpApi({ history: (e) => { profile.invocation('history'); return history(e); }, verify: async (t) => ({ ...(await verifier.verify(t)) }), domainName: host, log });
     onRequest = (req, res) => {
       const pathname = (req.url ?? '/').split('?')[0];
       if (api.handle(req, res)) return;
@@ -160,6 +175,7 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       auth,
       gateway,
       proxy,
+      profile,
       problems,
       drain: async (drainMs: number) => {
         onRequest = undefined;

@@ -58,11 +58,12 @@ function summarize(frames: ReceivedFrame[], textFrames: ReceivedFrame[], text: s
  * the `done` (titles belong to the conversation, not to the answer, and are not counted).
  */
 export async function measureOurs(client: WireClient, behaviourKey: string, question: string, conversationId?: string):
-Promise<AnswerMeasure & { replyId: string; conversationId: string; messageId: string }> {
+Promise<AnswerMeasure & { replyId: string; conversationId: string; messageId: string; acceptedAt: number }> {
   const messageId = newId('m');
   const from = client.frames.length;
   client.send({ action: 'sendMessage', messageId, text: `${question} ${tag(behaviourKey)}`, ...(conversationId ? { conversationId } : {}) });
   const answer = await client.answerTo(messageId);
+  const acceptedAt = performance.now();
   if (answer.type === 'error') throw new Error(`sendMessage refused: ${answer.code} ${answer.message}`);
   const accepted = answer as AcceptedFrame;
   const end = await client.endOf(accepted.replyId);
@@ -74,7 +75,7 @@ Promise<AnswerMeasure & { replyId: string; conversationId: string; messageId: st
   const deltas = mine.filter((f) => (f.frame as DeltaFrame).type === 'delta');
   const text = deltas.map((f) => (f.frame as DeltaFrame).text).join('');
   const ending = end.type === 'done' ? (end as DoneFrame).stopReason : (end as ErrorFrame).code;
-  return { ...summarize(mine, deltas, text, ending), replyId: accepted.replyId, conversationId: accepted.conversationId, messageId };
+  return { ...summarize(mine, deltas, text, ending), replyId: accepted.replyId, conversationId: accepted.conversationId, messageId, acceptedAt };
 }
 
 /**

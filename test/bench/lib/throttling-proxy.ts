@@ -24,6 +24,12 @@ export interface ThrottlingProxyOptions {
   readonly retryDepth?: number;
   /** Only writes of these operations are exhausted (e.g. `BatchWriteItem`). Default: any write. */
   readonly exhaustOperations?: readonly string[];
+  /**
+   * Only writes whose request body this accepts are exhausted (e.g. a batch that puts items,
+   * not one that deletes them), so which kind of write the handlers lose does not depend on
+   * the order concurrent writes happen to arrive in. Default: any.
+   */
+  readonly exhaustIf?: (body: string) => boolean;
 }
 
 /** A running proxy and what it did. */
@@ -63,7 +69,8 @@ export async function startThrottlingProxy(options: ThrottlingProxyOptions): Pro
           left = 0;
           if (distinct % options.everyNthWrite === 0) {
             left = 1;
-            if (exhaustLeft > 0 && (!options.exhaustOperations || options.exhaustOperations.includes(op))) {
+            if (exhaustLeft > 0 && (!options.exhaustOperations || options.exhaustOperations.includes(op))
+              && (!options.exhaustIf || options.exhaustIf(body.toString('utf8')))) {
               exhaustLeft--;
               stats.exhaustedWrites++;
               stats.exhaustedOperations.push(op);
