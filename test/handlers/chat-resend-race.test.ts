@@ -1,9 +1,9 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { awsFromEnv } from '../../src/contract/env';
 import { TABLE_SCHEMA } from '../../src/contract/table-schema';
+import { BedrockModel } from '../../src/core/adapters/bedrock-model';
 import { realClock } from '../../src/core/adapters/clock';
 import { ConnectionOutbox } from '../../src/core/adapters/connections-outbox';
-import { BedrockModel } from '../../src/core/adapters/bedrock-model';
 import { createBedrockClient } from '../../src/core/aws';
 import { ChatService } from '../../src/core/chat';
 import { chatConfigFromEnv } from '../../src/core/config';

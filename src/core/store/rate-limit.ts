@@ -18,7 +18,8 @@ export class DynamoRateCounters implements RateCounters {
     return { [PK]: K.userPk(user), [SK]: sk };
   }
 
-  private async update(user: string, sk: string, minute: number, update: string, condition: string, values: Record<string, unknown>): Promise<boolean> {
+  private async update(user: string, sk: string, minute: number, update: string, condition: string,
+    values: Record<string, unknown>): Promise<boolean> {
     return conditional(this.table.doc.send(new UpdateCommand({
       TableName: this.table.name,
       Key: this.key(user, sk),

@@ -5,12 +5,12 @@
  * it to the same expectations as the DynamoDB store.
  */
 import { PART_TTL_SECONDS } from '../../../src/contract/protocol';
+import { sameMessageLease } from '../../../src/core/domain/acceptance';
 import { iso } from '../../../src/core/domain/ids';
 import {
   BadCursorError, Claim, Claims, ConversationRecord, Conversations, FinalReply, LeaseResult, Messages, PartInput, Parts, PartSet,
   RateCounters, ReplyPointer, Store, StoredMessage, StorePage, TokenResult, TurnRef,
 } from '../../../src/core/ports/store';
-import { sameMessageLease } from '../../../src/core/domain/acceptance';
 
 const key = (...parts: string[]) => parts.join('\u0000');
 
