@@ -3,7 +3,7 @@ import { ErrorCode, MAX_TITLE_CHARS, parseClientFrame, SendMessageFrame, utf8Byt
 import { realClock } from './adapters/clock';
 import { answersClaim, errorFrame, initialTitle, REFUSAL, replayable, turnOf } from './domain/acceptance';
 import { newId } from './domain/ids';
-import { LEASE_MS, MAX_ANSWERED_PART_REFUSALS_PER_MINUTE, PART_BYTES_PER_MESSAGE } from './domain/runtime-limits';
+import { CLAIM_POLL_MS, CLAIM_WAIT_MS, LEASE_MS, MAX_ANSWERED_PART_REFUSALS_PER_MINUTE, PART_BYTES_PER_MESSAGE } from './domain/runtime-limits';
 import { generateReply, ReplyOutcome } from './generate';
 import type { Clock } from './ports/clock';
 import type { Model } from './ports/model';
@@ -142,8 +142,10 @@ export class ChatService {
    *   lease held for its own message by another reply answers `accepted` with that reply's id:
    *   its token verdict is the holder's (taken/held, or refused for both, since one message's
    *   verdict in a minute never changes), so it never says `accepted` for a holder refused
-   *   RATE_LIMITED. The holder then claims and stores the turn as usual; should its store write
-   *   fail it answers INTERNAL and the client's resend finds the claim (or claims afresh).
+   *   RATE_LIMITED. It then waits (bounded) for the holder's claim and answers from it, so its
+   *   `accepted` comes after the turn is stored like the holder's; only a holder slower than
+   *   CLAIM_WAIT_MS is answered from the lease (the holder still holds it and goes on). Should the
+   *   holder's store write fail it answers INTERNAL, and a resend finds the claim or claims afresh.
    * - New conversation: each copy would create its own conversation, so the token (shared, per
    *   message) comes first; each copy creates one, the conditional claim picks one, and the others
    *   drop theirs and answer from the claim (`resume`).
@@ -171,6 +173,10 @@ export class ChatService {
       }
       if (lease !== 'ok') {
         if (!(await token())) return rateLimited();
+        // `accepted` means stored: answer from the holder's claim once it exists (resume, which
+        // also finishes the turn should the holder stop short of it), else from the lease.
+        const claim = await this.awaitClaim(user, frame.messageId);
+        if (claim) return this.resume(user, frame, claim, out, ctx, true);
         await out.post({ type: 'accepted', messageId: frame.messageId, conversationId, replyId: lease.sameMessage.replyId });
         return undefined;
       }
@@ -206,6 +212,15 @@ export class ChatService {
       return other ? this.resume(user, frame, other, out, ctx, true) : undefined;
     }
     return this.startTurn(user, frame.messageId, claim, calib, frame.part?.count, out, ctx);
+  }
+
+  /** The claim of `messageId`, read every CLAIM_POLL_MS for at most CLAIM_WAIT_MS until it exists. */
+  private async awaitClaim(user: string, messageId: string): Promise<Claim | undefined> {
+    for (let waited = 0; ; waited += CLAIM_POLL_MS) {
+      const claim = await this.deps.store.claims.get(user, messageId);
+      if (claim || waited >= CLAIM_WAIT_MS) return claim;
+      await this.clock.sleep(CLAIM_POLL_MS);
+    }
   }
 
   /**

@@ -44,3 +44,9 @@ export const INITIAL_TITLE_CHARS = 50;
 export const PART_BYTES_PER_MESSAGE = 128 * 1024;
 /** Refused parts are answered once per message; at most this many messages a minute get that answer. */
 export const MAX_ANSWERED_PART_REFUSALS_PER_MINUTE = 64;
+/**
+ * A concurrent copy of a message that finds the lease held for that message waits at most this
+ * long for the holder's claim (read every CLAIM_POLL_MS) before answering `accepted` from the lease.
+ */
+export const CLAIM_WAIT_MS = 1_000;
+export const CLAIM_POLL_MS = 50;
