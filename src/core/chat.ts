@@ -1,9 +1,9 @@
 import type { ChatConfig } from './config';
-import { ErrorCode, MAX_TITLE_CHARS, parseClientFrame, SendMessageFrame } from '../contract/protocol';
+import { ErrorCode, MAX_TITLE_CHARS, parseClientFrame, SendMessageFrame, utf8Bytes } from '../contract/protocol';
 import { realClock } from './adapters/clock';
 import { answersClaim, errorFrame, initialTitle, REFUSAL, replayable, turnOf } from './domain/acceptance';
 import { newId } from './domain/ids';
-import { LEASE_MS } from './domain/runtime-limits';
+import { CLAIM_POLL_MS, CLAIM_WAIT_MS, LEASE_MS, MAX_ANSWERED_PART_REFUSALS_PER_MINUTE, PART_BYTES_PER_MESSAGE } from './domain/runtime-limits';
 import { generateReply, ReplyOutcome } from './generate';
 import type { Clock } from './ports/clock';
 import type { Model } from './ports/model';
@@ -90,6 +90,13 @@ export class ChatService {
     if (existing) return this.resume(user, frame, existing, out, ctx);
 
     if (!frame.part) return this.acceptWhole(user, frame, frame.text, now, out, ctx);
+    if (!(await this.partAllowed(user, frame.messageId, utf8Bytes(frame.text), now))) {
+      // Once per message (not per part), so a refused 16-part message is one error frame.
+      if (await store.rates.firstPartRefusal(user, frame.messageId, now, MAX_ANSWERED_PART_REFUSALS_PER_MINUTE)) {
+        return fail('RATE_LIMITED', REFUSAL.rateLimited(config.rateLimitPerMinute));
+      }
+      return undefined;
+    }
     const part = { messageId: frame.messageId, conversationId: frame.conversationId, ...frame.part, text: frame.text };
     const r = await storePart(store.parts, user, part, now, config.limits.maxInputChars);
     if (r.state === 'error') return fail(r.error.code, r.error.message);
@@ -107,26 +114,79 @@ export class ChatService {
     }
   }
 
-  /** Rate limit, lease, claim, then the turn: the path of a whole (or assembled) new message. */
+  /**
+   * Parts are stored before their message takes its rate token, so they are limited before they
+   * are stored: none while the user's minute has no message token left (checked, not taken), and
+   * at most `rateLimitPerMinute × PART_BYTES_PER_MESSAGE` bytes of part text a minute.
+   */
+  private async partAllowed(user: string, messageId: string, bytes: number, now: number): Promise<boolean> {
+    const { store, config } = this.deps;
+    const limit = config.rateLimitPerMinute;
+    if ((await store.rates.count(user, now)) >= limit) {
+      // A part of a message that already holds its token (a resent part) is not refused here.
+      return (await store.rates.take(user, messageId, now, limit)) === 'held'
+        && store.rates.takePartBytes(user, bytes, now, limit * PART_BYTES_PER_MESSAGE);
+    }
+    return store.rates.takePartBytes(user, bytes, now, limit * PART_BYTES_PER_MESSAGE);
+  }
+
+  /**
+   * Rate token, lease, claim, then the turn: the path of a whole (or assembled) new message.
+   *
+   * Concurrent copies of one frame (a resend racing its original) all pass the claim check
+   * before any claims, and must all be answered `accepted` with the same ids, spending one rate
+   * token. The token is per message (`rates.take` answers `held` to a message that already took
+   * one this minute), so copies spend one token and all get the same verdict, in any order.
+   * - Existing conversation: the lease is taken first, recording the message id, so a different
+   *   message while a reply is generated is BUSY without spending a token. A copy that finds the
+   *   lease held for its own message by another reply answers `accepted` with that reply's id:
+   *   its token verdict is the holder's (taken/held, or refused for both, since one message's
+   *   verdict in a minute never changes), so it never says `accepted` for a holder refused
+   *   RATE_LIMITED. It then waits (bounded) for the holder's claim and answers from it, so its
+   *   `accepted` comes after the turn is stored like the holder's; only a holder slower than
+   *   CLAIM_WAIT_MS is answered from the lease (the holder still holds it and goes on). Should the
+   *   holder's store write fail it answers INTERNAL, and a resend finds the claim or claims afresh.
+   * - New conversation: each copy would create its own conversation, so the token (shared, per
+   *   message) comes first; each copy creates one, the conditional claim picks one, and the others
+   *   drop theirs and answer from the claim (`resume`).
+   * Only a copy in the next minute that arrives before the claim exists (milliseconds) could take
+   * a second token, in that minute.
+   */
   private async acceptWhole(user: string, frame: SendMessageFrame, text: string, now: number, out: Outbox, ctx: FrameContext,
     onClaimed: () => void = () => {}): Promise<ReplyOutcome | undefined> {
     const { store, config } = this.deps;
     const fail = (code: ErrorCode, message: string) => this.refuse(out, code, message, frame.messageId);
-
-    if ((await store.rates.hit(user, now)) > config.rateLimitPerMinute) {
-      return fail('RATE_LIMITED', REFUSAL.rateLimited(config.rateLimitPerMinute));
-    }
+    const rateLimited = () => fail('RATE_LIMITED', REFUSAL.rateLimited(config.rateLimitPerMinute));
+    const token = async () => (await store.rates.take(user, frame.messageId, now, config.rateLimitPerMinute)) !== 'refused';
 
     const replyId = newId();
     let conversationId = frame.conversationId;
     let calib = 1;
     let created = false;
     if (conversationId) {
-      const lease = await store.conversations.acquireLease(user, conversationId, replyId, now, now + LEASE_MS);
+      const lease = await store.conversations.acquireLease(user, conversationId, replyId, now, now + LEASE_MS, frame.messageId);
       if (lease === 'missing') return fail('NOT_FOUND', REFUSAL.noConversation);
-      if (lease === 'busy') return fail('BUSY', REFUSAL.busy);
+      if (lease === 'busy') {
+        // The lease of a copy of this message may have ended (its turn done) since the claim check.
+        const late = await store.claims.get(user, frame.messageId);
+        return late ? this.resume(user, frame, late, out, ctx, true) : fail('BUSY', REFUSAL.busy);
+      }
+      if (lease !== 'ok') {
+        if (!(await token())) return rateLimited();
+        // `accepted` means stored: answer from the holder's claim once it exists (resume, which
+        // also finishes the turn should the holder stop short of it), else from the lease.
+        const claim = await this.awaitClaim(user, frame.messageId);
+        if (claim) return this.resume(user, frame, claim, out, ctx, true);
+        await out.post({ type: 'accepted', messageId: frame.messageId, conversationId, replyId: lease.sameMessage.replyId });
+        return undefined;
+      }
+      if (!(await token())) {
+        await store.conversations.releaseLease(user, conversationId, replyId);
+        return rateLimited();
+      }
       calib = (await store.conversations.get(user, conversationId))?.calib ?? 1;
     } else {
+      if (!(await token())) return rateLimited();
       conversationId = newId();
       created = await store.conversations.create(user, conversationId, initialTitle(text), now, replyId, now + LEASE_MS);
       if (!created) return fail('INTERNAL', REFUSAL.notCreated);
@@ -154,6 +214,15 @@ export class ChatService {
     return this.startTurn(user, frame.messageId, claim, calib, frame.part?.count, out, ctx);
   }
 
+  /** The claim of `messageId`, read every CLAIM_POLL_MS for at most CLAIM_WAIT_MS until it exists. */
+  private async awaitClaim(user: string, messageId: string): Promise<Claim | undefined> {
+    for (let waited = 0; ; waited += CLAIM_POLL_MS) {
+      const claim = await this.deps.store.claims.get(user, messageId);
+      if (claim || waited >= CLAIM_WAIT_MS) return claim;
+      await this.clock.sleep(CLAIM_POLL_MS);
+    }
+  }
+
   /**
    * A message whose claim exists: answer `accepted` with its ids. When the reply it promised was
    * never stored (the store kept refusing, or the claiming invocation died between its writes),
@@ -171,9 +240,9 @@ export class ChatService {
       return undefined;
     }
     const now = this.clock.now();
-    const lease = await store.conversations.acquireLease(user, claim.conversationId, claim.replyId, now, now + LEASE_MS);
+    const lease = await store.conversations.acquireLease(user, claim.conversationId, claim.replyId, now, now + LEASE_MS, frame.messageId);
     if (lease === 'missing') return this.refuse(out, 'NOT_FOUND', REFUSAL.noConversation, frame.messageId);
-    if (lease === 'busy') return this.refuse(out, 'BUSY', REFUSAL.busy, frame.messageId);
+    if (lease !== 'ok') return this.refuse(out, 'BUSY', REFUSAL.busy, frame.messageId);
     this.telemetry.info('finishing a claimed turn', { conversationId: claim.conversationId, replyId: claim.replyId });
     const calib = (await store.conversations.get(user, claim.conversationId))?.calib ?? 1;
     return this.startTurn(user, frame.messageId, claim, calib, frame.part?.count, out, ctx, true);

@@ -76,8 +76,10 @@ describe('chat handler: a message must show something', () => {
       expect(em.sink.frames(conn)).toEqual([{ type: 'error', code: 'BAD_REQUEST', message: EMPTY, retryable: false, messageId }]);
       expect(await em.store.claims.get('blank3', messageId)).toBeUndefined();
     }
-    // Only the sets' done markers (TTL, they keep late parts quiet) are left: no part, claim or conversation.
-    expect((await userItems('blank3')).map((sk) => sk.replace(/^P#.*#done$/, 'done'))).toEqual(['done', 'done']);
+    // Only the sets' done markers (TTL, they keep late parts quiet) and the minute's part-bytes
+    // counter (TTL) are left: no part, claim or conversation.
+    expect((await userItems('blank3')).map((sk) => sk.replace(/^P#.*#done$/, 'done').replace(/^L#\d+#parts$/, 'part bytes')))
+      .toEqual(['part bytes', 'done', 'done']);
     expect(modelCalls()).toBe(calls);
   });
 

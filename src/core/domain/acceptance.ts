@@ -5,7 +5,7 @@
 import { INITIAL_TITLE_CHARS } from './runtime-limits';
 import { firstChars } from './text';
 import { checkMessageText, DEFAULT_LIMITS, ErrorCode, ErrorFrame, MessagePart } from '../../contract/protocol';
-import type { Claim, PartInput, TurnRef } from '../ports/store';
+import type { Claim, ConversationRecord, LeaseResult, PartInput, TurnRef } from '../ports/store';
 
 /** The codes a client may simply try again on. */
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['BUSY', 'RATE_LIMITED', 'MODEL_THROTTLED', 'INTERNAL']);
@@ -73,4 +73,10 @@ export function judgeParts(parts: readonly PartInput[], arrived: PartInput, maxI
   if (bad?.code === 'TOO_LARGE') return refuse(bad);
   if (parts.length < arrived.count) return { verdict: 'waiting' };
   return bad ? refuse(bad) : { verdict: 'complete', text };
+}
+
+/** A live lease of another reply of `messageId`: a concurrent copy of that message is answered with it. */
+export function sameMessageLease(c: ConversationRecord, now: number, messageId: string | undefined): LeaseResult | undefined {
+  const live = c.leaseUntil !== undefined && c.leaseUntil >= now && c.leaseReplyId !== undefined;
+  return live && messageId !== undefined && c.leaseMessageId === messageId ? { sameMessage: { replyId: c.leaseReplyId! } } : undefined;
 }

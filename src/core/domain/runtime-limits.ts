@@ -36,3 +36,17 @@ export const WINDOW_PAGE = 50;
 export const DEADLINE_MARGIN_MS = 10_000;
 /** Initial title: the first message's first characters, until the model-made title arrives. */
 export const INITIAL_TITLE_CHARS = 50;
+/**
+ * Parts: each message a user may send in a minute (`rateLimitPerMinute`) may bring this many
+ * bytes (UTF-8) of part text, the most API Gateway carries in one message; a part that would
+ * pass `rateLimitPerMinute × PART_BYTES_PER_MESSAGE` in its minute is refused before it is stored.
+ */
+export const PART_BYTES_PER_MESSAGE = 128 * 1024;
+/** Refused parts are answered once per message; at most this many messages a minute get that answer. */
+export const MAX_ANSWERED_PART_REFUSALS_PER_MINUTE = 64;
+/**
+ * A concurrent copy of a message that finds the lease held for that message waits at most this
+ * long for the holder's claim (read every CLAIM_POLL_MS) before answering `accepted` from the lease.
+ */
+export const CLAIM_WAIT_MS = 1_000;
+export const CLAIM_POLL_MS = 50;

@@ -11,6 +11,8 @@ export interface ConversationRecord extends ConversationSummary {
   titleAuto: boolean;
   leaseReplyId?: string;
   leaseUntil?: number;
+  /** The message whose reply holds the lease (a concurrent copy of it is answered, not BUSY). */
+  leaseMessageId?: string;
   /** Ratio of Bedrock's reported input tokens to our estimate (history window calibration). */
   calib?: number;
 }
@@ -66,8 +68,17 @@ export interface FinalReply {
   usage?: Usage;
 }
 
-/** Taking a conversation's generation lease. */
-export type LeaseResult = 'ok' | 'busy' | 'missing';
+/**
+ * Taking a conversation's generation lease: taken, held by another message's reply, no such
+ * conversation — or held by another reply of the same message (a concurrent copy of the frame),
+ * whose id it answers.
+ */
+export type LeaseResult = 'ok' | 'busy' | 'missing' | LeaseOfSameMessage;
+
+/** The lease is held by a reply of the message that asked for it (see {@link LeaseResult}). */
+export interface LeaseOfSameMessage {
+  readonly sameMessage: { readonly replyId: string };
+}
 
 /** Conversation items, with the generation lease and the calibration they carry. */
 export interface Conversations {
@@ -77,8 +88,10 @@ export interface Conversations {
   /**
    * Takes the lease. A lease already held for the same `replyId` is taken again: a resend that
    * finishes a turn whose first invocation failed must not wait out that invocation's lease.
+   * `messageId` is recorded with the lease; a live lease held for the same `messageId` by
+   * another reply answers that reply's id instead of `busy`.
    */
-  acquireLease(user: string, conversationId: string, replyId: string, now: number, until: number): Promise<LeaseResult>;
+  acquireLease(user: string, conversationId: string, replyId: string, now: number, until: number, messageId?: string): Promise<LeaseResult>;
   /** Extends the lease while this reply still holds it. */
   renewLease(user: string, conversationId: string, replyId: string, until: number): Promise<boolean>;
   /** Ends the lease and records the conversation's new activity time (and calibration). */
@@ -165,10 +178,29 @@ export interface Parts {
   remove(user: string, messageId: string, indexes: readonly number[]): Promise<void>;
 }
 
-/** Per-user message counters of fixed one-minute windows (they expire). */
+/** A message's token of its minute: newly taken, already held by this message, or refused (the minute is full). */
+export type TokenResult = 'taken' | 'held' | 'refused';
+
+/**
+ * Per-user counters of fixed one-minute windows (they expire): the messages (each with the ids
+ * that hold its tokens, so a message never takes two in a minute), and the bytes of parts stored.
+ */
 export interface RateCounters {
-  /** Counts one message in `now`'s minute and answers that minute's count, this one included. */
-  hit(user: string, now: number): Promise<number>;
+  /**
+   * Takes one of `now`'s minute's `limit` message tokens for `messageId`, atomically: `held`
+   * when this message already took one in that minute (concurrent copies of a frame spend one
+   * token), `refused` (nothing counted) when the minute already has `limit` messages.
+   */
+  take(user: string, messageId: string, now: number, limit: number): Promise<TokenResult>;
+  /** Messages counted in `now`'s minute, without taking a token. */
+  count(user: string, now: number): Promise<number>;
+  /** Counts `bytes` of parts in `now`'s minute unless the minute would pass `limit`: false counts nothing. */
+  takePartBytes(user: string, bytes: number, now: number, limit: number): Promise<boolean>;
+  /**
+   * True for the first call for `messageId` in `now`'s minute (of at most `cap` messages a
+   * minute): the one refused part of that message that is answered.
+   */
+  firstPartRefusal(user: string, messageId: string, now: number, cap: number): Promise<boolean>;
 }
 
 /** Everything the runtime keeps. */

@@ -3,6 +3,7 @@ import { decodeCursor, encodeCursor } from './cursor';
 import * as K from './item-keys';
 import { conditional, EXISTS, NEW, PK, SK, Table } from './table';
 import { TABLE_SCHEMA } from '../../contract/table-schema';
+import { sameMessageLease } from '../domain/acceptance';
 import { iso } from '../domain/ids';
 import type { ConversationRecord, Conversations, LeaseResult, StorePage } from '../ports/store';
 
@@ -18,6 +19,7 @@ function toConversation(item: Record<string, any>): ConversationRecord {
     titleAuto: item.titleAuto !== false,
     leaseReplyId: item.leaseReplyId,
     leaseUntil: item.leaseUntil,
+    leaseMessageId: item.leaseMessageId,
     calib: item.calib,
   };
 }
@@ -58,17 +60,22 @@ export class DynamoConversations implements Conversations {
     })));
   }
 
-  public async acquireLease(user: string, conversationId: string, replyId: string, now: number, until: number): Promise<LeaseResult> {
+  public async acquireLease(user: string, conversationId: string, replyId: string, now: number, until: number,
+    messageId?: string): Promise<LeaseResult> {
+    const values: Record<string, unknown> = { ':r': replyId, ':u': until, ':now': now };
+    if (messageId !== undefined) values[':m'] = messageId;
     const taken = await conditional(this.table.doc.send(new UpdateCommand({
       TableName: this.table.name,
       Key: this.key(user, conversationId),
-      UpdateExpression: 'SET leaseReplyId = :r, leaseUntil = :u',
+      UpdateExpression: `SET leaseReplyId = :r, leaseUntil = :u${messageId !== undefined ? ', leaseMessageId = :m' : ' REMOVE leaseMessageId'}`,
       ConditionExpression: 'attribute_exists(#pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseReplyId = :r)',
       ExpressionAttributeNames: { '#pk': PK },
-      ExpressionAttributeValues: { ':r': replyId, ':u': until, ':now': now },
+      ExpressionAttributeValues: values,
     })));
     if (taken) return 'ok';
-    return (await this.get(user, conversationId)) ? 'busy' : 'missing';
+    const held = await this.get(user, conversationId);
+    if (!held) return 'missing';
+    return sameMessageLease(held, now, messageId) ?? 'busy';
   }
 
   public async renewLease(user: string, conversationId: string, replyId: string, until: number): Promise<boolean> {

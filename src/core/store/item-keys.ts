@@ -8,7 +8,8 @@
  * - claim         pk `U#{user}`            sk `I#{messageId}`        idempotency of sendMessage (TTL)
  * - reply pointer pk `U#{user}`            sk `R#{replyId}`          where the reply is + stop flag (TTL)
  * - part          pk `U#{user}`            sk `P#{messageId}#{index:2 digits}` and `P#{messageId}#done` (TTL)
- * - rate counter  pk `U#{user}`            sk `L#{minute}`           (TTL)
+ * - rate counter  pk `U#{user}`            sk `L#{minute}`           messages (+ the ids holding tokens) (TTL)
+ * - part bytes    pk `U#{user}`            sk `L#{minute}#parts`     bytes of parts stored (+ ids answered RATE_LIMITED) (TTL)
  */
 
 /** Partition of a user's own small items (conversations, claims, pointers, parts, counters). */
@@ -29,4 +30,5 @@ export const partPrefix = (messageId: string) => `P#${messageId}#`;
 export const partSk = (messageId: string, index: number) => `${partPrefix(messageId)}${String(index).padStart(2, '0')}`;
 export const partsDoneSk = (messageId: string) => `${partPrefix(messageId)}done`;
 export const rateSk = (minute: number) => `L#${minute}`;
+export const partBytesSk = (minute: number) => `${rateSk(minute)}#parts`;
 export const updatedSortKey = (updatedAt: string, conversationId: string) => `${updatedAt}#${conversationId}`;

@@ -67,6 +67,18 @@ describe.each(subjects)('the store %s', (_name, make) => {
       expect((await store.conversations.get('u1', id))?.leaseUntil).toBe(T + 3 * L);
     });
 
+    test('a lease held for the same message by another reply answers that reply, not busy; only while it is live', async () => {
+      const id = await conversation('u1', 'reply-one');
+      expect(await store.conversations.releaseLease('u1', id, 'reply-one')).toBe(true);
+      expect(await store.conversations.acquireLease('u1', id, 'reply-two', T + 1, T + L, 'msg-same')).toBe('ok');
+      expect(await store.conversations.acquireLease('u1', id, 'reply-three', T + 2, T + L, 'msg-same')).toEqual({ sameMessage: { replyId: 'reply-two' } });
+      expect(await store.conversations.acquireLease('u1', id, 'reply-three', T + 2, T + L, 'msg-other')).toBe('busy');
+      expect(await store.conversations.acquireLease('u1', id, 'reply-three', T + 2, T + L)).toBe('busy');
+      expect(await store.conversations.acquireLease('u1', id, 'reply-three', T + L + 1, T + 2 * L, 'msg-other')).toBe('ok');
+      expect((await store.conversations.get('u1', id))?.leaseMessageId).toBe('msg-other');
+      expect(await store.conversations.acquireLease('u1', id, 'reply-four', T + L + 2, T + 2 * L, 'msg-same')).toBe('busy');
+    });
+
     test('finishing the lease records activity and calibration; only the holder can finish or release it', async () => {
       const id = await conversation('u1', 'reply-one');
       expect(await store.conversations.finishLease('u1', id, 'reply-two', T + 5)).toBe(false);
@@ -272,12 +284,46 @@ describe.each(subjects)('the store %s', (_name, make) => {
   });
 
   describe('rate counters', () => {
-    test('each hit counts in its own minute, per user', async () => {
+    test('each token counts in its own minute, per user', async () => {
       const minute = Math.floor(T / 60_000) * 60_000;
-      expect(await store.rates.hit('r1', minute)).toBe(1);
-      expect(await store.rates.hit('r1', minute + 59_999)).toBe(2);
-      expect(await store.rates.hit('r2', minute)).toBe(1);
-      expect(await store.rates.hit('r1', minute + 60_000)).toBe(1);
+      expect(await store.rates.take('r1', 'm-one', minute, 20)).toBe('taken');
+      expect(await store.rates.take('r1', 'm-two', minute + 59_999, 20)).toBe('taken');
+      expect(await store.rates.count('r1', minute)).toBe(2);
+      expect(await store.rates.take('r2', 'm-one', minute, 20)).toBe('taken');
+      expect(await store.rates.count('r2', minute)).toBe(1);
+      expect(await store.rates.take('r1', 'm-three', minute + 60_000, 20)).toBe('taken');
+      expect(await store.rates.count('r1', minute + 60_000)).toBe(1);
+    });
+
+    test('a message takes one token a minute however often it asks; a full minute refuses and counts nothing', async () => {
+      const minute = Math.floor(T / 60_000) * 60_000 + 60_000 * 7;
+      expect(await Promise.all(Array.from({ length: 10 }, () => store.rates.take('r3', 'm-same', minute, 2))))
+        .toEqual(expect.arrayContaining(['taken', 'held']));
+      expect(await store.rates.count('r3', minute)).toBe(1);
+      expect(await store.rates.take('r3', 'm-other', minute, 2)).toBe('taken');
+      expect(await store.rates.take('r3', 'm-third', minute, 2)).toBe('refused');
+      expect(await store.rates.take('r3', 'm-same', minute, 2)).toBe('held');
+      expect(await store.rates.count('r3', minute)).toBe(2);
+      expect(await store.rates.take('r3', 'm-third', minute + 60_000, 2)).toBe('taken');
+    });
+
+    test('part bytes count up to their limit exactly; a part over it counts nothing', async () => {
+      const minute = Math.floor(T / 60_000) * 60_000 + 60_000 * 9;
+      expect(await store.rates.takePartBytes('r4', 99, minute, 100)).toBe(true);
+      expect(await store.rates.takePartBytes('r4', 2, minute, 100)).toBe(false);
+      expect(await store.rates.takePartBytes('r4', 1, minute, 100)).toBe(true);
+      expect(await store.rates.takePartBytes('r4', 1, minute, 100)).toBe(false);
+      expect(await store.rates.takePartBytes('r4', 101, minute + 60_000, 100)).toBe(false);
+      expect(await store.rates.takePartBytes('r4', 100, minute + 60_000, 100)).toBe(true);
+    });
+
+    test('a refused message\'s parts are answered once a minute, for at most `cap` messages', async () => {
+      const minute = Math.floor(T / 60_000) * 60_000 + 60_000 * 11;
+      expect(await store.rates.firstPartRefusal('r5', 'm-a', minute, 2)).toBe(true);
+      expect(await store.rates.firstPartRefusal('r5', 'm-a', minute, 2)).toBe(false);
+      expect(await store.rates.firstPartRefusal('r5', 'm-b', minute, 2)).toBe(true);
+      expect(await store.rates.firstPartRefusal('r5', 'm-c', minute, 2)).toBe(false);
+      expect(await store.rates.firstPartRefusal('r5', 'm-a', minute + 60_000, 2)).toBe(true);
     });
   });
 });

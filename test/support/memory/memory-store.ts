@@ -5,10 +5,11 @@
  * it to the same expectations as the DynamoDB store.
  */
 import { PART_TTL_SECONDS } from '../../../src/contract/protocol';
+import { sameMessageLease } from '../../../src/core/domain/acceptance';
 import { iso } from '../../../src/core/domain/ids';
 import {
   BadCursorError, Claim, Claims, ConversationRecord, Conversations, FinalReply, LeaseResult, Messages, PartInput, Parts, PartSet,
-  RateCounters, ReplyPointer, Store, StoredMessage, StorePage, TurnRef,
+  RateCounters, ReplyPointer, Store, StoredMessage, StorePage, TokenResult, TurnRef,
 } from '../../../src/core/ports/store';
 
 const key = (...parts: string[]) => parts.join('\u0000');
@@ -48,11 +49,12 @@ class MemoryConversations implements Conversations {
     return true;
   }
 
-  public async acquireLease(user: string, conversationId: string, replyId: string, now: number, until: number): Promise<LeaseResult> {
+  public async acquireLease(user: string, conversationId: string, replyId: string, now: number, until: number,
+    messageId?: string): Promise<LeaseResult> {
     const c = this.items.get(key(user, conversationId));
     if (!c) return 'missing';
-    if (c.leaseUntil !== undefined && c.leaseUntil >= now && c.leaseReplyId !== replyId) return 'busy';
-    Object.assign(c, { leaseReplyId: replyId, leaseUntil: until });
+    if (c.leaseUntil !== undefined && c.leaseUntil >= now && c.leaseReplyId !== replyId) return sameMessageLease(c, now, messageId) ?? 'busy';
+    Object.assign(c, { leaseReplyId: replyId, leaseUntil: until, leaseMessageId: messageId });
     return 'ok';
   }
 
@@ -273,13 +275,40 @@ class MemoryParts implements Parts {
 }
 
 class MemoryRateCounters implements RateCounters {
-  private readonly counts = new Map<string, number>();
+  private readonly minutes = new Map<string, { n: number; ids: Set<string>; bytes: number; refused: Set<string> }>();
 
-  public async hit(user: string, now: number) {
+  private minute(user: string, now: number) {
     const k = key(user, String(Math.floor(now / 60_000)));
-    const n = (this.counts.get(k) ?? 0) + 1;
-    this.counts.set(k, n);
-    return n;
+    let m = this.minutes.get(k);
+    if (!m) this.minutes.set(k, m = { n: 0, ids: new Set(), bytes: 0, refused: new Set() });
+    return m;
+  }
+
+  public async take(user: string, messageId: string, now: number, limit: number): Promise<TokenResult> {
+    const m = this.minute(user, now);
+    if (m.ids.has(messageId)) return 'held';
+    if (m.n >= limit) return 'refused';
+    m.n++;
+    m.ids.add(messageId);
+    return 'taken';
+  }
+
+  public async count(user: string, now: number) {
+    return this.minute(user, now).n;
+  }
+
+  public async takePartBytes(user: string, bytes: number, now: number, limit: number) {
+    const m = this.minute(user, now);
+    if (m.bytes + bytes > limit) return false;
+    m.bytes += bytes;
+    return true;
+  }
+
+  public async firstPartRefusal(user: string, messageId: string, now: number, cap: number) {
+    const m = this.minute(user, now);
+    if (m.refused.has(messageId) || m.refused.size >= cap) return false;
+    m.refused.add(messageId);
+    return true;
   }
 }
 
