@@ -3,25 +3,34 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 /** Where a gate holds the matching command: before it is sent, or after its answer came back. */
 export type GateWhen = 'before' | 'after';
 
+/** A command as it was sent, with the (test) clock's time at the send. */
+export interface SentCommand {
+  command: any;
+  at: number;
+}
+
 /**
  * A document client that, once armed, holds the first command matching a predicate until the
  * test releases it: the store's real requests against dynalite, with one chosen interleaving
  * made certain instead of hoped for (a delete landing exactly between two of a turn's writes).
+ * It records every command it sends, timed by `now`.
  */
 export class GatedDoc {
   public readonly doc: DynamoDBDocumentClient;
+  public readonly sent: SentCommand[] = [];
   private armed: { match: (command: any) => boolean; when: GateWhen } | undefined;
   private reachedNow: () => void = () => {};
   private releaseNow: () => void = () => {};
   private reachedP: Promise<void> = Promise.resolve();
   private releaseP: Promise<void> = Promise.resolve();
 
-  constructor(inner: DynamoDBDocumentClient) {
+  constructor(inner: DynamoDBDocumentClient, now: () => number = Date.now) {
     const self = this;
     this.doc = new Proxy(inner, {
       get(target, prop, receiver) {
         if (prop !== 'send') return Reflect.get(target, prop, receiver);
         return async (command: any, ...rest: any[]) => {
+          self.sent.push({ command, at: now() });
           const gate = self.armed?.match(command) ? self.armed : undefined;
           if (gate) self.armed = undefined;
           if (gate?.when === 'before') await self.hold();
