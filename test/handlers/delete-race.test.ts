@@ -47,8 +47,11 @@ function req(user: string, method: string, path: string) {
 
 async function query(pk: string): Promise<Array<Record<string, any>>> {
   const r = await em.doc.send(new QueryCommand({
-    TableName: em.env.TABLE_NAME, KeyConditionExpression: '#pk = :pk', ExpressionAttributeNames: { '#pk': PK },
-    ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true,
+    TableName: em.env.TABLE_NAME,
+    KeyConditionExpression: '#pk = :pk',
+    ExpressionAttributeNames: { '#pk': PK },
+    ExpressionAttributeValues: { ':pk': pk },
+    ConsistentRead: true,
   }));
   return r.Items ?? [];
 }

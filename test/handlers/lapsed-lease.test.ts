@@ -130,8 +130,10 @@ describe('a reply whose lease lapsed or was taken', () => {
     const { conversationId, replyId } = first.accepted;
     // Another reply holds the lease now (as after a lapse, or a clock that ran ahead elsewhere).
     await em.doc.send(new UpdateCommand({
-      TableName: em.env.TABLE_NAME, Key: { [PK]: `U#${user}`, [SK]: `C#${conversationId}` },
-      UpdateExpression: 'SET leaseReplyId = :o, leaseUntil = :u', ExpressionAttributeValues: { ':o': 'someone-else', ':u': clock.now() + LEASE_MS },
+      TableName: em.env.TABLE_NAME,
+      Key: { [PK]: `U#${user}`, [SK]: `C#${conversationId}` },
+      UpdateExpression: 'SET leaseReplyId = :o, leaseUntil = :u',
+      ExpressionAttributeValues: { ':o': 'someone-else', ':u': clock.now() + LEASE_MS },
     }));
     const takenAt = clock.now();
     // The model stays held: only the failed renewal can end this reply.

@@ -19,10 +19,10 @@ export class GatedDoc {
   public readonly doc: DynamoDBDocumentClient;
   public readonly sent: SentCommand[] = [];
   private armed: { match: (command: any) => boolean; when: GateWhen } | undefined;
-  private reachedNow: () => void = () => {};
-  private releaseNow: () => void = () => {};
   private reachedP: Promise<void> = Promise.resolve();
   private releaseP: Promise<void> = Promise.resolve();
+  private reachedNow: (() => void) | undefined;
+  private releaseNow: (() => void) | undefined;
 
   constructor(inner: DynamoDBDocumentClient, now: () => number = Date.now) {
     const self = this;
@@ -53,10 +53,10 @@ export class GatedDoc {
   public reached(): Promise<void> { return this.reachedP; }
 
   /** Lets the held command go on. */
-  public release(): void { this.releaseNow(); }
+  public release(): void { this.releaseNow?.(); }
 
   private async hold(): Promise<void> {
-    this.reachedNow();
+    this.reachedNow?.();
     await this.releaseP;
   }
 }

@@ -41,8 +41,13 @@ export type ReplyEvent =
  */
 export const REPLY_TRANSITIONS: Readonly<Record<ReplyState, Partial<Record<ReplyEvent, ReplyState>>>> = {
   streaming: {
-    modelEnded: 'finished', modelFailed: 'failed', tooLong: 'truncated', stopRequested: 'stopped', deadline: 'interrupted',
-    leaseLost: 'lapsed', replyGone: 'deleted',
+    modelEnded: 'finished',
+    modelFailed: 'failed',
+    tooLong: 'truncated',
+    stopRequested: 'stopped',
+    deadline: 'interrupted',
+    leaseLost: 'lapsed',
+    replyGone: 'deleted',
   },
   finished: { replyGone: 'deleted' },
   truncated: { modelFailed: 'failed', replyGone: 'deleted' },
