@@ -1,4 +1,4 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { awsFromEnv } from '../../src/contract/env';
 import { TABLE_SCHEMA } from '../../src/contract/table-schema';
 import { BedrockModel } from '../../src/core/adapters/bedrock-model';
@@ -96,5 +96,36 @@ describe('deleting a conversation while a message is being accepted into it', ()
     expect((await query(`U#${user}`)).map((i) => i[SK]).filter((sk: string) => !sk.startsWith('L#'))).toEqual([]);
     expect(await req(user, 'GET', `/conversations/${conversationId}`)).toBe(404);
     expect(await req(user, 'GET', `/conversations/${conversationId}/messages`)).toBe(404);
+  });
+
+  test('a turn that finds another reply holding the lease when it is verified is refused BUSY and removes itself', async () => {
+    const user = id('overtaken');
+    em.brain.script = { tokens: ['첫 답'] };
+    const first = id('conn');
+    await send(user, first, { messageId: id('msg'), text: '첫 질문' });
+    const { conversationId } = em.sink.frames(first)[0];
+    const before = await query(`C#${user}#${conversationId}`);
+
+    gated.arm(replyPut(), 'after');
+    const conn = id('conn');
+    const messageId = id('msg');
+    const sending = send(user, conn, { messageId, text: '늦은 질문', conversationId });
+    await gated.reached();
+    // Meanwhile (this turn's lease lapsed) another reply took the conversation.
+    await em.doc.send(new UpdateCommand({
+      TableName: em.env.TABLE_NAME,
+      Key: { [PK]: `U#${user}`, [SK]: `C#${conversationId}` },
+      UpdateExpression: 'SET leaseReplyId = :o',
+      ExpressionAttributeValues: { ':o': 'another-reply' },
+    }));
+    gated.release();
+    await sending;
+
+    expect(em.sink.frames(conn)).toEqual([{ type: 'error', code: 'BUSY', message: expect.any(String), retryable: true, messageId }]);
+    // Its own items are gone, the conversation and its earlier turn are untouched.
+    expect(await query(`C#${user}#${conversationId}`)).toEqual(before);
+    expect((await query(`U#${user}`)).filter((i) => i[SK] === `I#${messageId}`)).toEqual([]);
+    expect((await query(`U#${user}`)).filter((i) => String(i[SK]).startsWith('R#'))).toHaveLength(1); // the first turn's pointer
+    expect(await em.store.conversations.get(user, conversationId)).toMatchObject({ leaseReplyId: 'another-reply' });
   });
 });
