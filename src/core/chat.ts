@@ -12,6 +12,7 @@ import type { Claim, Store } from './ports/store';
 import { silentTelemetry, Telemetry } from './ports/telemetry';
 import { cleanTitle, TITLE_SYSTEM_PROMPT, titleRequestText } from './prompts';
 import { storePart } from './split-message';
+import { storeTurn } from './turn';
 
 /** What the chat service is built from. */
 export interface ChatServiceDeps {
@@ -256,7 +257,8 @@ export class ChatService {
     const { conversationId, replyId } = turn;
     const text = claim.text ?? '';
     const accepted = { type: 'accepted' as const, messageId, conversationId, replyId };
-    if (!(await store.messages.putTurn(user, turn, text, rerun))) {
+    const stored = await storeTurn(store, user, turn, text, rerun, () => this.clock.now());
+    if (stored.state === 'exists') {
       // Another invocation created the reply and generates it (it holds the same lease).
       await out.post(accepted);
       return undefined;
@@ -266,11 +268,14 @@ export class ChatService {
       await store.parts.remove(user, messageId, Array.from({ length: partCount }, (_, i) => i))
         .catch((err) => this.telemetry.warn('parts cleanup failed', { error: (err as Error).name }));
     }
+    // Deleted (or taken over) before it was accepted: the turn removed itself, nothing is stored.
+    if (stored.state === 'gone') return this.refuse(out, 'NOT_FOUND', REFUSAL.noConversation, messageId);
+    if (stored.state === 'taken') return this.refuse(out, 'BUSY', REFUSAL.busy, messageId);
     this.telemetry.info('message accepted', { conversationId, replyId, chars: text.length, created: claim.created });
     await out.post(accepted);
 
     const outcome = await generateReply({ ...this.deps, clock: this.clock, telemetry: this.telemetry },
-      { user, turn, text, calib, deadline: ctx.deadline }, out);
+      { user, turn, text, calib, deadline: ctx.deadline, leaseUntil: stored.leaseUntil }, out);
 
     if (claim.created && TITLED.has(outcome.state) && outcome.text.trim()) {
       await this.makeTitle(user, conversationId, text, outcome.text, out);

@@ -2,9 +2,9 @@ import type { ChatConfig } from './config';
 import { METRICS } from '../contract/metrics';
 import { MessageStatus, StopReason, Usage, utf8Bytes } from '../contract/protocol';
 import { Coalescer } from './domain/coalescer';
-import { endsStream, finalFrame, nextReplyState, ReplyEvent, ReplyFailure, ReplyState, storedEnding } from './domain/reply';
+import { endsStream, finalFrame, nextReplyState, releasesLease, ReplyEvent, ReplyFailure, ReplyState, storedEnding } from './domain/reply';
 import {
-  CHECKPOINT_MS, DEADLINE_MARGIN_MS, LEASE_MS, MAX_REPLY_BYTES, MAX_WINDOW_MESSAGES, STOP_POLL_MS, WINDOW_PAGE,
+  CHECKPOINT_MS, DEADLINE_MARGIN_MS, LEASE_MS, LEASE_SAFETY_MS, MAX_REPLY_BYTES, MAX_WINDOW_MESSAGES, STOP_POLL_MS, WINDOW_PAGE,
 } from './domain/runtime-limits';
 import { cutUtf8 } from './domain/text';
 import { clampCalibration, estimateTokens, WindowBuilder } from './domain/window';
@@ -33,6 +33,8 @@ export interface ReplyJob {
   calib: number;
   /** Epoch ms by which the invocation must have stored its result (Lambda timeout), if any. */
   deadline?: number;
+  /** Epoch ms until which this reply holds the conversation's lease (it set it, see turn.ts). */
+  leaseUntil: number;
 }
 
 /** How a reply ended. */
@@ -48,7 +50,7 @@ export interface ReplyOutcome {
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0 };
 
 /** Reads the newest turns before (and including) the new user message, within the token budget. */
-export async function loadWindow(messages: Messages, job: ReplyJob, budget: number): Promise<{ turns: Turn[]; estimate: number }> {
+export async function loadWindow(messages: Messages, job: Pick<ReplyJob, 'user' | 'turn' | 'text' | 'calib'>, budget: number): Promise<{ turns: Turn[]; estimate: number }> {
   const own = estimateTokens(job.text);
   // The budget is in calibrated tokens, as the builder counts the history.
   const builder = new WindowBuilder(Math.max(0, budget - Math.ceil(own * job.calib)), job.calib, MAX_WINDOW_MESSAGES);
@@ -61,12 +63,33 @@ export async function loadWindow(messages: Messages, job: ReplyJob, budget: numb
   return { turns: [...builder.result(), { role: 'user', text: job.text }], estimate: builder.estimatedTokens + own };
 }
 
-/** One reply's running state: its text so far and where it is in the lifecycle (domain/reply.ts). */
+/**
+ * One reply's running state: its text so far, where it is in the lifecycle (domain/reply.ts) and
+ * until when it holds the conversation's lease.
+ */
 class ReplyRun {
   public state: ReplyState = 'streaming';
   public text = '';
   private textBytes = 0;
   public readonly abort = new AbortController();
+
+  constructor(private leaseUntil: number) {}
+
+  /**
+   * Whether the reply still holds its lease at `now`, asked before every checkpoint and delta: a
+   * streaming reply within LEASE_SAFETY_MS of its lease's end without a renewal ends `lapsed`
+   * here, so a process paused past its lease (another reply may hold it now) stops before its
+   * first write after the pause.
+   */
+  public holdsLease(now: number): boolean {
+    if (this.state === 'streaming' && now > this.leaseUntil - LEASE_SAFETY_MS) this.on('leaseLost');
+    return this.state !== 'lapsed';
+  }
+
+  /** A successful renewal moved the lease's end. */
+  public renewed(until: number): void {
+    this.leaseUntil = until;
+  }
 
   public on(event: ReplyEvent): void {
     this.state = nextReplyState(this.state, event);
@@ -85,33 +108,42 @@ class ReplyRun {
 
 /**
  * The watcher beside the model stream (it never blocks it): reads the stop flag every
- * STOP_POLL_MS, checkpoints the text and renews the lease every CHECKPOINT_MS, and ends the reply
- * before the invocation's deadline. Runs until `until` aborts.
+ * STOP_POLL_MS, renews the lease and checkpoints the text every CHECKPOINT_MS, and ends the reply
+ * before the invocation's deadline or its lease's end. A renewal that fails ends the reply at
+ * once: `deleted` when the conversation is gone, `lapsed` when another reply holds the lease.
+ * Runs until `until` aborts or the reply ended (after that it writes nothing).
  */
 async function watch(deps: GenerateDeps, job: ReplyJob, run: ReplyRun, until: AbortSignal): Promise<void> {
   const { store, clock, telemetry } = deps;
+  const { user, turn } = job;
   let lastCheckpoint = clock.now();
   let checkpointed = '';
-  while (!until.aborted) {
+  while (!until.aborted && run.holdsLease(clock.now())) {
     await clock.sleep(STOP_POLL_MS, until);
     if (until.aborted) return;
     try {
-      const pointer = await store.messages.replyPointer(job.user, job.turn.replyId);
+      const pointer = await store.messages.replyPointer(user, turn.replyId);
       if (!pointer) run.on('replyGone');
       else if (pointer.stopRequested) run.on('stopRequested');
       const now = clock.now();
       if (job.deadline !== undefined && now > job.deadline - DEADLINE_MARGIN_MS) run.on('deadline');
-      if (now - lastCheckpoint >= CHECKPOINT_MS) {
+      if (now - lastCheckpoint >= CHECKPOINT_MS && run.holdsLease(now)) {
         lastCheckpoint = now;
+        // The lease first: a reply that lost it writes no checkpoint.
+        if (!(await store.conversations.renewLease(user, turn.conversationId, turn.replyId, now + LEASE_MS))) {
+          run.on((await store.conversations.get(user, turn.conversationId)) ? 'leaseLost' : 'replyGone');
+          return;
+        }
+        run.renewed(now + LEASE_MS);
+        if (!run.holdsLease(clock.now())) return;
         const snapshot = run.text;
         // Unchanged text still moves checkpointAt: a reply reads `interrupted` only when its generator died.
         const changed = snapshot !== checkpointed ? snapshot : undefined;
-        if (!(await store.messages.checkpointReply(job.user, job.turn, changed, now))) run.on('replyGone');
+        if (!(await store.messages.checkpointReply(user, turn, changed, now))) run.on('replyGone');
         checkpointed = snapshot;
-        await store.conversations.renewLease(job.user, job.turn.conversationId, job.turn.replyId, now + LEASE_MS);
       }
     } catch (err) {
-      telemetry.warn('watcher step failed', { replyId: job.turn.replyId, error: (err as Error).name });
+      telemetry.warn('watcher step failed', { replyId: turn.replyId, error: (err as Error).name });
     }
   }
 }
@@ -126,6 +158,8 @@ async function stream(deps: GenerateDeps, job: ReplyJob, turns: Turn[], run: Rep
   try {
     for (let r = await gen.next(); ; r = await gen.next()) {
       if (r.done) return { finish: r.value };
+      // A piece that arrives after the lease lapsed (a paused process) is neither kept nor sent.
+      if (!run.holdsLease(clock.now())) return { finish: { stopReason: 'end_turn' } };
       if (first) { first = false; telemetry.metric(METRICS.timeToFirstToken, clock.now() - started); }
       coalescer.push(run.append(r.value));
     }
@@ -152,8 +186,9 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
     return failBeforeModel(deps, job, out);
   }
 
-  const run = new ReplyRun();
-  const coalescer = new Coalescer(turn.replyId, (frame) => out.post(frame), clock);
+  const run = new ReplyRun(job.leaseUntil);
+  // Each delta is checked at its post too: text coalesced before a pause is not sent after it.
+  const coalescer = new Coalescer(turn.replyId, async (frame) => (run.holdsLease(clock.now()) ? out.post(frame) : 'gone'), clock);
   const watching = new AbortController();
   const watcher = watch(deps, job, run, watching.signal);
   let result: { finish: ModelFinish; error?: ModelError };
@@ -176,7 +211,8 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
   const calib = finish.usage?.inputTokens
     ? clampCalibration(0.5 * job.calib + 0.5 * finish.usage.inputTokens / (window.estimate + estimateTokens(config.systemPrompt)))
     : undefined;
-  await store.conversations.finishLease(job.user, turn.conversationId, turn.replyId, now, calib);
+  // A lapsed lease may be another reply's by now: the conversation is not touched.
+  if (releasesLease(run.state)) await store.conversations.finishLease(job.user, turn.conversationId, turn.replyId, now, calib);
 
   await coalescer.close();
   const failure: ReplyFailure | undefined = error && { code: error.code, message: error.message, retryable: error.retryable };

@@ -15,10 +15,13 @@ import type { ErrorCode, MessageStatus, ServerFrame, StopReason, Usage } from '.
  * - `truncated`   cut at MAX_REPLY_BYTES (stored complete, stop reason `max_tokens`)
  * - `stopped`     the user's stop
  * - `interrupted` the invocation's deadline came first
+ * - `lapsed`      its lease ran out unrenewed (the process was paused) or another reply took it:
+ *                 stored and told as `interrupted`, but the conversation and its lease, which may
+ *                 be another reply's now, are never touched
  * - `failed`      the model (or the runtime before it) failed
  * - `deleted`     the conversation was deleted meanwhile: nothing more is stored
  */
-export type ReplyState = 'streaming' | 'finished' | 'truncated' | 'stopped' | 'interrupted' | 'failed' | 'deleted';
+export type ReplyState = 'streaming' | 'finished' | 'truncated' | 'stopped' | 'interrupted' | 'lapsed' | 'failed' | 'deleted';
 
 /** What can happen to a reply. */
 export type ReplyEvent =
@@ -27,21 +30,31 @@ export type ReplyEvent =
   | 'tooLong' // the text reached MAX_REPLY_BYTES
   | 'stopRequested'
   | 'deadline'
-  | 'replyGone'; // its pointer, checkpoint or final write found no reply
+  | 'leaseLost' // the local clock passed the lease without a renewal, or the renewal found another reply's lease
+  | 'replyGone'; // its pointer, checkpoint or final write found no reply, or its lease renewal no conversation
 
 /**
  * The transitions; an event missing from a state's row leaves it where it is. The first ending
  * wins, except that a failure outranks a cut (the stored reply says `error`) and a vanished
- * reply outranks every ending but a failure (the client hears why, once).
+ * reply outranks every ending but a failure (the client hears why, once). A lapsed lease is a
+ * stop that came from outside: the model's failure after it is the cut, not a new ending.
  */
 export const REPLY_TRANSITIONS: Readonly<Record<ReplyState, Partial<Record<ReplyEvent, ReplyState>>>> = {
   streaming: {
-    modelEnded: 'finished', modelFailed: 'failed', tooLong: 'truncated', stopRequested: 'stopped', deadline: 'interrupted', replyGone: 'deleted',
+    modelEnded: 'finished',
+    modelFailed: 'failed',
+    tooLong: 'truncated',
+    stopRequested: 'stopped',
+    deadline: 'interrupted',
+    leaseLost: 'lapsed',
+    replyGone: 'deleted',
   },
   finished: { replyGone: 'deleted' },
   truncated: { modelFailed: 'failed', replyGone: 'deleted' },
   stopped: { modelFailed: 'failed', replyGone: 'deleted' },
   interrupted: { modelFailed: 'failed', replyGone: 'deleted' },
+  // The stream was cut because the lease lapsed: how the cut model ended changes nothing.
+  lapsed: { replyGone: 'deleted' },
   deleted: { modelFailed: 'failed' },
   failed: {},
 };
@@ -62,10 +75,19 @@ const STORED: Record<Exclude<ReplyState, 'streaming'>, (model: StopReason) => { 
   truncated: () => ({ status: 'complete', stopReason: 'max_tokens' }),
   stopped: () => ({ status: 'stopped', stopReason: 'stopped' }),
   interrupted: () => ({ status: 'interrupted', stopReason: 'interrupted' }),
+  lapsed: () => ({ status: 'interrupted', stopReason: 'interrupted' }),
   failed: () => ({ status: 'error' }),
   // Not written back (the update is conditional); what the caller learns of it.
   deleted: (model) => ({ status: 'complete', stopReason: model }),
 };
+
+/**
+ * Whether the ending may release the lease and record the conversation's activity: not when the
+ * lease lapsed (another reply may hold it by now), nor once the conversation is gone.
+ */
+export function releasesLease(state: ReplyState): boolean {
+  return state !== 'lapsed' && state !== 'deleted';
+}
 
 /** The status and stop reason an ended reply is stored with. */
 export function storedEnding(state: ReplyState, modelStopReason: StopReason): { status: MessageStatus; stopReason?: StopReason } {

@@ -5,6 +5,11 @@
 
 /** A generation holds the conversation for this long past its latest checkpoint. */
 export const LEASE_MS = 30_000;
+/**
+ * A generator stops this long before its lease runs out without a renewal (renewals come every
+ * CHECKPOINT_MS), so a write it has in flight lands before another reply can take the lease.
+ */
+export const LEASE_SAFETY_MS = 5_000;
 /** A streaming reply with no checkpoint for this long reads back as `interrupted`. */
 export const INTERRUPTED_AFTER_MS = 2 * LEASE_MS;
 /** The generator reads the stop flag this often. */

@@ -139,6 +139,11 @@ export interface Messages {
    * the next page starts with the message after it, as if the page had ended there.
    */
   cursorAfter(user: string, conversationId: string, message: StoredMessage): string;
+  /**
+   * Deletes one turn's items (its user message, reply and reply pointer), whichever exist: a turn
+   * that found its conversation deleted (or its lease taken) right after it was stored.
+   */
+  deleteTurn(user: string, turn: TurnRef): Promise<void>;
   /** Deletes every message and reply pointer of a conversation; answers the ids of its user messages. */
   deleteAll(user: string, conversationId: string): Promise<string[]>;
 }

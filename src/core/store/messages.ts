@@ -162,6 +162,14 @@ export class DynamoMessages implements Messages {
     return encodeCursor({ [PK]: K.messagesPk(user, conversationId), [SK]: K.messageSk(Date.parse(message.createdAt), kind, message.messageId) })!;
   }
 
+  public async deleteTurn(user: string, turn: TurnRef): Promise<void> {
+    await this.table.deleteKeys([
+      { [PK]: K.messagesPk(user, turn.conversationId), [SK]: K.messageSk(turn.t, 'user', turn.messageId) },
+      this.replyKey(user, turn),
+      this.pointerKey(user, turn.replyId),
+    ]);
+  }
+
   public async deleteAll(user: string, conversationId: string): Promise<string[]> {
     const pk = K.messagesPk(user, conversationId);
     const userMessages: string[] = [];

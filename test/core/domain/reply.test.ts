@@ -1,6 +1,6 @@
 import type { MessageStatus, StopReason } from '../../../src/contract/protocol';
 import {
-  DELETED_FAILURE, endsStream, finalFrame, nextReplyState, REPLY_TRANSITIONS, ReplyEvent, ReplyState, storedEnding,
+  DELETED_FAILURE, endsStream, finalFrame, nextReplyState, releasesLease, REPLY_TRANSITIONS, ReplyEvent, ReplyState, storedEnding,
 } from '../../../src/core/domain/reply';
 
 const run = (...events: ReplyEvent[]): ReplyState => events.reduce(nextReplyState, 'streaming' as ReplyState);
@@ -14,6 +14,7 @@ describe('the reply lifecycle table', () => {
     ['tooLong', 'truncated'],
     ['stopRequested', 'stopped'],
     ['deadline', 'interrupted'],
+    ['leaseLost', 'lapsed'],
     ['replyGone', 'deleted'],
   ])('a streaming reply on %s is %s', (event, state) => {
     expect(run(event)).toBe(state);
@@ -37,7 +38,20 @@ describe('the reply lifecycle table', () => {
   test('the stream is aborted exactly when the reply ended before the model did', () => {
     expect(endsStream('streaming')).toBe(false);
     expect(endsStream('finished')).toBe(false);
-    for (const s of ['truncated', 'stopped', 'interrupted', 'failed', 'deleted'] as const) expect(endsStream(s)).toBe(true);
+    for (const s of ['truncated', 'stopped', 'interrupted', 'lapsed', 'failed', 'deleted'] as const) expect(endsStream(s)).toBe(true);
+  });
+
+  test('a lapsed lease: the first ending wins over it and after it; the cut model failing changes nothing; a vanished reply outranks it', () => {
+    expect(run('stopRequested', 'leaseLost')).toBe('stopped');
+    expect(run('deadline', 'leaseLost')).toBe('interrupted');
+    expect(run('leaseLost', 'stopRequested', 'deadline', 'tooLong', 'modelEnded')).toBe('lapsed');
+    expect(run('leaseLost', 'modelFailed')).toBe('lapsed');
+    expect(run('leaseLost', 'replyGone')).toBe('deleted');
+  });
+
+  test('only a lapsed or deleted reply leaves the lease and the conversation alone', () => {
+    const leaving = (Object.keys(REPLY_TRANSITIONS) as ReplyState[]).filter((s) => !releasesLease(s));
+    expect(leaving.sort()).toEqual(['deleted', 'lapsed']);
   });
 });
 
@@ -50,6 +64,7 @@ describe('what an ending stores and tells the client', () => {
     ['stopped', 'stopped', 'stopped', 'stopped'],
     ['stopped', 'end_turn', 'stopped', 'stopped'],
     ['interrupted', 'stopped', 'interrupted', 'interrupted'],
+    ['lapsed', 'end_turn', 'interrupted', 'interrupted'],
     ['failed', 'end_turn', 'error', undefined],
   ])('%s (model said %s) is stored %s with stop reason %s', (state, model, status, stopReason) => {
     expect(storedEnding(state, model)).toEqual(stopReason ? { status, stopReason } : { status });
@@ -73,5 +88,6 @@ describe('what an ending stores and tells the client', () => {
     const failure = { code: 'MODEL_THROTTLED' as const, message: 'busy', retryable: true };
     expect(finalFrame('failed', ids, undefined, usage, failure)).toEqual({ type: 'error', ...failure, replyId: ids.replyId });
     expect(finalFrame('deleted', ids, 'end_turn', usage)).toEqual({ type: 'error', ...DELETED_FAILURE, replyId: ids.replyId });
+    expect(finalFrame('lapsed', ids, 'interrupted', usage)).toEqual({ type: 'done', ...ids, stopReason: 'interrupted', usage });
   });
 });

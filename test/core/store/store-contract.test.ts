@@ -185,6 +185,21 @@ describe.each(subjects)('the store %s', (_name, make) => {
       expect(await store.messages.replyPointer('u1', tr.replyId)).toBeUndefined();
     });
 
+    test('deleteTurn removes one turn (user message, reply, pointer) and leaves the others; a second call is harmless', async () => {
+      const c = uid('c');
+      const [keep, drop] = [turn(c, T), turn(c, T + 1000)];
+      await store.messages.putTurn('u1', keep, '남길 질문');
+      await store.messages.putTurn('u1', drop, '지울 질문');
+      await store.messages.deleteTurn('u2', drop);
+      expect((await store.messages.newestFirst('u1', c, 10)).items).toHaveLength(4);
+      await store.messages.deleteTurn('u1', drop);
+      await store.messages.deleteTurn('u1', drop);
+      expect((await store.messages.newestFirst('u1', c, 10)).items.map((m) => m.messageId)).toEqual([keep.replyId, keep.messageId]);
+      expect(await store.messages.replyPointer('u1', drop.replyId)).toBeUndefined();
+      expect(await store.messages.replyPointer('u1', keep.replyId)).toBeDefined();
+      expect(await store.messages.hasReply('u1', drop)).toBe(false);
+    });
+
     test('the stop flag: set only on this user\'s reply, and a rerun of the turn does not clear it', async () => {
       const tr = turn(uid('c'), T);
       await store.messages.putTurn('u1', tr, '질문');

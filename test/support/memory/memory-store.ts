@@ -207,6 +207,13 @@ class MemoryMessages implements Messages {
     return cursorOf(key('messages', user, conversationId), order);
   }
 
+  public async deleteTurn(user: string, turn: TurnRef) {
+    const messages = this.of(user, turn.conversationId);
+    messages.delete(MemoryMessages.order(turn.t, 0, turn.messageId));
+    messages.delete(MemoryMessages.order(turn.t, 1, turn.replyId));
+    this.pointers.delete(key(user, turn.replyId));
+  }
+
   public async deleteAll(user: string, conversationId: string) {
     const messages = this.of(user, conversationId);
     const userMessages: string[] = [];

@@ -1,0 +1,154 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { awsFromEnv } from '../../src/contract/env';
+import { TABLE_SCHEMA } from '../../src/contract/table-schema';
+import { BedrockModel } from '../../src/core/adapters/bedrock-model';
+import { realClock } from '../../src/core/adapters/clock';
+import { createBedrockClient } from '../../src/core/aws';
+import { ChatService } from '../../src/core/chat';
+import { chatConfigFromEnv } from '../../src/core/config';
+import { LEASE_MS } from '../../src/core/domain/runtime-limits';
+import type { Clock } from '../../src/core/ports/clock';
+import { silentTelemetry } from '../../src/core/ports/telemetry';
+import { ConversationStore } from '../../src/core/store';
+import { createChatHandler } from '../../src/handlers/chat';
+import { GatedDoc } from '../support/gated-doc';
+import { Emulators, id, outbox, startEmulators, wsEvent } from '../support/harness';
+
+// A generator whose lease lapsed (the process was paused past it) or was taken by another reply
+// stops writing and ends its reply `interrupted` (issue 14.5). The pause is a jump of the
+// injected clock, made while the model is held between two pieces, so "after the jump" is exact.
+
+const { partitionKey: PK, sortKey: SK } = TABLE_SCHEMA;
+
+let em: Emulators;
+let recorder: GatedDoc;
+let chat: ReturnType<typeof createChatHandler>;
+let closeModel: () => void;
+/** The runtime's clock: the wall clock plus a jump the test makes. */
+let jumped = 0;
+const clock: Clock = { now: () => Date.now() + jumped, sleep: (ms, signal) => realClock.sleep(ms, signal) };
+
+beforeAll(async () => {
+  em = await startEmulators();
+  recorder = new GatedDoc(em.doc, clock.now);
+  const bedrock = createBedrockClient(awsFromEnv(em.env));
+  closeModel = () => bedrock.destroy();
+  const service = new ChatService({
+    config: chatConfigFromEnv(em.env), store: new ConversationStore(recorder.doc, em.env.TABLE_NAME), model: new BedrockModel(bedrock), clock,
+  });
+  chat = createChatHandler({ service, outbox: (t) => outbox(em, t.connectionId), telemetry: silentTelemetry });
+});
+afterAll(async () => { closeModel(); await em.close(); });
+
+const send = (user: string, conn: string, frame: object) => chat(wsEvent('sendMessage', user, conn, JSON.stringify({ action: 'sendMessage', ...frame })));
+
+/**
+ * A model clock that holds the scripted model before piece `index` until `open` is called or
+ * the model's request is aborted (the generator cut the stream). The brain sleeps before every
+ * piece after the first when `intervalMs` is set.
+ */
+function holdBefore(index: number) {
+  let open = () => {};
+  const opened = new Promise<void>((r) => { open = r; });
+  let sleeps = 0;
+  const modelClock: Clock = {
+    now: () => Date.now(),
+    sleep: (_ms, signal) => (++sleeps !== index ? Promise.resolve() : new Promise<void>((r) => {
+      if (signal?.aborted) return r();
+      signal?.addEventListener('abort', () => r(), { once: true });
+      void opened.then(r);
+    })),
+  };
+  return { modelClock, open };
+}
+
+const HEAD = ['앞부분 ', '까지만 '];
+const TAIL = Array.from({ length: 20 }, (_, i) => `뒷부분${i} `);
+
+/** Starts a reply that streams HEAD and then waits before TAIL; answers when HEAD was posted. */
+async function startHeld(user: string) {
+  const held = holdBefore(HEAD.length);
+  em.brain.script = { tokens: [...HEAD, ...TAIL], intervalMs: 1, clock: held.modelClock };
+  const conn = id('conn');
+  const sending = send(user, conn, { messageId: id('msg'), text: '길게 답해줘' });
+  const accepted = await em.sink.waitFor((f, c) => c === conn && f.type === 'accepted');
+  await em.sink.waitFor((_f, c) => c === conn && deltaText(conn) === HEAD.join(''));
+  return { conn, sending, accepted, open: held.open };
+}
+
+const deltaText = (conn: string) => em.sink.frames(conn).filter((f) => f.type === 'delta').map((f) => f.text).join('');
+
+/** Writes the first reply sent at or after `from`: updates of its reply item, and conversation writes made as its lease holder. */
+function writesOf(replyId: string, from: number) {
+  return recorder.sent.filter(({ command, at }) => at >= from && command instanceof UpdateCommand).map(({ command }) => command.input)
+    .filter((input) => String(input.Key?.[SK]).endsWith(`#${replyId}`) || input.ExpressionAttributeValues?.[':me'] === replyId
+      || input.ExpressionAttributeValues?.[':r'] === replyId);
+}
+
+async function storedReply(user: string, conversationId: string, replyId: string) {
+  return (await em.store.messages.newestFirst(user, conversationId, 100)).items.find((m) => m.messageId === replyId);
+}
+
+describe('a reply whose lease lapsed or was taken', () => {
+  test('a pause past the lease: the reply stops before its next write, ends interrupted, and a second message generates alone', async () => {
+    const user = id('paused');
+    const first = await startHeld(user);
+    const { conversationId, replyId } = first.accepted;
+
+    // The process "sleeps" past its lease: every clock read from here on is after it.
+    jumped += LEASE_MS + 10_000;
+    const jumpAt = clock.now();
+
+    em.brain.script = { tokens: ['둘째 ', '답'] };
+    const conn2 = id('conn');
+    await send(user, conn2, { messageId: id('msg'), text: '다음 질문', conversationId });
+    const second = em.sink.frames(conn2);
+    expect(second[0]).toMatchObject({ type: 'accepted', conversationId });
+    expect(second.at(-1)).toMatchObject({ type: 'done', replyId: second[0].replyId, stopReason: 'end_turn' });
+    expect(second.filter((f) => f.type === 'delta').map((f) => f.text).join('')).toBe('둘째 답');
+
+    first.open();
+    await first.sending;
+    // Nothing of the first reply after the jump but its own ending: no delta, no checkpoint,
+    // no lease renewal or release.
+    const frames = em.sink.frames(first.conn);
+    expect(deltaText(first.conn)).toBe(HEAD.join(''));
+    expect(frames.at(-1)).toEqual({ type: 'done', replyId, conversationId, stopReason: 'interrupted', usage: { inputTokens: 0, outputTokens: 0 } });
+    const after = writesOf(replyId, jumpAt);
+    expect(after).toHaveLength(1);
+    expect(after[0].ExpressionAttributeValues).toMatchObject({ ':s': 'interrupted', ':t': HEAD.join('') });
+    expect(await storedReply(user, conversationId, replyId)).toMatchObject({ status: 'interrupted', text: HEAD.join('') });
+    expect(await storedReply(user, conversationId, second[0].replyId)).toMatchObject({ status: 'complete', text: '둘째 답' });
+    // The second reply released its lease; the first never took the conversation back.
+    const conversation = await em.store.conversations.get(user, conversationId);
+    expect(conversation?.leaseReplyId).toBeUndefined();
+  });
+
+  test('a renewal that finds another reply holding the lease ends the reply interrupted and leaves that lease alone', async () => {
+    const user = id('taken');
+    const first = await startHeld(user);
+    const { conversationId, replyId } = first.accepted;
+    // Another reply holds the lease now (as after a lapse, or a clock that ran ahead elsewhere).
+    await em.doc.send(new UpdateCommand({
+      TableName: em.env.TABLE_NAME,
+      Key: { [PK]: `U#${user}`, [SK]: `C#${conversationId}` },
+      UpdateExpression: 'SET leaseReplyId = :o, leaseUntil = :u',
+      ExpressionAttributeValues: { ':o': 'someone-else', ':u': clock.now() + LEASE_MS },
+    }));
+    const takenAt = clock.now();
+    // The model stays held: only the failed renewal can end this reply.
+    await first.sending;
+    const frames = em.sink.frames(first.conn);
+    expect(deltaText(first.conn)).toBe(HEAD.join(''));
+    expect(frames.at(-1)).toMatchObject({ type: 'done', replyId, stopReason: 'interrupted' });
+    // After the failed renewal, only its own reply was written (finalized); no checkpoint came after it.
+    const after = writesOf(replyId, takenAt);
+    const renewal = after.findIndex((w) => w.ExpressionAttributeValues?.[':me'] === replyId);
+    expect(renewal).toBeGreaterThanOrEqual(0);
+    const rest = after.slice(renewal + 1);
+    expect(rest).toHaveLength(1);
+    expect(rest[0].ExpressionAttributeValues).toMatchObject({ ':s': 'interrupted', ':t': HEAD.join('') });
+    expect(await storedReply(user, conversationId, replyId)).toMatchObject({ status: 'interrupted', text: HEAD.join('') });
+    expect(await em.store.conversations.get(user, conversationId)).toMatchObject({ leaseReplyId: 'someone-else' });
+  }, 30_000);
+});
