@@ -57,7 +57,9 @@ test('every sendMessage is dropped: after the resends the message shows failed w
   await error.getByRole('button', { name: 'Retry' }).click();
   const answer = await waitForAnswer(page);
   expect(['end_turn', 'complete']).toContain(await answer.getAttribute('data-status'));
-  expect(sends()).toHaveLength(4);
+  // Retry sends the same message again; on a loaded machine its own 300 ms wait may run out
+  // before `accepted` and resend once more, which the server answers from the claim.
+  expect(sends().length).toBeGreaterThanOrEqual(4);
   expect(new Set(sends().map((f) => f.messageId)).size).toBe(1);
   await storedOnce(page);
   await page.context().close();
