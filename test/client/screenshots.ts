@@ -37,7 +37,9 @@ async function shoot(page: Page, name: string): Promise<void> {
   console.log(path.join('test-output', 'screenshots', name));
 }
 
-async function session(browser: Browser, url: string, user: string, options: BrowserContextOptions, body: (page: Page) => Promise<void>): Promise<void> {
+async function session(
+  browser: Browser, url: string, user: string, options: BrowserContextOptions, body: (page: Page) => Promise<void>,
+): Promise<void> {
   const { context, page, errors } = await openApp(browser, url, { viewport: { width: 1100, height: 720 }, ...options });
   await signIn(page, user);
   await body(page);
