@@ -6,7 +6,7 @@
  */
 import { ApiRequestError, type HistoryApi } from './api';
 import { byId, newId } from './dom';
-import { errorText, t } from './i18n';
+import { errorKey, t, type TextKey } from './i18n';
 import { MessageList } from './message-list';
 import { AssistantMessage, userMessage } from './message-view';
 import { acceptTimeoutFrom, acceptWait, classifyDelta, HttpFollower, MAX_RESENDS, storedOutcome, type PendingSend, type Reply } from './replies';
@@ -21,7 +21,8 @@ export interface ChatDeps {
   socket: ChatSocket;
   sidebar: Sidebar;
   setGenerating(generating: boolean): void;
-  toast(text: string): void;
+  /** Shows a passing message; it follows a language switch. */
+  toast(key: TextKey): void;
   sessionEnded(): void;
 }
 
@@ -78,7 +79,7 @@ export class ChatController {
     } catch (e) {
       if (token !== this.viewToken) return;
       if (e instanceof ApiRequestError && e.status === 404) {
-        this.deps.toast(t('notFoundConversation'));
+        this.deps.toast('notFoundConversation');
         location.hash = '#/';
       } else {
         this.fail(e);
@@ -293,7 +294,7 @@ export class ChatController {
       this.finishReply(r, 'error');
       return;
     }
-    this.deps.toast(errorText(frame.code));
+    this.deps.toast(errorKey(frame.code));
   }
 
   private finishReply(r: Reply, reason: StopReason | MessageStatus, usage?: Usage): void {
@@ -379,6 +380,6 @@ export class ChatController {
 
   private fail(e: unknown): void {
     if (e instanceof ApiRequestError && e.status === 401) this.deps.sessionEnded();
-    else this.deps.toast(t('loadFailed'));
+    else this.deps.toast('loadFailed');
   }
 }

@@ -1,6 +1,6 @@
 /** The copy button of a code block. */
 import { h } from './dom';
-import { t } from './i18n';
+import { localize } from './i18n';
 
 /** Copies the code of the block `button` belongs to, and says so on the button for a moment. */
 export async function copyCode(button: HTMLButtonElement): Promise<void> {
@@ -16,8 +16,8 @@ export async function copyCode(button: HTMLButtonElement): Promise<void> {
     document.execCommand('copy');
     area.remove();
   }
-  button.textContent = t('copied');
+  localize(button, 'copied');
   setTimeout(() => {
-    button.textContent = t('copy');
+    localize(button, 'copy');
   }, 1500);
 }

@@ -7,7 +7,7 @@ import { signIn, SessionExpiredError, type Session } from './auth';
 import { ChatController } from './chat';
 import { Composer } from './composer';
 import { byId } from './dom';
-import { initLang, lang, setLang, t, translateDom, type Lang } from './i18n';
+import { initLang, lang, localize, setLang, t, translateDom, type Lang, type TextKey } from './i18n';
 import { mountIcons } from './icons';
 import { SettingsMenu } from './settings-menu';
 import { Sidebar } from './sidebar';
@@ -22,9 +22,19 @@ async function loadConfig(): Promise<ClientConfig> {
 }
 
 let toastTimer: ReturnType<typeof setTimeout> | undefined;
-function toast(text: string): void {
+/** Shows `key` for a few seconds, in the current language (re-translated on a switch). */
+function toast(key: TextKey): void {
+  showToast(localize(byId('toast'), key));
+}
+/** Shows a text that is no UI string (an unexpected error). */
+function toastText(text: string): void {
   const el = byId('toast');
+  delete el.dataset.i18n;
+  delete el.dataset.i18nVars;
   el.textContent = text;
+  showToast(el);
+}
+function showToast(el: HTMLElement): void {
   el.hidden = false;
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => {
@@ -85,7 +95,7 @@ async function start(): Promise<void> {
   byId('app').hidden = false;
 
   const sessionEnded = () => {
-    toast(t('sessionExpired'));
+    toast('sessionExpired');
     void session.signOut().then(() => setTimeout(() => location.reload(), 1500));
   };
   const api = new HistoryApi(config.apiUrl, () => session.idToken(), pageSizesFrom(localStorage));
@@ -101,7 +111,7 @@ async function start(): Promise<void> {
   const sidebar = new Sidebar(api, {
     deleted: (id) => chat.forget(id),
     renamed: () => chat.updateTitle(),
-    error: (e) => (e instanceof ApiRequestError && e.status === 401 ? sessionEnded() : toast(t('loadFailed'))),
+    error: (e) => (e instanceof ApiRequestError && e.status === 401 ? sessionEnded() : toast('loadFailed')),
   });
   let connState: ConnectionState = 'connecting';
   const connection = byId('connection');
@@ -116,7 +126,7 @@ async function start(): Promise<void> {
       showConnection();
       chat.onConnection(s);
     },
-    fatal: (e) => (e instanceof SessionExpiredError ? sessionEnded() : toast(String(e))),
+    fatal: (e) => (e instanceof SessionExpiredError ? sessionEnded() : toastText(String(e))),
   });
   const chat = new ChatController({ config, api, socket, sidebar, toast, sessionEnded, setGenerating: (g) => composer.setGenerating(g) });
 

@@ -17,7 +17,7 @@ import { Marked } from 'marked';
 import type { Token, Tokens } from 'marked' with { 'resolution-mode': 'import' };
 import { h } from './dom';
 import { cancelHighlight, highlightCode, highlightedHtml } from './highlight';
-import { t } from './i18n';
+import { localize } from './i18n';
 
 const marked = new Marked({ gfm: true, breaks: true, async: false });
 marked.use({
@@ -74,6 +74,8 @@ export function renderMarkdown(tokens: Token[], final: boolean): DocumentFragmen
     FORBID_TAGS: ['img', 'svg', 'math', 'style', 'form', 'button', 'textarea', 'select', 'video', 'audio', 'iframe'],
     // ids and names: getElementById('toast') and the like must keep finding the app's elements.
     FORBID_ATTR: ['style', 'id', 'name'],
+    // data-i18n* is how translateDom finds the app's strings: model markup must not be rewritten by it.
+    ALLOW_DATA_ATTR: false,
   });
   decorateCode(fragment, final);
   for (const table of Array.from(fragment.querySelectorAll('table'))) {
@@ -91,7 +93,8 @@ function decorateCode(root: DocumentFragment, final: boolean): void {
     const code = pre.querySelector('code');
     if (!code) continue;
     const language = highlightCode(code, final);
-    const copy = h('button', { type: 'button', class: 'copy-code' }, t('copy'));
+    // localize(): the label follows a language switch (translateDom).
+    const copy = localize(h('button', { type: 'button', class: 'copy-code' }), 'copy');
     const bar = h('div', { class: 'code-bar' }, h('span', { class: 'code-lang' }, language ?? ''), copy);
     const wrap = h('div', { class: 'code-block' });
     pre.replaceWith(wrap);

@@ -149,3 +149,31 @@ test('the sidebar groups conversations Today / Yesterday / Previous 7 days / Old
   await screenshot(page, 'sidebar-groups-phone-dark.png');
   await context.close();
 });
+
+test('a language switch re-translates code-block Copy buttons (also while "Copied" shows) and the toast', async () => {
+  const { context, page } = await openApp(env.browser, env.stack.url, { permissions: ['clipboard-read', 'clipboard-write'] });
+  await signIn(page, 'retranslate');
+  // The offline model quotes this back, so the answer has two code blocks.
+  await send(page, 'Two blocks:\n\n```js\nlet a = 1;\n```\n\n```py\nb = 2\n```');
+  const answer = await waitForAnswer(page);
+  const buttons = answer.locator('.code-block .copy-code');
+  expect(await buttons.allInnerTexts()).toEqual(['Copy', 'Copy']);
+  await buttons.first().click();
+  await answer.locator('.copy-code', { hasText: 'Copied' }).waitFor();
+  const setLanguage = async (name: string) => {
+    await page.getByRole('button', { name: /^(Settings|설정)$/ }).click();
+    await page.getByRole('menuitemradio', { name }).click();
+  };
+  await setLanguage('한국어');
+  expect(await buttons.allInnerTexts()).toEqual(['복사됨', '복사']);
+  // When "Copied" passes, the label comes back in the language now in use.
+  await answer.locator('.copy-code', { hasText: '복사됨' }).waitFor({ state: 'detached' });
+  expect(await buttons.allInnerTexts()).toEqual(['복사', '복사']);
+
+  // A toast shown in Korean follows a switch back to English.
+  await page.goto(`${env.stack.url}/#/c/${'0'.repeat(26)}`);
+  await page.locator('#toast:visible', { hasText: '대화가 존재하지 않습니다.' }).waitFor();
+  await setLanguage('English');
+  expect(await page.locator('#toast').innerText()).toBe('That conversation does not exist (any more).');
+  await context.close();
+});

@@ -20,8 +20,8 @@ export interface FakeOpenAi {
   close(): Promise<void>;
 }
 
-/** Starts the fake on a free loopback port. */
-export async function fakeOpenAi(): Promise<FakeOpenAi> {
+/** Starts the fake on a free loopback port; streamed answers are `pieces`. */
+export async function fakeOpenAi(pieces: readonly string[] = FAKE_PIECES): Promise<FakeOpenAi> {
   const state: FakeOpenAi = { baseUrl: '', requests: [], mode: 'stream', close: async () => undefined };
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/v1/models') {
@@ -45,7 +45,7 @@ export async function fakeOpenAi(): Promise<FakeOpenAi> {
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const chunks = FAKE_PIECES;
+      const chunks = pieces;
       const events = chunks.map((c) => ({ choices: [{ index: 0, delta: { content: c }, finish_reason: null }] }));
       events.push({ choices: [{ index: 0, delta: {}, finish_reason: state.mode === 'length' ? 'length' : 'stop' }] } as any);
       events.push({ choices: [], usage: { prompt_tokens: 21, completion_tokens: 9 } } as any);
