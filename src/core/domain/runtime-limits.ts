@@ -36,3 +36,7 @@ export const WINDOW_PAGE = 50;
 export const DEADLINE_MARGIN_MS = 10_000;
 /** Initial title: the first message's first characters, until the model-made title arrives. */
 export const INITIAL_TITLE_CHARS = 50;
+/** A title search reads at most this many conversations a request; the cursor continues the scan. */
+export const SEARCH_MAX_READ = 500;
+/** Page size of a title search's newest-first query (its read budget caps it too). */
+export const SEARCH_QUERY_PAGE = 100;
