@@ -11,6 +11,7 @@ import { initLang, lang, setLang, t, translateDom, type Lang } from './i18n';
 import { mountIcons } from './icons';
 import { SettingsMenu } from './settings-menu';
 import { Sidebar } from './sidebar';
+import { SidebarSearch } from './sidebar-search';
 import { ChatSocket, type ConnectionState } from './socket';
 import { initTheme, setTheme, themeChoice, type ThemeChoice } from './theme';
 import type { ClientConfig } from '../contract/protocol';
@@ -98,10 +99,15 @@ async function start(): Promise<void> {
     onSend: (text) => chat.send(text),
     onStop: () => chat.stop(),
   }, config.limits.maxInputChars);
+  const historyError = (e: unknown) => (e instanceof ApiRequestError && e.status === 401 ? sessionEnded() : toast(t('loadFailed')));
+  const search = new SidebarSearch(api, historyError);
   const sidebar = new Sidebar(api, {
-    deleted: (id) => chat.forget(id),
+    deleted: (id) => {
+      chat.forget(id);
+      search.forget(id);
+    },
     renamed: () => chat.updateTitle(),
-    error: (e) => (e instanceof ApiRequestError && e.status === 401 ? sessionEnded() : toast(t('loadFailed'))),
+    error: historyError,
   });
   let connState: ConnectionState = 'connecting';
   const connection = byId('connection');

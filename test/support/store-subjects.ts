@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { MemoryStore } from './memory/memory-store';
 import type { Store } from '../../src/core/ports/store';
 import { ConversationStore } from '../../src/core/store';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamo } from '../../src/local/dynamo';
-import { MemoryStore } from './memory/memory-store';
 
 /** A store under a contract test, and how to let it go. */
 export interface StoreSubject { store: Store; close(): Promise<void> }

@@ -101,7 +101,8 @@ export interface Conversations {
    * `match` accepts, at most `limit`. `nextCursor` continues the scan after the last one read; it
    * is absent when the scan reached the end (a cursor may still lead to an empty last page).
    */
-  search(user: string, match: (c: ConversationRecord) => boolean, limit: number, maxRead: number, cursor?: string): Promise<StorePage<ConversationRecord>>;
+  search(user: string, match: (c: ConversationRecord) => boolean, limit: number, maxRead: number,
+    cursor?: string): Promise<StorePage<ConversationRecord>>;
 }
 
 /** Message items (user messages and replies) and the reply pointers (stop flags) of their turns. */
