@@ -1,5 +1,6 @@
 /** The history HTTP API (PROTOCOL §2), with the ID token as a bearer token. */
 import { DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, MAX_PAGE, type ApiError, type ConversationSummary, type MessageItem, type Page } from '../contract/protocol';
+import { SEARCH_QUERY_PARAM } from '../contract/search';
 
 /** An HTTP API answer that was not a success. */
 export class ApiRequestError extends Error {
@@ -38,6 +39,15 @@ export class HistoryApi {
   /** A page of conversations, most recently updated first. */
   listConversations(cursor?: string, limit = this.pages.conversations): Promise<Page<ConversationSummary>> {
     return this.call('GET', `/conversations${query({ limit, cursor })}`);
+  }
+
+  /**
+   * A title search (PROTOCOL §2 `q`): matches most recently updated first. The server reads a
+   * bounded number of conversations a request, so a page may be short (even empty) and still
+   * have a `nextCursor` that searches older ones.
+   */
+  searchConversations(q: string, cursor?: string, limit = this.pages.conversations): Promise<Page<ConversationSummary>> {
+    return this.call('GET', `/conversations${query({ [SEARCH_QUERY_PARAM]: q, limit, cursor })}`);
   }
 
   /** A page of messages: the first page is the newest; items inside a page are oldest first. */

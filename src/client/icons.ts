@@ -2,7 +2,7 @@
  * The client's icons: a few SVGs from lucide (ISC), imported one by one so the bundle keeps only
  * these. Icons are decoration: each sits in a control that has its own accessible name.
  */
-import { ArrowDown, Check, Copy, LogOut, Menu, Monitor, Moon, Pencil, Plus, RotateCcw, Settings, Sun, Trash2, createElement } from 'lucide';
+import { ArrowDown, Check, Copy, LogOut, Menu, Monitor, Moon, Pencil, Plus, RotateCcw, Search, Settings, Sun, Trash2, createElement } from 'lucide';
 
 const ICONS = {
   'arrow-down': ArrowDown,
@@ -15,6 +15,7 @@ const ICONS = {
   'pencil': Pencil,
   'plus': Plus,
   'retry': RotateCcw,
+  'search': Search,
   'settings': Settings,
   'sun': Sun,
   'trash': Trash2,

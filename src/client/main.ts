@@ -11,6 +11,7 @@ import { initLang, lang, localize, setLang, t, translateDom, type Lang, type Tex
 import { mountIcons } from './icons';
 import { SettingsMenu } from './settings-menu';
 import { Sidebar } from './sidebar';
+import { SidebarSearch } from './sidebar-search';
 import { ChatSocket, type ConnectionState } from './socket';
 import { initTheme, setTheme, themeChoice, type ThemeChoice } from './theme';
 import type { ClientConfig } from '../contract/protocol';
@@ -108,10 +109,15 @@ async function start(): Promise<void> {
     onSend: (text) => chat.send(text),
     onStop: () => chat.stop(),
   }, config.limits.maxInputChars);
+  const historyError = (e: unknown) => (e instanceof ApiRequestError && e.status === 401 ? sessionEnded() : toast('loadFailed'));
+  const search = new SidebarSearch(api, historyError);
   const sidebar = new Sidebar(api, {
-    deleted: (id) => chat.forget(id),
+    deleted: (id) => {
+      chat.forget(id);
+      search.forget(id);
+    },
     renamed: () => chat.updateTitle(),
-    error: (e) => (e instanceof ApiRequestError && e.status === 401 ? sessionEnded() : toast('loadFailed')),
+    error: historyError,
   });
   let connState: ConnectionState = 'connecting';
   const connection = byId('connection');

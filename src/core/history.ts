@@ -3,10 +3,12 @@ import {
   UNAUTHORIZED_BODY,
 } from '../contract/protocol';
 import { matchHistoryRoute } from '../contract/routes';
+import { checkSearchQuery, DEFAULT_SEARCH_PAGE, SEARCH_QUERY_PARAM, titleMatches } from '../contract/search';
 import { hasVisibleText, invisibleTextMessage } from '../contract/text-checks';
 import { realClock } from './adapters/clock';
 import { fittingCount } from './domain/page-budget';
 import { effectiveStatus } from './domain/reply';
+import { SEARCH_MAX_READ } from './domain/runtime-limits';
 import type { Clock } from './ports/clock';
 import { BadCursorError, ConversationRecord, Store } from './ports/store';
 
@@ -80,6 +82,7 @@ export class HistoryService {
     if (conversationId !== undefined && !isId(conversationId)) throw notFound();
     switch (`${match.route.method} ${match.route.path}`) {
       case 'GET /conversations':
+        if (req.query[SEARCH_QUERY_PARAM] !== undefined) return { statusCode: 200, body: await this.search(user, req) };
         return { statusCode: 200, body: await this.list(user, req) };
       case 'GET /conversations/{id}/messages':
         return { statusCode: 200, body: await this.messages(user, conversationId!, req) };
@@ -100,6 +103,15 @@ export class HistoryService {
 
   private async list(user: string, req: HistoryRequest): Promise<Page<ConversationSummary>> {
     const page = await this.store.conversations.list(user, parseLimit(req.query.limit, DEFAULT_CONVERSATION_PAGE), req.query.cursor);
+    return { items: page.items.map(summary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+  }
+
+  /** A title search (PROTOCOL §2): bounded by {@link SEARCH_MAX_READ} conversations read a request. */
+  private async search(user: string, req: HistoryRequest): Promise<Page<ConversationSummary>> {
+    const query = checkSearchQuery(req.query[SEARCH_QUERY_PARAM] ?? '');
+    if ('error' in query) throw new HttpError(400, 'BAD_REQUEST', query.error);
+    const limit = parseLimit(req.query.limit, DEFAULT_SEARCH_PAGE);
+    const page = await this.store.conversations.search(user, (c) => titleMatches(c.title, query.key), limit, SEARCH_MAX_READ, req.query.cursor);
     return { items: page.items.map(summary), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
   }
 

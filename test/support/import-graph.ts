@@ -65,8 +65,8 @@ export function violations(edges: readonly Edge[]): string[] {
 function resolve(fromFile: string, specifier: string, srcDir: string): string | undefined {
   const base = path.resolve(path.dirname(path.join(srcDir, fromFile)), specifier);
   // ESM-style specifiers name the emitted file (`./x.js` for `./x.ts`).
-  const ts = base.replace(/\.js$/, '.ts');
-  for (const candidate of [base, `${base}.ts`, ts, path.join(base, 'index.ts')]) {
+  const asTs = base.replace(/\.js$/, '.ts');
+  for (const candidate of [base, `${base}.ts`, asTs, path.join(base, 'index.ts')]) {
     if (fs.existsSync(candidate) && fs.statSync(candidate).isFile()) return path.relative(srcDir, candidate);
   }
   throw new Error(`${fromFile}: cannot resolve "${specifier}"`);

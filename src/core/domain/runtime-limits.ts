@@ -55,3 +55,7 @@ export const MAX_ANSWERED_PART_REFUSALS_PER_MINUTE = 64;
  */
 export const CLAIM_WAIT_MS = 1_000;
 export const CLAIM_POLL_MS = 50;
+/** A title search reads at most this many conversations a request; the cursor continues the scan. */
+export const SEARCH_MAX_READ = 500;
+/** Page size of a title search's newest-first query (its read budget caps it too). */
+export const SEARCH_QUERY_PAGE = 100;

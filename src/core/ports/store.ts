@@ -108,6 +108,14 @@ export interface Conversations {
   list(user: string, limit: number, cursor?: string): Promise<StorePage<ConversationRecord>>;
   /** Deletes the conversation item only; false when there is none of this user. */
   delete(user: string, conversationId: string): Promise<boolean>;
+  /**
+   * A bounded title search: reads the user's conversations most recently updated first (after
+   * `cursor`, a cursor of this or of {@link list}), at most `maxRead` of them, and answers those
+   * `match` accepts, at most `limit`. `nextCursor` continues the scan after the last one read; it
+   * is absent when the scan reached the end (a cursor may still lead to an empty last page).
+   */
+  search(user: string, match: (c: ConversationRecord) => boolean, limit: number, maxRead: number,
+    cursor?: string): Promise<StorePage<ConversationRecord>>;
 }
 
 /** Message items (user messages and replies) and the reply pointers (stop flags) of their turns. */

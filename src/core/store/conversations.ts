@@ -5,9 +5,15 @@ import { conditional, EXISTS, NEW, PK, SK, Table } from './table';
 import { TABLE_SCHEMA } from '../../contract/table-schema';
 import { sameMessageLease } from '../domain/acceptance';
 import { iso } from '../domain/ids';
+import { SEARCH_QUERY_PAGE } from '../domain/runtime-limits';
 import type { ConversationRecord, Conversations, LeaseResult, StorePage } from '../ports/store';
 
 const UPDATED = TABLE_SCHEMA.updatedIndex;
+
+/** The `byUpdated` key of a conversation item: where a query that ended on it would continue. */
+function indexKey(item: Record<string, any>): Record<string, unknown> {
+  return { [PK]: item[PK], [SK]: item[SK], [UPDATED.partitionKey]: item[UPDATED.partitionKey], [UPDATED.sortKey]: item[UPDATED.sortKey] };
+}
 
 /** A conversation item as a record. */
 function toConversation(item: Record<string, any>): ConversationRecord {
@@ -143,7 +149,41 @@ export class DynamoConversations implements Conversations {
   }
 
   public async list(user: string, limit: number, cursor?: string): Promise<StorePage<ConversationRecord>> {
-    const r = await this.table.doc.send(new QueryCommand({
+    const r = await this.newestFirst(user, limit, this.listStart(user, cursor));
+    return { items: (r.Items ?? []).map(toConversation), nextCursor: encodeCursor(r.LastEvaluatedKey) };
+  }
+
+  public async search(user: string, match: (c: ConversationRecord) => boolean, limit: number, maxRead: number,
+    cursor?: string): Promise<StorePage<ConversationRecord>> {
+    const items: ConversationRecord[] = [];
+    let start = this.listStart(user, cursor);
+    for (let read = 0; read < maxRead;) {
+      const r = await this.newestFirst(user, Math.min(SEARCH_QUERY_PAGE, maxRead - read), start);
+      const page = r.Items ?? [];
+      for (let i = 0; i < page.length; i++) {
+        read++;
+        const c = toConversation(page[i]);
+        if (match(c)) items.push(c);
+        if (items.length === limit) {
+          const end = i === page.length - 1 && !r.LastEvaluatedKey;
+          return { items, nextCursor: end ? undefined : encodeCursor(indexKey(page[i])) };
+        }
+      }
+      if (!r.LastEvaluatedKey) return { items };
+      start = r.LastEvaluatedKey;
+    }
+    return { items, nextCursor: encodeCursor(start) };
+  }
+
+  /** The start key of a cursor of this user's `byUpdated` query (refused unless it is one). */
+  private listStart(user: string, cursor: string | undefined): Record<string, unknown> | undefined {
+    return decodeCursor(cursor, { [UPDATED.partitionKey]: K.userPk(user), [PK]: K.userPk(user) },
+      { [SK]: K.conversationSk(''), [UPDATED.sortKey]: '' });
+  }
+
+  /** One page of the user's `byUpdated` index, most recently updated first. */
+  private newestFirst(user: string, limit: number, start: Record<string, unknown> | undefined) {
+    return this.table.doc.send(new QueryCommand({
       TableName: this.table.name,
       IndexName: UPDATED.name,
       KeyConditionExpression: '#g = :u',
@@ -151,10 +191,8 @@ export class DynamoConversations implements Conversations {
       ExpressionAttributeValues: { ':u': K.userPk(user) },
       ScanIndexForward: false,
       Limit: limit,
-      ExclusiveStartKey: decodeCursor(cursor, { [UPDATED.partitionKey]: K.userPk(user), [PK]: K.userPk(user) },
-        { [SK]: K.conversationSk(''), [UPDATED.sortKey]: '' }),
+      ExclusiveStartKey: start,
     }));
-    return { items: (r.Items ?? []).map(toConversation), nextCursor: encodeCursor(r.LastEvaluatedKey) };
   }
 
   public async delete(user: string, conversationId: string): Promise<boolean> {

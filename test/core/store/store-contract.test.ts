@@ -3,25 +3,9 @@
  * and the DynamoDB store (real SDK) on dynalite. What the core tests learn on the first is only
  * worth as much as this suite proves it of the second.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { PART_TTL_SECONDS } from '../../../src/contract/protocol';
 import { BadCursorError, Store, TurnRef } from '../../../src/core/ports/store';
-import { ConversationStore } from '../../../src/core/store';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, startDynamo } from '../../../src/local/dynamo';
-import { MemoryStore } from '../../support/memory/memory-store';
-
-interface Subject { store: Store; close(): Promise<void> }
-
-const subjects: Array<[string, () => Promise<Subject>]> = [
-  ['in memory', async () => ({ store: new MemoryStore(), close: async () => {} })],
-  ['DynamoDB (dynalite)', async () => {
-    const db = await startDynamo();
-    const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: db.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
-      { marshallOptions: { removeUndefinedValues: true } });
-    return { store: new ConversationStore(doc, db.tableName), close: async () => { doc.destroy(); await db.close(); } };
-  }],
-];
+import { STORE_SUBJECTS as subjects, StoreSubject as Subject } from '../../support/store-subjects';
 
 let n = 0;
 const uid = (p: string) => `${p}-${(n++).toString(36)}`.padEnd(8, 'x');

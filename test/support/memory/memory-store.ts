@@ -113,6 +113,18 @@ class MemoryConversations implements Conversations {
   public async delete(user: string, conversationId: string) {
     return this.items.delete(key(user, conversationId));
   }
+
+  public async search(user: string, match: (c: ConversationRecord) => boolean, limit: number, maxRead: number, cursor?: string) {
+    const rest = (await this.list(user, Number.MAX_SAFE_INTEGER, cursor)).items;
+    const after = (c: ConversationRecord) => cursorOf(key('conversations', user), `${c.updatedAt}#${c.conversationId}`);
+    const items: ConversationRecord[] = [];
+    const read = rest.slice(0, maxRead);
+    for (let i = 0; i < read.length; i++) {
+      if (match(read[i])) items.push(read[i]);
+      if (items.length === limit) return { items, nextCursor: i + 1 < rest.length ? after(read[i]) : undefined };
+    }
+    return { items, nextCursor: read.length < rest.length ? after(read[read.length - 1]) : undefined };
+  }
 }
 
 interface MessageEntry { order: string; conversationId: string; message: StoredMessage }
