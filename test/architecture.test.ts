@@ -47,7 +47,7 @@ describe('the rule checker', () => {
     ['handlers importing local', { from: 'handlers/chat.ts', to: 'local/stack.ts', specifier: '../local/stack' }, /handlers may import only/],
     ['client importing core', { from: 'client/chat.ts', to: 'core/window.ts', specifier: '../core/window' }, /client may import only client, contract/],
     ['the construct importing the local stack', { from: 'streaming-chatbot.ts', to: 'local/stack.ts', specifier: './local/stack' }, /construct may import only/],
-    ['index exporting infra', { from: 'index.ts', to: 'infra/auth.ts', specifier: './infra/auth' }, /index may import only index, construct/],
+    ['index exporting infra', { from: 'index.ts', to: 'infra/sign-in.ts', specifier: './infra/sign-in' }, /index may import only index, construct/],
   ];
 
   test.each(bad)('refuses %s', (_name, edge, message) => {

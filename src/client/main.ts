@@ -3,7 +3,6 @@
  * and the WebSocket together. Everything else lives in its own module.
  */
 import { ApiRequestError, HistoryApi, pageSizesFrom } from './api';
-import { signIn, SessionExpiredError, type Session } from './auth';
 import { ChatController } from './chat';
 import { Composer } from './composer';
 import { byId } from './dom';
@@ -12,6 +11,7 @@ import { mountIcons } from './icons';
 import { SettingsMenu } from './settings-menu';
 import { Sidebar } from './sidebar';
 import { SidebarSearch } from './sidebar-search';
+import { signIn, SessionExpiredError, type Session } from './sign-in';
 import { ChatSocket, type ConnectionState } from './socket';
 import { initTheme, setTheme, themeChoice, type ThemeChoice } from './theme';
 import type { ClientConfig } from '../contract/protocol';

@@ -1,5 +1,5 @@
 /**
- * The wire contract (PROTOCOL.md v1) between the web client, the handlers, the local stack and the
+ * The wire contract (docs/PROTOCOL.md) between the web client, the handlers, the local stack and the
  * tests. One module, imported by all of them; it has no runtime dependencies so the browser bundle
  * can use it as it is. Fields may be added, never renamed or dropped.
  */

@@ -4,7 +4,7 @@ import { FrameLimits } from '../contract/protocol';
 
 export type { InferenceConfig } from '../contract/env';
 
-/** What the chat runtime is configured with (from {@link ChatEnv}, docs/INTERNALS.md). */
+/** What the chat runtime is configured with (from {@link ChatEnv}, docs/RUNTIME.md §4). */
 export interface ChatConfig {
   readonly tableName: string;
   readonly modelId: string;

@@ -5,7 +5,7 @@
 import type { AuthorizerDeps } from './authorizer';
 import type { AuthorizerEnv } from '../contract/env';
 import type { PowertoolsOptions } from '../core/adapters/powertools-telemetry';
-import { createTokenVerifier, powertoolsAuthorizerTelemetry } from '../core/auth';
+import { createTokenVerifier, powertoolsAuthorizerTelemetry } from '../core/token-verifier';
 
 /** The authorizer's dependencies for `env` (the JWKS is cached for the life of the verifier). */
 export function authorizerDeps(env: AuthorizerEnv, options: PowertoolsOptions = {}): AuthorizerDeps {

@@ -1,8 +1,8 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { CONNECT_TOKEN_PARAM } from '../contract/routes';
-import { AuthorizerTelemetry, isVerifierFailure, TokenVerifier } from '../core/auth';
+import { AuthorizerTelemetry, isVerifierFailure, TokenVerifier } from '../core/token-verifier';
 
-export type { AuthorizerTelemetry } from '../core/auth';
+export type { AuthorizerTelemetry } from '../core/token-verifier';
 
 /** What the authorizer is built from. */
 export interface AuthorizerDeps {

@@ -14,7 +14,7 @@ import { ChatFunction } from '../handlers/chat-function';
 
 /** Inputs of the WebSocket part. */
 export interface SocketApiProps {
-  /** Environment of the chat function (docs/INTERNALS.md). */
+  /** Environment of the chat function (docs/RUNTIME.md §4). */
   readonly chatEnvironment: Record<string, string>;
   /** Environment of the `$connect` authorizer (Cognito pool and client). */
   readonly authorizerEnvironment: Record<string, string>;

@@ -146,7 +146,7 @@ export class WebClient extends Construct {
   }
 
   /**
-   * Uploads the prebuilt client plus `config.json` (PROTOCOL.md §3) and invalidates the
+   * Uploads the prebuilt client plus `config.json` (docs/PROTOCOL.md §3) and invalidates the
    * distribution, so a redeploy is visible at once.
    */
   public deploy(config: ClientConfig): s3deploy.BucketDeployment {

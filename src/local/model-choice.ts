@@ -1,5 +1,5 @@
 /**
- * Which model the local stack talks to (PROTOCOL.md §4 `--model`): real Bedrock when asked or when
+ * Which model the local stack talks to (docs/PROTOCOL.md §4 `--model`): real Bedrock when asked or when
  * credentials resolve under `auto`, an OpenAI-compatible server, or the offline demo model.
  */
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';

@@ -1,12 +1,11 @@
 /**
  * The local stack: the real handlers and the real web client behind emulators of the AWS parts
- * (docs/INTERNALS.md "Local emulators"). Used by the CLI, the tests and the bench.
+ * (docs/LOCAL.md §4, §5). Used by the CLI, the tests and the bench.
  */
 import * as fs from 'fs';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
-import { JWKS_PATH, LOCAL_CLIENT_ID, LocalAuth } from './auth';
 import { startConnectionsServer } from './connections-server';
 import { startDynamo } from './dynamo';
 import { errorLoggingSink } from './error-log';
@@ -15,6 +14,7 @@ import { HostPolicy } from './host-check';
 import { HttpApi, TokenVerifier } from './http-api';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';
 import { interruptOrphanedReplies, LocalTable } from './interrupted';
+import { JWKS_PATH, LOCAL_CLIENT_ID, LocalAuth } from './local-sign-in';
 import { LocalStackError, ModelOptions, ModelProvider, selectModel } from './model-choice';
 import { startModelServer } from './model-server';
 import { guarded } from './safe-url';
@@ -24,7 +24,7 @@ import {
 } from '../contract/env';
 import { ClientConfig, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_INPUT_CHARS } from '../contract/protocol';
 import { HISTORY_API_PREFIX } from '../contract/routes';
-import { createTokenVerifier } from '../core/auth';
+import { createTokenVerifier } from '../core/token-verifier';
 import { createAuthorizerHandler } from '../handlers/authorizer';
 import { authorizerDeps } from '../handlers/authorizer-wiring';
 import { createChatHandler } from '../handlers/chat';
@@ -34,7 +34,7 @@ import { chatDeps, historyDeps } from '../handlers/wiring';
 export { LocalStackError } from './model-choice';
 export type { ModelFlag, ModelProvider } from './model-choice';
 
-/** Options of {@link startLocalStack} (the CLI flags of PROTOCOL.md §4, plus knobs for tests). */
+/** Options of {@link startLocalStack} (the CLI flags of docs/PROTOCOL.md §4, plus knobs for tests). */
 export interface LocalStackOptions extends ModelOptions {
   /** @default 8787; 0 picks a free port */
   readonly port?: number;

@@ -2,7 +2,7 @@ import * as http from 'http';
 import { WebSocket } from 'ws';
 import { api, chat, login, newMessageId, openSocket } from './lib/chat';
 import { buildSendFrames, GATEWAY_MAX_MESSAGE_BYTES } from '../../src/contract/protocol';
-import { LocalAuth } from '../../src/local/auth';
+import { LocalAuth } from '../../src/local/local-sign-in';
 import { LocalStack, startLocalStack } from '../../src/local/stack';
 import { refusedStatus } from '../local/lib/ws-client';
 

@@ -2,7 +2,7 @@ import * as net from 'node:net';
 import { FetchError } from 'aws-jwt-verify/error';
 import { telemetryFromEnv } from '../../src/contract/env';
 import { METRICS } from '../../src/contract/metrics';
-import { createTokenVerifier, powertoolsAuthorizerTelemetry } from '../../src/core/auth';
+import { createTokenVerifier, powertoolsAuthorizerTelemetry } from '../../src/core/token-verifier';
 import { AuthorizerHandler, AuthorizerTelemetry, createAuthorizerHandler } from '../../src/handlers/authorizer';
 import { synth } from '../infra/fixtures';
 import { makeKey, serveJwks, signJwt, TestKey } from '../support/jwt';

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { authModeFromEnv as authConfigFromEnv } from '../../src/contract/env';
-import { createTokenVerifier } from '../../src/core/auth';
+import { createTokenVerifier } from '../../src/core/token-verifier';
 import { handler } from '../../src/handlers/authorizer.lambda';
 import { makeKey, serveJwks, signJwt, TestKey } from '../support/jwt';
 

@@ -53,7 +53,7 @@ describe('StreamingChatbot with default props', () => {
     });
   });
 
-  test('the chat function gets the environment of docs/INTERNALS.md with the default limits', () => {
+  test('the chat function gets the environment of docs/RUNTIME.md §4 with the default limits', () => {
     const env = chatEnvironment(template);
     expect(env).toMatchObject({
       MODEL_ID: 'global.anthropic.claude-sonnet-4-5-20250929-v1:0',

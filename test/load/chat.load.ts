@@ -9,7 +9,7 @@ import { forgedTokens } from './lib/forged-tokens';
 import { FaultAnswer, HANG_GUARD_MS, runUser, SentMessage } from './lib/scenario';
 import { StoreReader } from './lib/store-read';
 import type { ErrorCode } from '../../src/contract/protocol';
-import { subForUsername } from '../../src/local/auth';
+import { subForUsername } from '../../src/local/local-sign-in';
 import { BenchBrain } from '../bench/lib/bench-brain';
 import { Harness, startHarness } from '../bench/lib/harness';
 import { snapshotStore, StoreSnapshot } from '../bench/lib/store-check';

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { JwtVerifier } from 'aws-jwt-verify';
-import { DEFAULT_TOKEN_TTL_SECONDS, LOCAL_CLIENT_ID, LocalAuth, MAX_USERNAME_BYTES, SIGNING_KEY_FILE, subForUsername } from '../../src/local/auth';
+import { DEFAULT_TOKEN_TTL_SECONDS, LOCAL_CLIENT_ID, LocalAuth, MAX_USERNAME_BYTES, SIGNING_KEY_FILE, subForUsername } from '../../src/local/local-sign-in';
 
 const ISSUER = 'http://127.0.0.1:8787/local';
 

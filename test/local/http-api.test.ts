@@ -3,8 +3,8 @@ import type { AddressInfo } from 'net';
 import { JwtVerifier } from 'aws-jwt-verify';
 import { UNAUTHORIZED_BODY } from '../../src/contract/protocol';
 import { matchHistoryRoute } from '../../src/contract/routes';
-import { LOCAL_CLIENT_ID, LocalAuth } from '../../src/local/auth';
 import { apiGatewayClaims, HTTP_API_MAX_BODY_BYTES, HttpApi } from '../../src/local/http-api';
+import { LOCAL_CLIENT_ID, LocalAuth } from '../../src/local/local-sign-in';
 
 // The HTTP API emulator with a small in-test history function; test/e2e runs the real handler.
 

@@ -36,7 +36,7 @@ const FILLER_EN = [
     + 'fills the reply.',
 ];
 
-/** The full offline reply for a request (PROTOCOL.md §4); exported so tests can compare. */
+/** The full offline reply for a request (docs/PROTOCOL.md §4); exported so tests can compare. */
 export function offlineReplyText(request: BrainRequest): string {
   const userText = lastUserText(request);
   const quoted = Array.from(userText).slice(0, OFFLINE_QUOTE_CHARS).join('');

@@ -15,13 +15,13 @@ import { SeedProtocol } from './seed-protocol';
 import { withSeedRoute } from './seed-route';
 import { startThrottlingProxy, ThrottlingProxy, ThrottlingProxyOptions } from './throttling-proxy';
 import { authModeFromEnv } from '../../../src/contract/env';
-import { createTokenVerifier } from '../../../src/core/auth';
-import { JWKS_PATH, LOCAL_CLIENT_ID, LocalAuth } from '../../../src/local/auth';
+import { createTokenVerifier } from '../../../src/core/token-verifier';
 import { startConnectionsServer } from '../../../src/local/connections-server';
 import { LOCAL_REGION, startDynamo } from '../../../src/local/dynamo';
 import { LambdaHandler, WebSocketGateway } from '../../../src/local/gateway';
 import { HttpApi } from '../../../src/local/http-api';
 import { readBody, sendJson } from '../../../src/local/http-util';
+import { JWKS_PATH, LOCAL_CLIENT_ID, LocalAuth } from '../../../src/local/local-sign-in';
 import { startModelServer } from '../../../src/local/model-server';
 
 /** Options of {@link startHarness}. */

@@ -15,8 +15,8 @@ import { login, mustConnect } from './wire-client';
 import { loadWindow } from '../../../src/core/generate';
 import { ConversationStore } from '../../../src/core/store';
 import * as K from '../../../src/core/store/item-keys';
-import { subForUsername } from '../../../src/local/auth';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../src/local/dynamo';
+import { subForUsername } from '../../../src/local/local-sign-in';
 
 /** Budget the handler uses by default (HISTORY_TOKEN_BUDGET). */
 const BUDGET = 8000;

@@ -10,7 +10,7 @@ import { median } from './stats';
 
 /** Repository root (test/bench/lib → ../../..). */
 export const ROOT = join(__dirname, '..', '..', '..');
-/** The bundled chat handler (INTERNALS.md, Assets). */
+/** The bundled chat handler (docs/DEVELOPMENT.md §4). */
 export const CHAT_BUNDLE = join(ROOT, 'assets', 'handlers', 'chat.lambda', 'index.js');
 /** The built web client. */
 export const CLIENT_DIR = join(ROOT, 'assets', 'client');

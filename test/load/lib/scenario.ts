@@ -7,7 +7,7 @@ import type { StoreReader } from './store-read';
 import type { AcceptedFrame, DeltaFrame, DoneFrame, ErrorCode, ErrorFrame, MessageItem, Page } from '../../../src/contract/protocol';
 import { buildSendFrames } from '../../../src/contract/protocol';
 import { LEASE_MS } from '../../../src/core/domain/runtime-limits';
-import { subForUsername } from '../../../src/local/auth';
+import { subForUsername } from '../../../src/local/local-sign-in';
 import { BenchBrain, tag } from '../../bench/lib/bench-brain';
 import { newId } from '../../bench/lib/measure';
 import { englishText, koreanText, tokenize } from '../../bench/lib/text';
