@@ -4,6 +4,7 @@
  * would end the whole local stack, so every listener parses through these and answers 400.
  */
 import type { IncomingMessage, ServerResponse } from 'http';
+import { sendJson } from './http-util';
 
 /** The request target as a URL, or undefined when it is not a valid one. */
 export function requestUrl(req: { url?: string }): URL | undefined {
@@ -28,11 +29,8 @@ export const BAD_REQUEST_LINE = 'Bad request: the request target is not a valid 
 
 /** Answers 400 with a one-line JSON reason (the request's body is drained, not read). */
 export function badRequest(res: ServerResponse, message: string = BAD_REQUEST_LINE, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ message });
-  if (!res.headersSent) {
-    res.writeHead(400, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'connection': 'close', ...headers });
-  }
-  res.end(body);
+  if (res.headersSent) res.end();
+  else sendJson(res, 400, { message }, { connection: 'close', ...headers });
   (res.req as IncomingMessage | undefined)?.resume();
 }
 
