@@ -57,6 +57,8 @@ export interface SendMessageFrame {
   text: string;
   conversationId?: string;
   part?: MessagePart;
+  /** One of the deployment's models (config.json `models`); absent: the conversation's, or the default. */
+  modelId?: string;
 }
 
 export interface StopFrame {
@@ -77,6 +79,8 @@ export interface AcceptedFrame {
   messageId: string;
   conversationId: string;
   replyId: string;
+  /** The model this reply is written by. */
+  modelId: string;
 }
 
 export interface DeltaFrame {
@@ -122,6 +126,8 @@ export interface ConversationSummary {
   title: string;
   createdAt: string;
   updatedAt: string;
+  /** The conversation's current model (the last one a message named, or the default it began with). */
+  modelId?: string;
 }
 
 export interface MessageItem {
@@ -131,7 +137,20 @@ export interface MessageItem {
   status: MessageStatus;
   createdAt: string;
   usage?: Usage;
+  /** Assistant messages: the model that wrote it. */
+  modelId?: string;
 }
+
+/** `GET`/`PUT /api/instructions`: a user's standing instructions ("" when none). */
+export interface Instructions {
+  text: string;
+  updatedAt?: string;
+}
+
+/** Per-user instructions are at most this many UTF-8 bytes (Hangul 3 bytes a character). */
+export const MAX_INSTRUCTIONS_BYTES = 4000;
+/** Model ids in a frame are at most this many characters (Bedrock ARNs are far shorter). */
+export const MAX_MODEL_ID_CHARS = 256;
 
 export interface Page<T> {
   items: T[];
@@ -263,6 +282,12 @@ export function parseClientFrame(raw: string, limits: FrameLimits = DEFAULT_LIMI
       }
       const frame: SendMessageFrame = { action: 'sendMessage', messageId, text: f.text };
       if (f.conversationId !== undefined) frame.conversationId = f.conversationId as string;
+      if (f.modelId !== undefined) {
+        if (typeof f.modelId !== 'string' || f.modelId === '' || f.modelId.length > MAX_MODEL_ID_CHARS) {
+          return fail('BAD_REQUEST', 'modelId must be one of the models config.json lists.', ids);
+        }
+        frame.modelId = f.modelId;
+      }
       if (f.part !== undefined) {
         const p = f.part as Record<string, unknown> | null;
         const ok = typeof p === 'object' && p !== null
@@ -299,11 +324,12 @@ export function checkMessageText(text: string, limits: FrameLimits = DEFAULT_LIM
  * code-point boundaries and each (serialized) within `maxFrameBytes`.
  */
 export function buildSendFrames(
-  message: { messageId: string; text: string; conversationId?: string },
+  message: { messageId: string; text: string; conversationId?: string; modelId?: string },
   maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES,
 ): SendMessageFrame[] {
   const base: SendMessageFrame = { action: 'sendMessage', messageId: message.messageId, text: message.text };
   if (message.conversationId) base.conversationId = message.conversationId;
+  if (message.modelId) base.modelId = message.modelId;
   if (utf8Bytes(JSON.stringify(base)) <= maxFrameBytes) return [base];
 
   // Room for the text in each part: the frame envelope with the largest possible part numbers.

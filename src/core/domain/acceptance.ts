@@ -24,6 +24,7 @@ export const REFUSAL = {
   internal: 'Something went wrong on our side. Please try again.',
   rateLimited: (perMinute: number) => `Too many messages: at most ${perMinute} a minute. Please wait a moment.`,
   mixedParts: 'The parts of a message must share count and conversationId.',
+  unknownModel: 'modelId must be one of the models config.json lists.',
 } as const;
 
 /** A new conversation's title until the model's arrives: the first line's first characters. */
@@ -33,7 +34,7 @@ export function initialTitle(text: string): string {
 
 /** The turn a claim promised for `messageId`: every key of it derives from the claim. */
 export function turnOf(messageId: string, claim: Claim): TurnRef {
-  return { conversationId: claim.conversationId, t: claim.t, messageId, replyId: claim.replyId };
+  return { conversationId: claim.conversationId, t: claim.t, messageId, replyId: claim.replyId, ...(claim.modelId ? { modelId: claim.modelId } : {}) };
 }
 
 /**
