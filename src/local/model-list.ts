@@ -2,6 +2,7 @@
  * The `--model` list (docs/LOCAL.md §3): repeated flags and comma-separated values, each entry
  * `KIND[:ID][@URL][=LABEL]`, parsed and checked here before anything starts.
  */
+import { MAX_MODEL_ID_CHARS } from '../contract/protocol';
 
 /** The kinds of `--model` entry. */
 export type ModelKind = 'auto' | 'offline' | 'offline-fast' | 'bedrock' | 'openai';
@@ -23,8 +24,6 @@ export interface ModelSpec {
 export const MAX_LOCAL_MODELS = 20;
 /** A picker label is at most this many UTF-8 bytes (as the construct's). */
 export const MAX_MODEL_LABEL_BYTES = 64;
-/** A model id (Bedrock id, inference profile ARN, OpenAI model name) is at most this many characters. */
-export const MAX_MODEL_ID_CHARS = 2048;
 
 /** The forms, for error messages and `--help`. */
 export const MODEL_FORMS = 'auto, offline, offline-fast, bedrock[:ID], openai[:NAME][@URL], each optionally =LABEL; '

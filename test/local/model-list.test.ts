@@ -1,4 +1,5 @@
-import { MAX_LOCAL_MODELS, MAX_MODEL_ID_CHARS, MAX_MODEL_LABEL_BYTES, ModelListError, parseModelList, shortModelName } from '../../src/local/model-list';
+import { MAX_MODEL_ID_CHARS } from '../../src/contract/protocol';
+import { MAX_LOCAL_MODELS, MAX_MODEL_LABEL_BYTES, ModelListError, parseModelList, shortModelName } from '../../src/local/model-list';
 
 // The `--model` list: repeated flags and comma lists, KIND[:ID][@URL][=LABEL], checked before start.
 
@@ -41,14 +42,14 @@ test.each([
   expect(() => parseModelList(value)).toThrow(/forms: auto, offline, offline-fast, bedrock\[:ID\], openai\[:NAME\]\[@URL\]|auto stands alone/);
 });
 
-test('at most 20 models; labels at most 64 UTF-8 bytes (Hangul 3 bytes each); ids at most 2048 characters', () => {
+test('at most 20 models; labels at most 64 UTF-8 bytes (Hangul 3 bytes each); ids at most 256 characters (the frame limit of modelId)', () => {
   const ids = (n: number) => Array.from({ length: n }, (_, i) => `openai:m${i}`);
   expect(parseModelList(ids(MAX_LOCAL_MODELS))).toHaveLength(MAX_LOCAL_MODELS);
   expect(() => parseModelList(ids(MAX_LOCAL_MODELS + 1))).toThrow(/21 models; at most 20/);
   expect(parseModelList(`offline=${'가'.repeat(21)}a`)[0].label).toBe(`${'가'.repeat(21)}a`);
   expect(MAX_MODEL_LABEL_BYTES).toBe(64);
-  expect(parseModelList(`bedrock:${'a'.repeat(MAX_MODEL_ID_CHARS)}`)[0].id).toHaveLength(2048);
-  expect(() => parseModelList(`bedrock:${'a'.repeat(MAX_MODEL_ID_CHARS + 1)}`)).toThrow(/1 to 2048 printable/);
+  expect(parseModelList(`bedrock:${'a'.repeat(MAX_MODEL_ID_CHARS)}`)[0].id).toHaveLength(256);
+  expect(() => parseModelList(`bedrock:${'a'.repeat(MAX_MODEL_ID_CHARS + 1)}`)).toThrow(/1 to 256 printable/);
   expect(() => parseModelList(`offline=${'가'.repeat(21)}ab`)).toThrow(/over 64 UTF-8 bytes/);
 });
 
