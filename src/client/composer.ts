@@ -27,7 +27,7 @@ export class Composer {
   private readonly ime: CompositionState = { composing: false, justEnded: false };
   private generating = false;
 
-  constructor(private readonly parts: ComposerParts, private maxChars: number) {
+  constructor(private readonly parts: ComposerParts, private readonly maxChars: number) {
     const { form, input, stop } = parts;
     input.addEventListener('compositionstart', () => {
       this.ime.composing = true;
@@ -68,12 +68,6 @@ export class Composer {
     this.generating = generating;
     this.parts.stop.hidden = !generating;
     this.parts.send.hidden = generating;
-    this.refresh();
-  }
-
-  /** Changes the character limit (from config.json). */
-  setMaxChars(maxChars: number): void {
-    this.maxChars = maxChars;
     this.refresh();
   }
 

@@ -6,6 +6,7 @@ import { h } from './dom';
 import { errorKey, labelled, localize, type TextKey } from './i18n';
 import { icon } from './icons';
 import { StreamingMarkdown } from './markdown';
+import { modelTag } from './models';
 import type { MessageStatus, StopReason, Usage } from '../contract/protocol';
 
 /** A user's message in the list. */
@@ -47,6 +48,8 @@ export class AssistantMessage {
   readonly markdown: StreamingMarkdown;
   private readonly meta: HTMLElement;
   private readonly errorLine: HTMLElement;
+  /** The model that writes it (from `accepted` or the stored item). */
+  model?: string;
 
   constructor(onRender: () => void, replyId?: string) {
     const typing = h('span', { 'class': 'typing', 'aria-hidden': 'true' });
@@ -82,6 +85,7 @@ export class AssistantMessage {
     const usageLine = h('span', { class: 'usage' });
     if (reported) localize(usageLine, 'usage', { input: reported.inputTokens, output: reported.outputTokens });
     else localize(usageLine, 'usageNotReported');
+    if (this.model) this.meta.append(modelTag('span', this.model, { class: 'model-name' }));
     this.meta.append(usageLine, this.actions(RETRY_AFTER.has(reason)));
   }
 

@@ -1,5 +1,6 @@
 /**
- * The settings menu (a menu button, WAI-ARIA menu pattern): language and theme as radio items.
+ * The settings menu (a menu button, WAI-ARIA menu pattern): language and theme as radio items,
+ * and plain items (no `data-setting`) whose own click handler opens something.
  * Enter/Space/ArrowDown open it on the checked item, arrows/Home/End move, Escape closes it back
  * to the button, Tab or a click outside closes it.
  */
@@ -27,9 +28,9 @@ export class SettingsMenu {
       this.open();
     });
     this.panel.addEventListener('click', (e) => {
-      const item = (e.target as Element).closest<HTMLElement>('[role="menuitemradio"]');
+      const item = (e.target as Element).closest<HTMLElement>('[role^="menuitem"]');
       if (!item) return;
-      this.events.choose(item.dataset.setting!, item.dataset.value!);
+      if (item.dataset.setting) this.events.choose(item.dataset.setting, item.dataset.value!);
       this.refresh();
       this.close(true);
     });
@@ -41,13 +42,13 @@ export class SettingsMenu {
 
   /** Marks the current values checked. */
   refresh(): void {
-    for (const item of this.items()) {
+    for (const item of this.items('radio')) {
       item.setAttribute('aria-checked', String(this.events.value(item.dataset.setting!) === item.dataset.value));
     }
   }
 
-  private items(): HTMLElement[] {
-    return Array.from(this.panel.querySelectorAll<HTMLElement>('[role="menuitemradio"]'));
+  private items(kind = ''): HTMLElement[] {
+    return Array.from(this.panel.querySelectorAll<HTMLElement>(`[role^="menuitem${kind}"]`));
   }
 
   private open(): void {
