@@ -9,12 +9,12 @@ import {
 import { cutUtf8 } from './domain/text';
 import { clampCalibration, estimateTokens, WindowBuilder } from './domain/window';
 import { streamWithRetries } from './model-retry';
-import { turnSystemPrompt } from './prompts';
 import type { Clock } from './ports/clock';
 import { Model, ModelError, ModelFinish, Turn } from './ports/model';
 import type { Outbox } from './ports/outbox';
 import type { Messages, Store, TurnRef } from './ports/store';
 import type { Telemetry } from './ports/telemetry';
+import { turnSystemPrompt } from './prompts';
 
 /** What the generator needs. */
 export interface GenerateDeps {

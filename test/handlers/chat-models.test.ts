@@ -1,10 +1,10 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { buildSendFrames, MAX_INSTRUCTIONS_BYTES } from '../../src/contract/protocol';
 import { TABLE_SCHEMA } from '../../src/contract/table-schema';
-import { handler as chat } from '../../src/handlers/chat.lambda';
-import { handler as history } from '../../src/handlers/history.lambda';
 import { INSTRUCTIONS_HEADING, DEFAULT_SYSTEM_PROMPT } from '../../src/core/prompts';
 import * as K from '../../src/core/store/item-keys';
+import { handler as chat } from '../../src/handlers/chat.lambda';
+import { handler as history } from '../../src/handlers/history.lambda';
 import type { BrainRequest } from '../../src/local/model/brain';
 import { Emulators, id, startEmulators, wsEvent } from '../support/harness';
 import { startHistoryHttp } from '../support/history-http';
