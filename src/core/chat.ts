@@ -61,11 +61,12 @@ export class ChatService {
     try {
       if (frame.action === 'ping') await out.post({ type: 'pong' });
       else if (frame.action === 'stop') await this.stop(user, frame.replyId, out);
+      else if (frame.action === 'regenerate') await this.refuse(out, 'BAD_REQUEST', 'regenerate is not available yet.', frame.messageId);
       else await this.sendMessage(user, frame, out, ctx);
     } catch (err) {
       this.telemetry.error('frame failed', { action: frame.action, error: (err as Error).name, detail: (err as Error).message });
       this.telemetry.errorCode('INTERNAL');
-      const ids = frame.action === 'sendMessage' ? { messageId: frame.messageId } : frame.action === 'stop' ? { replyId: frame.replyId } : {};
+      const ids = frame.action === 'sendMessage' || frame.action === 'regenerate' ? { messageId: frame.messageId } : frame.action === 'stop' ? { replyId: frame.replyId } : {};
       await out.post(errorFrame('INTERNAL', REFUSAL.internal, ids));
     } finally {
       this.telemetry.flush();
