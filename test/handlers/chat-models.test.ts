@@ -1,4 +1,4 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { buildSendFrames, MAX_INSTRUCTIONS_BYTES } from '../../src/contract/protocol';
 import { TABLE_SCHEMA } from '../../src/contract/table-schema';
 import { INSTRUCTIONS_HEADING, DEFAULT_SYSTEM_PROMPT } from '../../src/core/prompts';
@@ -115,6 +115,23 @@ describe('sendMessage.modelId', () => {
     expect(frames[0]).toMatchObject({ type: 'accepted', modelId: STRONG });
     expect(streamed().at(-1)!.modelId).toBe(STRONG);
     expect((await api.send('starter', 'GET', `/conversations/${frames[0].conversationId}`)).body.modelId).toBe(STRONG);
+  });
+
+  test('a conversation whose model the deployment no longer lists continues with the default', async () => {
+    const user = 'legacy';
+    const first = await send(user, { text: '예전 모델', modelId: STRONG });
+    const conversationId = first[0].conversationId;
+    // The precondition: the list changed after this conversation chose its model.
+    await em.doc.send(new UpdateCommand({
+      TableName: em.env.TABLE_NAME,
+      Key: { [TABLE_SCHEMA.partitionKey]: K.userPk(user), [TABLE_SCHEMA.sortKey]: K.conversationSk(conversationId) },
+      UpdateExpression: 'SET modelId = :m',
+      ExpressionAttributeValues: { ':m': 'anthropic.claude-v2' },
+    }));
+    const frames = await send(user, { text: '이어서', conversationId });
+    expect(frames[0]).toMatchObject({ type: 'accepted', modelId: FAST });
+    expect(streamed().at(-1)!.modelId).toBe(FAST);
+    expect((await api.send(user, 'GET', `/conversations/${conversationId}`)).body.modelId).toBe(FAST);
   });
 
   test('a split message uses the model its parts name', async () => {
