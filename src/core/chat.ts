@@ -61,11 +61,12 @@ export class ChatService {
     try {
       if (frame.action === 'ping') await out.post({ type: 'pong' });
       else if (frame.action === 'stop') await this.stop(user, frame.replyId, out);
+      else if (frame.action === 'regenerate') await this.refuse(out, 'BAD_REQUEST', 'regenerate is not available yet.', frame.messageId);
       else await this.sendMessage(user, frame, out, ctx);
     } catch (err) {
       this.telemetry.error('frame failed', { action: frame.action, error: (err as Error).name, detail: (err as Error).message });
       this.telemetry.errorCode('INTERNAL');
-      const ids = frame.action === 'sendMessage' ? { messageId: frame.messageId } : frame.action === 'stop' ? { replyId: frame.replyId } : {};
+      const ids = frame.action === 'sendMessage' || frame.action === 'regenerate' ? { messageId: frame.messageId } : frame.action === 'stop' ? { replyId: frame.replyId } : {};
       await out.post(errorFrame('INTERNAL', REFUSAL.internal, ids));
     } finally {
       this.telemetry.flush();
@@ -242,10 +243,8 @@ export class ChatService {
     completedParts = false): Promise<ReplyOutcome | undefined> {
     const { store } = this.deps;
     if (!answersClaim(frame.part, completedParts)) return undefined;
-    const accepted = {
-      type: 'accepted' as const, messageId: frame.messageId, conversationId: claim.conversationId, replyId: claim.replyId,
-      modelId: modelChoice(this.deps.config, claim.modelId).modelId,
-    };
+    const modelId = modelChoice(this.deps.config, claim.modelId).modelId;
+    const accepted = { type: 'accepted' as const, messageId: frame.messageId, conversationId: claim.conversationId, replyId: claim.replyId, modelId };
     if (!replayable(claim) || await store.messages.hasReply(user, turnOf(frame.messageId, claim))) {
       await out.post(accepted);
       return undefined;
