@@ -249,7 +249,7 @@ export function labelled<E extends HTMLElement>(el: E, key: TextKey): E {
 /**
  * Applies the current language to markup: `data-i18n` sets text (filled with the JSON object in
  * `data-i18n-vars`, if any), `data-i18n-label` sets aria-label (and title), `data-i18n-placeholder`
- * sets placeholder. Static markup and the dynamic text made with {@link localize} alike.
+ * sets placeholder, `data-ko`/`data-en` (a model name) the text in that language. Static markup and the dynamic text made with {@link localize} alike.
  */
 export function translateDom(root: ParentNode = document): void {
   document.documentElement.lang = current;
@@ -262,7 +262,7 @@ export function translateDom(root: ParentNode = document): void {
     el.setAttribute('aria-label', text);
     el.title = text;
   }
-  for (const el of root.querySelectorAll<HTMLElement>('[data-i18n-name]')) el.textContent = (JSON.parse(el.dataset.i18nName!) as Record<Lang, string>)[current];
+  for (const el of root.querySelectorAll<HTMLElement>('[data-en]')) el.textContent = el.dataset[current]!;
   for (const el of root.querySelectorAll<HTMLElement>('[data-i18n-placeholder]')) {
     el.setAttribute('placeholder', t(el.dataset.i18nPlaceholder as TextKey));
   }

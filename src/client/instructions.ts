@@ -5,8 +5,8 @@
  * language cannot change while it is open).
  */
 import type { HistoryApi } from './api';
-import type { Instructions } from '../contract/protocol';
 import type { h as H } from './dom';
+import type { Instructions } from '../contract/protocol';
 
 /**
  * What the panel uses of the page. Passed in rather than imported: a module both the page and

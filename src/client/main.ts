@@ -135,11 +135,11 @@ async function start(): Promise<void> {
     },
     fatal: (e) => (e instanceof SessionExpiredError ? sessionEnded() : toastText(String(e))),
   });
-  const select = byId<HTMLSelectElement>('model-picker');
-  const picker = modelPicker(config, select);
+  const modelButton = byId<HTMLButtonElement>('model-button');
+  const picker = modelPicker(config, modelButton, byId('model-panel'));
   const setGenerating = (g: boolean) => {
     composer.setGenerating(g);
-    select.disabled = g;
+    modelButton.disabled = g;
   };
   const chat = new ChatController({ config, api, socket, sidebar, picker, toast, sessionEnded, setGenerating });
 

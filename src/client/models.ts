@@ -4,14 +4,15 @@
  */
 import { h } from './dom';
 import { lang } from './i18n';
+import { SettingsMenu } from './settings-menu';
 import type { ClientConfig, ClientModel } from '../contract/protocol';
 
 let models: ClientModel[] = [];
 
 /** An element naming a model in the UI language (its id when config.json does not list it); translateDom re-renders it. */
-export function modelTag<K extends 'span' | 'option'>(tag: K, modelId: string, attrs: Record<string, string> = {}) {
+export function modelTag<K extends 'span' | 'button'>(tag: K, modelId: string, attrs: Record<string, string> = {}) {
   const label = models.find((m) => m.modelId === modelId)?.label ?? { ko: modelId, en: modelId };
-  return h(tag, { ...attrs, 'data-i18n-name': JSON.stringify(label) }, label[lang()]);
+  return h(tag, { ...attrs, 'data-ko': label.ko, 'data-en': label.en }, label[lang()]);
 }
 
 /** The model picker of the composer. */
@@ -29,23 +30,35 @@ export interface ModelPicker {
   show(modelId: string | undefined, opened?: boolean): void;
 }
 
-/** Fills the `<select>` with config.json's models and starts on the default. */
-export function modelPicker(config: ClientConfig, select: HTMLSelectElement): ModelPicker {
+/**
+ * A menu button (the settings menu's keyboard and ARIA pattern) listing config.json's models as
+ * radio items; the first ChatController.open shows one.
+ */
+export function modelPicker(config: ClientConfig, button: HTMLButtonElement, panel: HTMLElement): ModelPicker {
   const id = config.model.modelId;
   const fallback = config.defaultModelId ?? id;
   models = config.models ?? [{ modelId: id, label: { ko: id, en: id } }];
-  select.append(...models.map((m) => modelTag('option', m.modelId, { value: m.modelId })));
+  panel.append(...models.map((m) => modelTag('button', m.modelId, { 'type': 'button', 'role': 'menuitemradio', 'tabindex': '-1', 'data-setting': 'model', 'data-value': m.modelId })));
+  let current = fallback;
   let chosen = false;
-  select.onchange = () => (chosen = true);
-  const picker = {
+  const set = (modelId: string) => {
+    current = modelId;
+    button.firstElementChild!.replaceWith(modelTag('span', modelId, { id: 'model-name' }));
+  };
+  new SettingsMenu({
+    value: () => current,
+    choose: (_, modelId) => {
+      chosen = true;
+      set(modelId);
+    },
+  }, button, panel);
+  return {
     get value() {
-      return chosen ? select.value : undefined;
+      return chosen ? current : undefined;
     },
     show(modelId: string | undefined, opened?: boolean) {
       if (opened) chosen = false;
-      if (!chosen) select.value = models.some((m) => m.modelId === modelId) ? modelId! : fallback;
+      if (!chosen) set(models.some((m) => m.modelId === modelId) ? modelId! : fallback);
     },
   };
-  picker.show(undefined);
-  return picker;
 }

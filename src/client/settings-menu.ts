@@ -14,12 +14,13 @@ export interface SettingsEvents {
   choose(setting: string, value: string): void;
 }
 
-/** The settings menu wired to its markup in index.html. */
+/** The settings menu wired to its markup in index.html (or another menu button and its panel, e.g. the model picker). */
 export class SettingsMenu {
-  private readonly button = byId<HTMLButtonElement>('settings-button');
-  private readonly panel = byId('settings-panel');
-
-  constructor(private readonly events: SettingsEvents) {
+  constructor(
+    private readonly events: SettingsEvents,
+    private readonly button = byId<HTMLButtonElement>('settings-button'),
+    private readonly panel = byId('settings-panel'),
+  ) {
     this.refresh();
     this.button.addEventListener('click', () => (this.panel.hidden ? this.open() : this.close(true)));
     this.button.addEventListener('keydown', (e) => {
@@ -36,7 +37,7 @@ export class SettingsMenu {
     });
     this.panel.addEventListener('keydown', (e) => this.onKey(e));
     document.addEventListener('pointerdown', (e) => {
-      if (!this.panel.hidden && !(e.target as Element).closest('.settings-menu')) this.close(false);
+      if (!this.panel.hidden && !this.button.parentElement!.contains(e.target as Node)) this.close(false);
     });
   }
 

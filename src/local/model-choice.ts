@@ -9,9 +9,9 @@ import { Brain } from './model/brain';
 import { OFFLINE_DEFAULT_CPS, offlineBrain } from './model/offline';
 import { DEFAULT_OPENAI_BASE_URL, openaiBrain } from './model/openai';
 import { routedBrain } from './model/routes';
+import { ModelListError, ModelSpec, parseModelList, shortModelName } from './model-list';
 import { DEFAULT_REGION, ENV, ModelLabel } from '../contract/env';
 import { DEFAULT_MODEL_ID, DEFAULT_TITLE_MODEL_ID } from '../contract/models';
-import { ModelListError, ModelSpec, parseModelList, shortModelName } from './model-list';
 
 /** The single-model `--model` values of earlier versions (each still works alone). */
 export type ModelFlag = 'auto' | 'bedrock' | 'openai' | 'offline';
@@ -179,13 +179,17 @@ export async function selectModel(options: ModelOptions): Promise<ModelSelection
       case 'offline':
       case 'auto':
         return {
-          provider: 'offline', modelId: OFFLINE_MODEL_ID, label: label(s, '오프라인 데모', 'Offline demo'),
+          provider: 'offline',
+          modelId: OFFLINE_MODEL_ID,
+          label: label(s, '오프라인 데모', 'Offline demo'),
           brain: offlineBrain({ cps }),
           description: `model: offline (${why(s, i)}; the demo model, no language model: a fixed Markdown answer around your message)`,
         };
       case 'offline-fast':
         return {
-          provider: 'offline', modelId: OFFLINE_FAST_MODEL_ID, label: label(s, '오프라인 데모 (빠름)', 'Offline demo (fast)'),
+          provider: 'offline',
+          modelId: OFFLINE_FAST_MODEL_ID,
+          label: label(s, '오프라인 데모 (빠름)', 'Offline demo (fast)'),
           brain: offlineBrain({ cps: cps * OFFLINE_FAST_FACTOR }),
           description: `model: offline-fast (${why(s, i)}; the demo model at ${cps * OFFLINE_FAST_FACTOR} characters a second)`,
         };
@@ -193,7 +197,9 @@ export async function selectModel(options: ModelOptions): Promise<ModelSelection
         const baseUrl = s.baseUrl ?? options.openaiBaseUrl ?? DEFAULT_OPENAI_BASE_URL;
         const modelId = s.id ?? options.modelId ?? DEFAULT_OPENAI_MODEL_ID;
         return {
-          provider: 'openai', modelId, label: label(s, `${modelId} (로컬)`, `${modelId} (local)`),
+          provider: 'openai',
+          modelId,
+          label: label(s, `${modelId} (로컬)`, `${modelId} (local)`),
           brain: openaiBrain({ baseUrl, apiKey: process.env.OPENAI_API_KEY }),
           description: `model: openai ${modelId} at ${baseUrl} (${why(s, i)})`,
           warning: checkOpenAiServer(baseUrl, modelId, process.env.OPENAI_API_KEY),
@@ -203,7 +209,9 @@ export async function selectModel(options: ModelOptions): Promise<ModelSelection
         const modelId = s.id ?? options.modelId ?? DEFAULT_MODEL_ID;
         const name = shortModelName(modelId);
         return {
-          provider: 'bedrock', modelId, label: label(s, `${name} (Bedrock, 유료)`, `${name} (Bedrock, paid)`),
+          provider: 'bedrock',
+          modelId,
+          label: label(s, `${name} (Bedrock, 유료)`, `${name} (Bedrock, paid)`),
           // With the default model, titles come from the construct's cheap default title model too.
           titleModelId: s.id ?? options.modelId ? undefined : DEFAULT_TITLE_MODEL_ID,
           description: `model: bedrock ${modelId} in ${region} (${why(s, i)}; ${BILLED})`,

@@ -47,8 +47,11 @@ test('a Bedrock model id goes on to Bedrock with its messages, system prompt and
   const r = await stream('anthropic.claude-x-v1:0', '인사해 줘');
   expect(r).toEqual({ reply: '안녕하세요', usage: { inputTokens: 7, outputTokens: 2, totalTokens: 9 }, stopReason: 'max_tokens' });
   expect(bedrock.requests.at(-1)).toMatchObject({
-    modelId: 'anthropic.claude-x-v1:0', system: ['be brief. 지침: 존댓말'], inferenceConfig: { maxTokens: 99 },
-    messages: [{ role: 'user', content: [{ text: '인사해 줘' }] }], streaming: true,
+    modelId: 'anthropic.claude-x-v1:0',
+    system: ['be brief. 지침: 존댓말'],
+    inferenceConfig: { maxTokens: 99 },
+    messages: [{ role: 'user', content: [{ text: '인사해 줘' }] }],
+    streaming: true,
   });
 });
 

@@ -76,5 +76,5 @@ test('nothing in the question can close the code block or leave its table cell',
   expect(code[2]).not.toMatch(/^```/m);
   // Four versions cover the four languages; the shell one quotes a quote.
   const bash = [0, 1, 2, 3].map((v) => offlineReplyText(request('it\'s'), v)).find((t) => t.includes('```bash'));
-  expect(bash).toContain(`printf '%s' 'it'\\''s' | wc -c`);
+  expect(bash).toContain('printf \'%s\' \'it\'\\\'\'s\' | wc -c');
 });

@@ -54,14 +54,16 @@ export function bedrockBrain(options: BedrockBrainOptions): Brain & { close(): v
       const usageOf = (u: { inputTokens?: number; outputTokens?: number } | undefined) =>
         u ? { inputTokens: u.inputTokens ?? 0, outputTokens: u.outputTokens ?? 0 } : undefined;
       if (!request.streaming) {
-        const out = await client.send(new ConverseCommand(converseInput(request)), { abortSignal: signal }).catch((err) => { throw brainErrorOf(err); });
+        const out = await client.send(new ConverseCommand(converseInput(request)), { abortSignal: signal })
+          .catch((err) => { throw brainErrorOf(err); });
         const text = (out.output?.message?.content ?? []).map((b) => b.text ?? '').join('');
         return (async function* (): AsyncGenerator<string, BrainFinish, void> {
           if (text) yield text;
           return { stopReason: out.stopReason as BrainFinish['stopReason'], usage: usageOf(out.usage) };
         })();
       }
-      const out = await client.send(new ConverseStreamCommand(converseInput(request)), { abortSignal: signal }).catch((err) => { throw brainErrorOf(err); });
+      const out = await client.send(new ConverseStreamCommand(converseInput(request)), { abortSignal: signal })
+        .catch((err) => { throw brainErrorOf(err); });
       return (async function* (): AsyncGenerator<string, BrainFinish, void> {
         let stopReason: BrainFinish['stopReason'];
         let usage: BrainFinish['usage'];

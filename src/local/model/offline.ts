@@ -70,10 +70,10 @@ const EN: Words = {
   last: 'For real answers, start the stack with `--model bedrock` (AWS, paid) or `--model openai` (Ollama and the like).',
 };
 
-/** A small stable hash (FNV-1a) so the same question picks the same parts. */
+/** A small stable hash so the same question picks the same parts. */
 function hash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  let h = 7;
+  for (let i = 0; i < text.length; i++) h = (h * 31 + text.charCodeAt(i)) % 2_147_483_647;
   return h;
 }
 
