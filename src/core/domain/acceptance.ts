@@ -24,6 +24,9 @@ export const REFUSAL = {
   internal: 'Something went wrong on our side. Please try again.',
   rateLimited: (perMinute: number) => `Too many messages: at most ${perMinute} a minute. Please wait a moment.`,
   mixedParts: 'The parts of a message must share count and conversationId.',
+  noMessage: 'There is no such message in this conversation.',
+  tooManyVersions: (max: number) => `A message may have at most ${max} versions.`,
+  unknownModel: 'modelId must be one of the models config.json lists.',
 } as const;
 
 /** A new conversation's title until the model's arrives: the first line's first characters. */
@@ -33,7 +36,11 @@ export function initialTitle(text: string): string {
 
 /** The turn a claim promised for `messageId`: every key of it derives from the claim. */
 export function turnOf(messageId: string, claim: Claim): TurnRef {
-  return { conversationId: claim.conversationId, t: claim.t, messageId, replyId: claim.replyId };
+  const turn: TurnRef = { conversationId: claim.conversationId, t: claim.t, messageId, replyId: claim.replyId };
+  if (claim.tree) turn.tree = claim.tree;
+  // A regenerate's turn is the user message it answers again; the request id is its claim's.
+  if (claim.userMessageId) Object.assign(turn, { messageId: claim.userMessageId, requestId: messageId });
+  return turn;
 }
 
 /**

@@ -5,6 +5,7 @@ import { DynamoMessages } from './messages';
 import { DynamoParts } from './parts';
 import { DynamoRateCounters } from './rate-limit';
 import { Table } from './table';
+import { DynamoTree } from './tree';
 import { realClock } from '../adapters/clock';
 import type { Clock } from '../ports/clock';
 import type { Store } from '../ports/store';
@@ -19,6 +20,7 @@ export class ConversationStore implements Store {
   public readonly claims: DynamoClaims;
   public readonly parts: DynamoParts;
   public readonly rates: DynamoRateCounters;
+  public readonly tree: DynamoTree;
 
   constructor(doc: DynamoDBDocumentClient, tableName: string, clock: Clock = realClock) {
     const table = new Table(doc, tableName, clock);
@@ -27,5 +29,6 @@ export class ConversationStore implements Store {
     this.claims = new DynamoClaims(table);
     this.parts = new DynamoParts(table);
     this.rates = new DynamoRateCounters(table);
+    this.tree = new DynamoTree(table);
   }
 }
