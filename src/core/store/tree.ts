@@ -41,6 +41,10 @@ export class DynamoTree implements TreeNodes {
   public async get(user: string, conversationId: string, sks: readonly string[]): Promise<TreeNode[]> {
     if (sks.length === 0) return [];
     const pk = this.pk(user, conversationId);
+    if (sks.length === 1) {
+      const item = await this.table.get({ [PK]: pk, [SK]: sks[0] });
+      return item ? [toNode(item)] : [];
+    }
     const items = await this.table.batchGet([...new Set(sks)].map((sk) => ({ [PK]: pk, [SK]: sk })));
     const bySk = new Map(items.map((i) => [i[SK] as string, i]));
     return sks.filter((sk) => bySk.has(sk)).map((sk) => toNode(bySk.get(sk)!));
@@ -112,12 +116,15 @@ export class DynamoTree implements TreeNodes {
   public async unlink(user: string, conversationId: string, parentSk: string | undefined, childSk: string): Promise<void> {
     const key = this.holderKey(user, conversationId, parentSk);
     const item = await this.table.get(key);
-    const at = (item?.kids as string[] | undefined)?.indexOf(childSk) ?? -1;
+    const kids = (item?.kids as string[] | undefined) ?? [];
+    const at = kids.indexOf(childSk);
     if (at < 0) return;
+    // Its only child: the item is left as it was before (no list at all).
+    const remove = kids.length === 1 ? 'kids' : `kids[${at}]`;
     await conditional(this.table.doc.send(new UpdateCommand({
       TableName: this.table.name,
       Key: key,
-      UpdateExpression: `REMOVE kids[${at}]${item!.kidActive === childSk ? ', kidActive' : ''}`,
+      UpdateExpression: `REMOVE ${remove}${item!.kidActive === childSk ? ', kidActive' : ''}`,
       ConditionExpression: `kids[${at}] = :c`,
       ExpressionAttributeValues: { ':c': childSk },
     })));
