@@ -36,7 +36,8 @@ export async function storeTurn(store: Store, user: string, turn: TurnRef, text:
   // On the tree, the turn joins its parent's children and becomes the active leaf (its writes are
   // conditional on the parent and on this lease, so a deleted conversation gains nothing).
   const [renewed] = await Promise.all([
-    store.conversations.renewLease(user, turn.conversationId, turn.replyId, leaseUntil),
+    // The same write makes the turn's model the conversation's (a refused message never changes it).
+    store.conversations.renewLease(user, turn.conversationId, turn.replyId, leaseUntil, turn.modelId),
     tree ? attachTurn(tree, user, turn) : undefined,
   ]);
   if (renewed) return { state: 'ours', leaseUntil };

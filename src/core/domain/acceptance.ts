@@ -4,7 +4,7 @@
  */
 import { INITIAL_TITLE_CHARS } from './runtime-limits';
 import { firstChars } from './text';
-import { checkMessageText, DEFAULT_LIMITS, ErrorCode, ErrorFrame, MessagePart } from '../../contract/protocol';
+import { checkMessageText, DEFAULT_LIMITS, ErrorCode, ErrorFrame, MessagePart, MODEL_ID_MESSAGE } from '../../contract/protocol';
 import type { Claim, ConversationRecord, LeaseResult, PartInput, TurnRef } from '../ports/store';
 
 /** The codes a client may simply try again on. */
@@ -26,7 +26,7 @@ export const REFUSAL = {
   mixedParts: 'The parts of a message must share count and conversationId.',
   noMessage: 'There is no such message in this conversation.',
   tooManyVersions: (max: number) => `A message may have at most ${max} versions.`,
-  unknownModel: 'modelId must be one of the models config.json lists.',
+  unknownModel: MODEL_ID_MESSAGE,
 } as const;
 
 /** A new conversation's title until the model's arrives: the first line's first characters. */
@@ -36,7 +36,7 @@ export function initialTitle(text: string): string {
 
 /** The turn a claim promised for `messageId`: every key of it derives from the claim. */
 export function turnOf(messageId: string, claim: Claim): TurnRef {
-  const turn: TurnRef = { conversationId: claim.conversationId, t: claim.t, messageId, replyId: claim.replyId };
+  const turn: TurnRef = { conversationId: claim.conversationId, t: claim.t, messageId, replyId: claim.replyId, ...(claim.modelId ? { modelId: claim.modelId } : {}) };
   if (claim.tree) turn.tree = claim.tree;
   // A regenerate's turn is the user message it answers again; the request id is its claim's.
   if (claim.userMessageId) Object.assign(turn, { messageId: claim.userMessageId, requestId: messageId });

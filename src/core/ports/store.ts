@@ -39,6 +39,8 @@ export interface TurnRef {
   tree?: TurnPlace;
   /** A regenerate: the id of the request (its claim), `messageId` being the user message it answers again. */
   requestId?: string;
+  /** The model that writes the reply (stored on it, remembered by the conversation). */
+  modelId?: string;
 }
 
 /**
@@ -57,6 +59,8 @@ export interface Claim {
   tree?: TurnPlace;
   /** A regenerate's claim: the user message answered again (`tree.userT` is its time). */
   userMessageId?: string;
+  /** The model chosen at acceptance: a resend finishes the turn with it. Absent on older claims. */
+  modelId?: string;
 }
 
 /** A reply's stop flag (absent once its conversation is deleted). */
@@ -103,8 +107,8 @@ export interface Conversations {
    * another reply answers that reply's id instead of `busy`.
    */
   acquireLease(user: string, conversationId: string, replyId: string, now: number, until: number, messageId?: string): Promise<LeaseResult>;
-  /** Extends the lease while this reply still holds it. */
-  renewLease(user: string, conversationId: string, replyId: string, until: number): Promise<boolean>;
+  /** Extends the lease while this reply still holds it; with `modelId`, the conversation's model becomes it. */
+  renewLease(user: string, conversationId: string, replyId: string, until: number, modelId?: string): Promise<boolean>;
   /** Ends the lease and records the conversation's new activity time (and calibration). */
   finishLease(user: string, conversationId: string, replyId: string, now: number, calib?: number): Promise<boolean>;
   /** Gives the lease back without recording activity (nothing was generated). */
@@ -227,6 +231,19 @@ export interface RateCounters {
   firstPartRefusal(user: string, messageId: string, now: number, cap: number): Promise<boolean>;
 }
 
+/** A user's standing instructions as stored. */
+export interface StoredInstructions {
+  text: string;
+  updatedAt: string;
+}
+
+/** Per-user instructions (one item a user; none stored when empty). */
+export interface InstructionsStore {
+  get(user: string): Promise<StoredInstructions | undefined>;
+  /** Stores `text` (an empty text removes the item); answers what is stored now. */
+  put(user: string, text: string, now: number): Promise<StoredInstructions>;
+}
+
 /** Everything the runtime keeps. */
 export interface Store {
   readonly conversations: Conversations;
@@ -236,4 +253,5 @@ export interface Store {
   readonly rates: RateCounters;
   /** The conversation tree (docs/TABLE.md §8). A store without it keeps conversations linear. */
   readonly tree?: TreeNodes;
+  readonly instructions: InstructionsStore;
 }

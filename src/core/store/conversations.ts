@@ -28,6 +28,7 @@ function toConversation(item: Record<string, any>): ConversationRecord {
     leaseMessageId: item.leaseMessageId,
     calib: item.calib,
     ...(item.leafSk || item.kids ? { tree: { leafSk: item.leafSk, kids: item.kids, kidActive: item.kidActive } } : {}),
+    ...(typeof item.modelId === 'string' ? { modelId: item.modelId } : {}),
   };
 }
 
@@ -85,8 +86,9 @@ export class DynamoConversations implements Conversations {
     return sameMessageLease(held, now, messageId) ?? 'busy';
   }
 
-  public async renewLease(user: string, conversationId: string, replyId: string, until: number): Promise<boolean> {
-    return this.updateIfLeased(user, conversationId, replyId, 'SET leaseUntil = :u', { ':u': until });
+  public async renewLease(user: string, conversationId: string, replyId: string, until: number, modelId?: string): Promise<boolean> {
+    if (modelId === undefined) return this.updateIfLeased(user, conversationId, replyId, 'SET leaseUntil = :u', { ':u': until });
+    return this.updateIfLeased(user, conversationId, replyId, 'SET leaseUntil = :u, modelId = :model', { ':u': until, ':model': modelId });
   }
 
   public async finishLease(user: string, conversationId: string, replyId: string, now: number, calib?: number): Promise<boolean> {

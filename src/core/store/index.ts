@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoClaims } from './claims';
 import { DynamoConversations } from './conversations';
+import { DynamoInstructions } from './instructions';
 import { DynamoMessages } from './messages';
 import { DynamoParts } from './parts';
 import { DynamoRateCounters } from './rate-limit';
@@ -21,6 +22,7 @@ export class ConversationStore implements Store {
   public readonly parts: DynamoParts;
   public readonly rates: DynamoRateCounters;
   public readonly tree: DynamoTree;
+  public readonly instructions: DynamoInstructions;
 
   constructor(doc: DynamoDBDocumentClient, tableName: string, clock: Clock = realClock) {
     const table = new Table(doc, tableName, clock);
@@ -30,5 +32,6 @@ export class ConversationStore implements Store {
     this.parts = new DynamoParts(table);
     this.rates = new DynamoRateCounters(table);
     this.tree = new DynamoTree(table);
+    this.instructions = new DynamoInstructions(table);
   }
 }

@@ -20,6 +20,7 @@ export function toMessage(item: Record<string, any>): StoredMessage {
     stopReason: item.stopReason,
   };
   if (item.usage) m.usage = item.usage as Usage;
+  if (typeof item.modelId === 'string') m.modelId = item.modelId;
   return m;
 }
 
@@ -84,6 +85,7 @@ export class DynamoMessages implements Messages {
         userMessageId: turn.messageId,
         ...(turn.requestId ? { claimId: turn.requestId } : {}),
         ...replyTreeAttributes(turn, userSk),
+        ...(turn.modelId ? { modelId: turn.modelId } : {}),
       },
       ...NEW,
     })));
