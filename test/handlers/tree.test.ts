@@ -1,10 +1,10 @@
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { MAX_VERSIONS } from '../../src/contract/protocol';
+import { buildSendFrames, MAX_VERSIONS } from '../../src/contract/protocol';
 import * as K from '../../src/core/store/item-keys';
 import { handler as chat } from '../../src/handlers/chat.lambda';
 import { handler as history } from '../../src/handlers/history.lambda';
 import type { BrainRequest } from '../../src/local/model/brain';
-import { Emulators, id, startEmulators, wsEvent } from '../support/harness';
+import { chatService, Emulators, id, outbox, startEmulators, wsEvent } from '../support/harness';
 
 // The conversation tree (docs/PROTOCOL.md §13) through the real handlers: dynalite, the
 // @connections endpoint and the model server, which records every request it gets.
@@ -249,6 +249,63 @@ describe('conversation tree', () => {
     await send(user, 'new-first', { conversationId: c, parentId: c });
     items = (await page(user, c)).items;
     expect(items[0]).toMatchObject({ text: 'new-first', versions: { ids: [ids[0], items[0].messageId], index: 1 } });
+  });
+
+  test('regenerate: its modelId must be allowed, it can be stopped, and it is rate-limited like a message', async () => {
+    answering();
+    const first = await send('hana', '첫 질문');
+    const c = first.accepted.conversationId;
+    const u = first.accepted.messageId;
+    let f = await frame('hana', 'regenerate', { messageId: id('rgn'), conversationId: c, userMessageId: u, modelId: 'not-a-model-of-this-deployment' });
+    expect(f).toEqual([expect.objectContaining({ type: 'error', code: 'BAD_REQUEST' })]);
+    f = await frame('hana', 'regenerate', { messageId: id('rgn'), conversationId: c, userMessageId: u, modelId: em.env.MODEL_ID });
+    expect(f[0]).toMatchObject({ type: 'accepted', modelId: em.env.MODEL_ID });
+    expect((await page('hana', c)).items[1].versions.ids).toHaveLength(2); // the refused one stored nothing
+
+    // Stop a regenerated reply: it ends stopped, with what was streamed.
+    em.brain.script = { tokens: Array.from({ length: 400 }, (_, i) => `조각${i} `), intervalMs: 20 };
+    const conn = id('conn');
+    const running = chat(wsEvent('regenerate', 'hana', conn, JSON.stringify({ action: 'regenerate', messageId: id('rgn'), conversationId: c, userMessageId: u })));
+    const delta = await em.sink.waitFor((x, k) => k === conn && x.type === 'delta');
+    await chat(wsEvent('stop', 'hana', id('conn'), JSON.stringify({ action: 'stop', replyId: delta.replyId })));
+    await running;
+    expect(em.sink.frames(conn).at(-1)).toMatchObject({ type: 'done', stopReason: 'stopped' });
+    expect((await page('hana', c)).items[1]).toMatchObject({ messageId: delta.replyId, status: 'stopped' });
+
+    // 3 a minute: the first message, one regenerate, then RATE_LIMITED; a resend of the accepted one is not counted.
+    answering();
+    const limited = chatService(em, undefined, { RATE_LIMIT_PER_MINUTE: '2' });
+    try {
+      const run = async (body: object) => {
+        const k = id('conn');
+        await limited.service.handleFrame('ines', JSON.stringify(body), outbox(em, k));
+        return em.sink.frames(k);
+      };
+      const a = await run({ action: 'sendMessage', messageId: id('msg'), text: 'q' });
+      const conversationId = a[0].conversationId;
+      const rid = id('rgn');
+      const r1 = await run({ action: 'regenerate', messageId: rid, conversationId, userMessageId: a[0].messageId });
+      expect(r1[0]).toMatchObject({ type: 'accepted' });
+      const r2 = await run({ action: 'regenerate', messageId: id('rgn'), conversationId, userMessageId: a[0].messageId });
+      expect(r2).toEqual([expect.objectContaining({ type: 'error', code: 'RATE_LIMITED', retryable: true })]);
+      expect(await run({ action: 'regenerate', messageId: rid, conversationId, userMessageId: a[0].messageId })).toEqual([r1[0]]);
+    } finally { limited.close(); }
+  });
+
+  test('an edit split into parts (16,000 Hangul characters) keeps its parentId and is accepted once', async () => {
+    answering();
+    const first = await send('jae', 'a');
+    const c = first.accepted.conversationId;
+    await send('jae', 'b', { conversationId: c });
+    const text = '가'.repeat(16_000);
+    const frames = buildSendFrames({ messageId: id('msg'), conversationId: c, parentId: first.accepted.replyId, text });
+    expect(frames.length).toBeGreaterThan(1);
+    const conn = id('conn');
+    for (const fr of frames) await chat(wsEvent('sendMessage', 'jae', conn, JSON.stringify(fr)));
+    expect(em.sink.frames(conn).filter((x) => x.type === 'accepted')).toHaveLength(1);
+    const items = (await page('jae', c)).items;
+    expect(items.map((m) => m.text.length)).toEqual([1, first.text.length, 16_000, items[3].text.length]);
+    expect(items[2].versions.index).toBe(1);
   });
 
   test('deleting a conversation removes every branch, its index items and the regenerate claims', async () => {
