@@ -9,8 +9,8 @@ import type { Clock } from './ports/clock';
 import type { Model } from './ports/model';
 import type { Outbox } from './ports/outbox';
 import type { Claim, ConversationRecord, Store } from './ports/store';
-import type { TurnPlace } from './ports/tree';
 import { silentTelemetry, Telemetry } from './ports/telemetry';
+import type { TurnPlace } from './ports/tree';
 import { cleanTitle, TITLE_SYSTEM_PROMPT, titleRequestText } from './prompts';
 import { storePart } from './split-message';
 import { placeMessage, placeReply } from './tree';
@@ -230,8 +230,16 @@ export class ChatService {
 
     // The conditional put on messageId: exactly one invocation of a message goes on. The claim
     // keeps the text, so a resend can store the turn if this invocation fails before it does.
-    const claim: Claim = { conversationId, replyId, t: now, text: place?.text ?? text, created, modelId: modelChoice(config, modelId).modelId,
-      ...(place ? { tree: place.place } : {}), ...(frame.userMessageId ? { userMessageId: frame.userMessageId } : {}) };
+    const claim: Claim = {
+      conversationId,
+      replyId,
+      t: now,
+      text: place?.text ?? text,
+      created,
+      modelId: modelChoice(config, modelId).modelId,
+      ...(place ? { tree: place.place } : {}),
+      ...(frame.userMessageId ? { userMessageId: frame.userMessageId } : {}),
+    };
     let won: boolean;
     try {
       won = await store.claims.put(user, frame.messageId, claim, now);

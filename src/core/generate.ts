@@ -13,9 +13,9 @@ import type { Clock } from './ports/clock';
 import { Model, ModelError, ModelFinish, Turn } from './ports/model';
 import type { Outbox } from './ports/outbox';
 import type { Messages, Store, StoredMessage, TurnRef } from './ports/store';
+import type { Telemetry } from './ports/telemetry';
 import type { TreeNodes } from './ports/tree';
 import { PathWalk } from './tree';
-import type { Telemetry } from './ports/telemetry';
 
 /** What the generator needs. */
 export interface GenerateDeps {

@@ -1,6 +1,6 @@
 import {
-  ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, isId, MAX_PAGE, MAX_TITLE_CHARS, MessageItem, Page, charCount, SetActiveResponse,
-  UNAUTHORIZED_BODY,
+  ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, isId, MAX_PAGE, MAX_TITLE_CHARS, MessageItem, Page, charCount,
+  SetActiveResponse, UNAUTHORIZED_BODY,
 } from '../contract/protocol';
 import { matchHistoryRoute } from '../contract/routes';
 import { checkSearchQuery, DEFAULT_SEARCH_PAGE, SEARCH_QUERY_PARAM, titleMatches } from '../contract/search';
@@ -8,12 +8,12 @@ import { hasVisibleText, invisibleTextMessage } from '../contract/text-checks';
 import { realClock } from './adapters/clock';
 import { REFUSAL } from './domain/acceptance';
 import { newId } from './domain/ids';
-import { LEASE_MS, SEARCH_MAX_READ } from './domain/runtime-limits';
-import { activePage, pageVersions, switchActive } from './tree';
 import { fittingCount } from './domain/page-budget';
 import { effectiveStatus } from './domain/reply';
+import { LEASE_MS, SEARCH_MAX_READ } from './domain/runtime-limits';
 import type { Clock } from './ports/clock';
 import { BadCursorError, ConversationRecord, Store, StoredMessage } from './ports/store';
+import { activePage, pageVersions, switchActive } from './tree';
 
 /** An HTTP request as the history API sees it (no AWS event shape). */
 export interface HistoryRequest {
@@ -98,7 +98,7 @@ export class HistoryService {
       case 'PATCH /conversations/{id}':
         return { statusCode: 200, body: await this.rename(user, conversationId!, req.body) };
       case 'PUT /conversations/{id}/active':
-        return await this.setActive(user, conversationId!, req.body);
+        return this.setActive(user, conversationId!, req.body);
       case 'DELETE /conversations/{id}':
         if (!(await deleteConversation(this.store, user, conversationId!))) throw notFound();
         return { statusCode: 204 };

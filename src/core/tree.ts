@@ -24,14 +24,6 @@ const replySkOf = (turn: TurnRef) => messageSk(turn.t, 'reply', turn.replyId);
  * legacy message the rest is the partition's older messages, by query.
  */
 export class PathWalk {
-  private pending: string[] = [];
-  private last: TreeNode | undefined;
-  private done = false;
-  /** The walk starts at the top of a conversation that has no tree (legacy only). */
-  private fromTop = false;
-
-  private constructor(private readonly tree: TreeNodes, private readonly user: string, private readonly conversationId: string) {}
-
   /** The ancestors of a message known by its ancestor list (a turn's user message: the window). */
   public static fromKeys(tree: TreeNodes, user: string, conversationId: string, anc: readonly string[]): PathWalk {
     const w = new PathWalk(tree, user, conversationId);
@@ -55,7 +47,15 @@ export class PathWalk {
     return w;
   }
 
+  private pending: string[] = [];
+  private last: TreeNode | undefined;
+  private done = false;
+  /** The walk starts at the top of a conversation that has no tree (legacy only). */
+  private fromTop = false;
+  /** The message the walk starts with, when it is included. */
   private first: TreeNode | undefined;
+
+  private constructor(private readonly tree: TreeNodes, private readonly user: string, private readonly conversationId: string) {}
 
   /** Up to `n` more messages, newest first; fewer only at the root. */
   public async take(n: number): Promise<TreeNode[]> {
@@ -231,8 +231,7 @@ export async function switchActive(tree: TreeNodes, user: string, conversationId
   for (let step = 0; step < MAX_WALK_STEPS; step++) {
     const childSk = nextChild(leaf);
     let child: TreeNode | undefined;
-    if (childSk) child = (await tree.get(user, conversationId, [childSk]))[0];
-    else if (legacy(leaf)) {
+    if (childSk) {child = (await tree.get(user, conversationId, [childSk]))[0];} else if (legacy(leaf)) {
       const next = await tree.after(user, conversationId, leaf.sk);
       child = next && legacy(next) ? next : undefined;
     }

@@ -89,7 +89,7 @@ async function main(): Promise<void> {
 
     progress('history read with 10 and with 10,000 prior messages');
     const history = await measureHistoryRead(harness, brain, progress);
-    progress(`history window and first page with 1 branch and with 50 sibling versions at one turn`);
+    progress('history window and first page with 1 branch and with 50 sibling versions at one turn');
     const branches = await measureBranchRead(harness, progress);
 
     const { load, cost } = await concurrentStep(harness, brain);

@@ -14,7 +14,7 @@ let token: string;
 let answered = 0;
 
 beforeAll(async () => {
-  fake = await fakeOpenAi(() => [`답변 `, `#${++answered}`]);
+  fake = await fakeOpenAi(() => ['답변 ', `#${++answered}`]);
   stack = await startLocalStack({ port: 0, inMemory: true, model: 'openai', openaiBaseUrl: fake.baseUrl, modelId: 'qwen-test', log: () => undefined });
   token = await login(stack.url, 'tree-user');
 });
@@ -67,8 +67,11 @@ test('edit turn 2 of 5, regenerate the last answer twice, switch versions, reloa
     expect(new Set([r1.text, r2.text]).size).toBe(2);
     expect(lastModelRequest()).toEqual(['user:질문 1', `assistant:${turns[0].text}`, 'user:질문 2, 고쳐서']);
     let path = await activePath(c);
-    expect(path.at(-1)).toMatchObject({ messageId: r2.accepted.replyId, text: r2.text,
-      versions: { ids: [editAccepted.replyId, r1.accepted.replyId, r2.accepted.replyId], index: 2 } });
+    expect(path.at(-1)).toMatchObject({
+      messageId: r2.accepted.replyId,
+      text: r2.text,
+      versions: { ids: [editAccepted.replyId, r1.accepted.replyId, r2.accepted.replyId], index: 2 },
+    });
     expect(path[2]).toMatchObject({ messageId: editId, versions: { ids: [turns[1].accepted.messageId, editId], index: 1 } });
 
     // Switch the answer to its first regeneration, then turn 2 back to the original and forth again.

@@ -68,11 +68,13 @@ describe('conversation tree', () => {
 
     // Edit turn 2: a sibling of q2 after the reply to q1.
     const edit = await send('alice', 'q2-edited', { conversationId: c, parentId: first.accepted.replyId });
-    expect(lastModelRequest()).toEqual([`user:q1`, `assistant:${first.text}`, 'user:q2-edited']);
+    expect(lastModelRequest()).toEqual(['user:q1', `assistant:${first.text}`, 'user:q2-edited']);
     let items = (await page('alice', c)).items;
     expect(texts(items)).toEqual(['q1', first.text, 'q2-edited', edit.text]);
-    expect(items[2]).toMatchObject({ parentId: first.accepted.replyId,
-      versions: { ids: [turns[1].accepted.messageId, edit.accepted.messageId], index: 1 } });
+    expect(items[2]).toMatchObject({
+      parentId: first.accepted.replyId,
+      versions: { ids: [turns[1].accepted.messageId, edit.accepted.messageId], index: 1 },
+    });
     expect(items[0]).toMatchObject({ parentId: c });
     expect(items[0].versions).toBeUndefined();
 
@@ -80,7 +82,7 @@ describe('conversation tree', () => {
     const r1 = await regenerate('alice', c, edit.accepted.messageId);
     expect(r1[0]).toMatchObject({ type: 'accepted', conversationId: c });
     expect(r1.at(-1)).toMatchObject({ type: 'done', replyId: r1[0].replyId });
-    expect(lastModelRequest()).toEqual([`user:q1`, `assistant:${first.text}`, 'user:q2-edited']);
+    expect(lastModelRequest()).toEqual(['user:q1', `assistant:${first.text}`, 'user:q2-edited']);
     const r2 = await regenerate('alice', c, edit.accepted.messageId);
     items = (await page('alice', c)).items;
     expect(items.map((m) => m.messageId)).toEqual([first.accepted.messageId, first.accepted.replyId, edit.accepted.messageId, r2[0].replyId]);
@@ -198,9 +200,15 @@ describe('conversation tree', () => {
     const { doc, env } = em;
     const rootKey = { pk: K.userPk('erin'), sk: K.conversationSk(c) };
     const kids = Array.from({ length: MAX_VERSIONS }, (_, i) => K.messageSk(1000 + i, 'user', `filler-${String(i).padStart(4, '0')}`));
-    await doc.send(new PutCommand({ TableName: env.TABLE_NAME, Item: { ...(await em.doc.send(new QueryCommand({
-      TableName: env.TABLE_NAME, KeyConditionExpression: 'pk = :p AND sk = :s', ExpressionAttributeValues: { ':p': rootKey.pk, ':s': rootKey.sk },
-    }))).Items![0], kids } }));
+    await doc.send(new PutCommand({
+      TableName: env.TABLE_NAME,
+      Item: {
+        ...(await em.doc.send(new QueryCommand({
+          TableName: env.TABLE_NAME, KeyConditionExpression: 'pk = :p AND sk = :s', ExpressionAttributeValues: { ':p': rootKey.pk, ':s': rootKey.sk },
+        }))).Items![0],
+        kids,
+      },
+    }));
     const refused = await frame('erin', 'sendMessage', { messageId: id('msg'), text: 'v2', conversationId: c, parentId: c });
     expect(refused).toEqual([expect.objectContaining({ type: 'error', code: 'TOO_LARGE' })]);
   });
@@ -220,10 +228,18 @@ describe('conversation tree', () => {
       const isUser = i % 2 === 0;
       const mid = `legacy-${isUser ? 'u' : 'r'}-${i}`;
       ids.push(mid);
-      await doc.send(new PutCommand({ TableName: env.TABLE_NAME, Item: {
-        pk, sk: K.messageSk(t, isUser ? 'user' : 'reply', mid), messageId: mid, role: isUser ? 'user' : 'assistant',
-        text: `old${i}`, status: 'complete', createdAt: new Date(t).toISOString(),
-      } }));
+      await doc.send(new PutCommand({
+        TableName: env.TABLE_NAME,
+        Item: {
+          pk,
+          sk: K.messageSk(t, isUser ? 'user' : 'reply', mid),
+          messageId: mid,
+          role: isUser ? 'user' : 'assistant',
+          text: `old${i}`,
+          status: 'complete',
+          createdAt: new Date(t).toISOString(),
+        },
+      }));
     }
     let items = (await page(user, c)).items;
     expect(texts(items)).toEqual(['old0', 'old1', 'old2', 'old3', 'old4', 'old5']);

@@ -36,7 +36,8 @@ export function initialTitle(text: string): string {
 
 /** The turn a claim promised for `messageId`: every key of it derives from the claim. */
 export function turnOf(messageId: string, claim: Claim): TurnRef {
-  const turn: TurnRef = { conversationId: claim.conversationId, t: claim.t, messageId, replyId: claim.replyId, ...(claim.modelId ? { modelId: claim.modelId } : {}) };
+  const turn: TurnRef = { conversationId: claim.conversationId, t: claim.t, messageId, replyId: claim.replyId };
+  if (claim.modelId) turn.modelId = claim.modelId;
   if (claim.tree) turn.tree = claim.tree;
   // A regenerate's turn is the user message it answers again; the request id is its claim's.
   if (claim.userMessageId) Object.assign(turn, { messageId: claim.userMessageId, requestId: messageId });

@@ -23,8 +23,14 @@ export class DynamoClaims implements Claims {
   public async get(user: string, messageId: string): Promise<Claim | undefined> {
     const item = await this.table.get(this.key(user, messageId));
     if (!item) return undefined;
-    const claim: Claim = { conversationId: item.conversationId, replyId: item.replyId, t: item.t, text: item.text, created: item.created === true,
-      ...(typeof item.modelId === 'string' ? { modelId: item.modelId } : {}) };
+    const claim: Claim = {
+      conversationId: item.conversationId,
+      replyId: item.replyId,
+      t: item.t,
+      text: item.text,
+      created: item.created === true,
+      ...(typeof item.modelId === 'string' ? { modelId: item.modelId } : {}),
+    };
     if (item.tree) claim.tree = item.tree;
     if (item.userMessageId) claim.userMessageId = item.userMessageId;
     return claim;

@@ -5,8 +5,8 @@ import { conditional, EXISTS, NEW, PK, SK, Table, TTL } from './table';
 import type { Role, Usage } from '../../contract/protocol';
 import { iso } from '../domain/ids';
 import { POINTER_TTL_SECONDS } from '../domain/runtime-limits';
-import type { FinalReply, Messages, ReplyPointer, StorePage, StoredMessage, TurnRef } from '../ports/store';
 import { replyTreeAttributes, userTreeAttributes } from '../domain/tree';
+import type { FinalReply, Messages, ReplyPointer, StorePage, StoredMessage, TurnRef } from '../ports/store';
 
 /** A message item as a record. */
 export function toMessage(item: Record<string, any>): StoredMessage {
@@ -60,8 +60,16 @@ export class DynamoMessages implements Messages {
     ];
     // A regenerate answers a user message that exists: only its new reply is stored.
     if (turn.tree?.userT === undefined) {
-      first.unshift({ [PK]: pk, [SK]: userSk, messageId: turn.messageId, role: 'user', text, status: 'complete', createdAt,
-        ...userTreeAttributes(turn, replySk) });
+      first.unshift({
+        [PK]: pk,
+        [SK]: userSk,
+        messageId: turn.messageId,
+        role: 'user',
+        text,
+        status: 'complete',
+        createdAt,
+        ...userTreeAttributes(turn, replySk),
+      });
     }
     if (turn.tree) {
       first.push({ [PK]: pk, [SK]: K.messageIndexSk(turn.replyId), at: replySk });

@@ -201,7 +201,11 @@ async function seedTree(store: ConversationStore, user: string, conversationId: 
 /** Counts the requests a DocumentClient sends. */
 function counted(doc: DynamoDBDocumentClient): { count: () => number; reset: () => void } {
   let n = 0;
-  doc.middlewareStack.add((next) => async (args) => { n++; return next(args); }, { step: 'initialize', name: 'benchCount' });
+  doc.middlewareStack.add((next, context) => async (args) => {
+    n++;
+    if (process.env.BENCH_TRACE) process.stderr.write(`${context.commandName}\n`);
+    return next(args);
+  }, { step: 'initialize', name: 'benchCount' });
   return { count: () => n, reset: () => { n = 0; } };
 }
 
