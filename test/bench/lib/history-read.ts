@@ -176,6 +176,7 @@ async function seedTree(store: ConversationStore, user: string, conversationId: 
   const start = Date.now() - 10 * 60_000;
   let t = start;
   await store.conversations.create(user, conversationId, 'branch bench', t, 'seed-lease-0000', t + 3_600_000);
+  await store.conversations.finishLease(user, conversationId, 'seed-lease-0000', t);
   let created = true;
   for (let i = 0; i < BRANCH_TURNS; i++) {
     const root = (await store.conversations.get(user, conversationId))?.tree;
@@ -189,7 +190,7 @@ async function seedTree(store: ConversationStore, user: string, conversationId: 
       const replyId = `seed-r-${conversationId}-${i}-${v}`.slice(0, 64);
       const turnPlace = v === 0 ? place : { ...place, userT: t - 10 * v, init: [] };
       const turn = { conversationId, t, messageId, replyId, tree: turnPlace };
-      await store.conversations.acquireLease(user, conversationId, replyId, t, t + 3_600_000);
+      if (await store.conversations.acquireLease(user, conversationId, replyId, t, t + 3_600_000) !== 'ok') throw new Error('seeding: lease');
       await store.messages.putTurn(user, turn, koreanText(USER_CHARS));
       await attachTurn(tree, user, turn);
       await store.messages.finishReply(user, turn, { text: koreanText(REPLY_CHARS), status: 'complete', stopReason: 'end_turn' }, t);
@@ -252,6 +253,13 @@ export async function measureBranchRead(harness: Harness, progress: (line: strin
     windowMessages: await windowRead('branch-fifty-versions'),
   };
   if (out.windowMessages !== await windowRead('branch-one-version')) throw new Error('the two paths differ in length');
+  // Both pages are the active path: the same 40 messages, the versions at the middle turn.
+  const one = await history.handle(user, { method: 'GET', path: '/conversations/branch-one-version/messages', query: {} });
+  const fifty = await history.handle(user, { method: 'GET', path: '/conversations/branch-fifty-versions/messages', query: {} });
+  const items = (r: typeof one) => (r.body as { items: Array<{ versions?: { ids: string[] } }> }).items;
+  if (items(one).length !== items(fifty).length || items(fifty).filter((m) => m.versions?.ids.length === BRANCH_VERSIONS).length !== 1) {
+    throw new Error('the pages are not the active paths');
+  }
   doc.destroy();
   return out;
 }
