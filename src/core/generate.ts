@@ -15,8 +15,8 @@ import type { Outbox } from './ports/outbox';
 import type { Messages, Store, StoredMessage, TurnRef } from './ports/store';
 import type { Telemetry } from './ports/telemetry';
 import type { TreeNodes } from './ports/tree';
-import { PathWalk } from './tree';
 import { turnSystemPrompt } from './prompts';
+import { PathWalk } from './tree';
 
 /** What the generator needs. */
 export interface GenerateDeps {
@@ -196,7 +196,9 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
   let system: string;
   try {
     // The user's instructions are read beside the window, not after it (one round trip, not two).
-    const [w, instructions] = await Promise.all([loadWindow(store.messages, job, config.historyTokenBudget, store.tree), store.instructions.get(job.user)]);
+    const [w, instructions] = await Promise.all([
+      loadWindow(store.messages, job, config.historyTokenBudget, store.tree), store.instructions.get(job.user),
+    ]);
     window = w;
     system = turnSystemPrompt(config.systemPrompt, instructions?.text);
   } catch (err) {
