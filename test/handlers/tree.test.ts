@@ -308,6 +308,21 @@ describe('conversation tree', () => {
     } finally { limited.close(); }
   });
 
+  test('a regenerate whose socket is gone mid-reply is still stored whole, and reads over HTTP (resume)', async () => {
+    answering();
+    const first = await send('kyle', '첫');
+    const c = first.accepted.conversationId;
+    const all = Array.from({ length: 40 }, (_, i) => `조각${i} `);
+    em.brain.script = { tokens: all, intervalMs: 2 };
+    const conn = id('conn');
+    em.sink.setGone(conn, 3); // accepted + two deltas, then 410
+    await chat(wsEvent('regenerate', 'kyle', conn, JSON.stringify({ action: 'regenerate', messageId: id('rgn'), conversationId: c, userMessageId: first.accepted.messageId })));
+    const frames = em.sink.frames(conn);
+    expect(frames).toHaveLength(3);
+    const items = (await page('kyle', c)).items;
+    expect(items[1]).toMatchObject({ messageId: frames[0].replyId, status: 'complete', text: all.join('') });
+  });
+
   test('an edit split into parts (16,000 Hangul characters) keeps its parentId and is accepted once', async () => {
     answering();
     const first = await send('jae', 'a');
