@@ -20,8 +20,12 @@ export interface FakeOpenAi {
   close(): Promise<void>;
 }
 
-/** Starts the fake on a free loopback port; streamed answers are `pieces`. */
-export async function fakeOpenAi(pieces: readonly string[] = FAKE_PIECES): Promise<FakeOpenAi> {
+/**
+ * Starts the fake on a free loopback port; streamed answers are `pieces`, or what `pieces(n)`
+ * gives for the n-th streamed request (0-based), so that answers differ.
+ */
+export async function fakeOpenAi(pieces: readonly string[] | ((n: number) => readonly string[]) = FAKE_PIECES): Promise<FakeOpenAi> {
+  let streamed = 0;
   const state: FakeOpenAi = { baseUrl: '', requests: [], mode: 'stream', close: async () => undefined };
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/v1/models') {
@@ -45,7 +49,7 @@ export async function fakeOpenAi(pieces: readonly string[] = FAKE_PIECES): Promi
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const chunks = pieces;
+      const chunks = typeof pieces === 'function' ? pieces(streamed++) : pieces;
       const events = chunks.map((c) => ({ choices: [{ index: 0, delta: { content: c }, finish_reason: null }] }));
       events.push({ choices: [{ index: 0, delta: {}, finish_reason: state.mode === 'length' ? 'length' : 'stop' }] } as any);
       events.push({ choices: [], usage: { prompt_tokens: 21, completion_tokens: 9 } } as any);
