@@ -66,6 +66,8 @@ export interface SendMessageFrame {
    * tree, or the `conversationId` itself (edit of the first message). Absent: the active leaf.
    */
   parentId?: string;
+  /** One of the deployment's models (config.json `models`); absent: the conversation's, or the default. */
+  modelId?: string;
 }
 
 /** Answers a user message again: a new reply, sibling of its other replies (docs/PROTOCOL.md §13). */
@@ -76,6 +78,7 @@ export interface RegenerateFrame {
   conversationId: string;
   /** The user message to answer again. */
   userMessageId: string;
+  /** One of the deployment's models (config.json `models`); absent: the conversation's, or the default. */
   modelId?: string;
 }
 
@@ -97,6 +100,8 @@ export interface AcceptedFrame {
   messageId: string;
   conversationId: string;
   replyId: string;
+  /** The model this reply is written by. */
+  modelId: string;
 }
 
 export interface DeltaFrame {
@@ -142,6 +147,8 @@ export interface ConversationSummary {
   title: string;
   createdAt: string;
   updatedAt: string;
+  /** The conversation's current model (the last one a message named, or the default it began with). */
+  modelId?: string;
 }
 
 export interface MessageItem {
@@ -151,6 +158,8 @@ export interface MessageItem {
   status: MessageStatus;
   createdAt: string;
   usage?: Usage;
+  /** Assistant messages: the model that wrote it. */
+  modelId?: string;
   /**
    * The message this one follows: the previous message of its branch, or the `conversationId` for
    * a first user message (docs/PROTOCOL.md §13). The server always sends it; optional here only so
@@ -176,6 +185,15 @@ export interface SetActiveRequest {
 export interface SetActiveResponse {
   activeLeafId: string;
 }
+
+/** `GET`/`PUT /api/instructions`: a user's standing instructions ("" when none). */
+export interface Instructions {
+  text: string;
+  updatedAt?: string;
+}
+
+/** Per-user instructions are at most this many UTF-8 bytes (Hangul 3 bytes a character). */
+export const MAX_INSTRUCTIONS_BYTES = 4000;
 
 export interface Page<T> {
   items: T[];
@@ -261,6 +279,13 @@ export const DEFAULT_LIMITS: FrameLimits = {
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
 };
 
+/** What a refused `modelId` is answered with (the handler answers a well-formed but unlisted one the same way). */
+export const MODEL_ID_MESSAGE = 'modelId must be one of the models config.json lists.';
+
+function isModelIdShape(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_MODEL_ID_CHARS;
+}
+
 export type ParseResult =
   | { ok: true; frame: ClientFrame }
   | { ok: false; error: ErrorFrame };
@@ -307,6 +332,10 @@ export function parseClientFrame(raw: string, limits: FrameLimits = DEFAULT_LIMI
       }
       const frame: SendMessageFrame = { action: 'sendMessage', messageId, text: f.text };
       if (f.conversationId !== undefined) frame.conversationId = f.conversationId as string;
+      if (f.modelId !== undefined) {
+        if (!isModelIdShape(f.modelId)) return fail('BAD_REQUEST', MODEL_ID_MESSAGE, ids);
+        frame.modelId = f.modelId;
+      }
       if (f.parentId !== undefined) {
         if (!isId(f.parentId)) return fail('BAD_REQUEST', 'parentId must be 8–64 characters [A-Za-z0-9_-].', ids);
         if (frame.conversationId === undefined) return fail('BAD_REQUEST', 'parentId needs the conversationId.', ids);
@@ -335,9 +364,7 @@ export function parseClientFrame(raw: string, limits: FrameLimits = DEFAULT_LIMI
       if (!isId(f.userMessageId)) return fail('BAD_REQUEST', 'regenerate needs a userMessageId of 8–64 characters [A-Za-z0-9_-].', ids);
       const frame: RegenerateFrame = { action: 'regenerate', messageId, conversationId: f.conversationId, userMessageId: f.userMessageId };
       if (f.modelId !== undefined) {
-        if (typeof f.modelId !== 'string' || f.modelId.length === 0 || f.modelId.length > MAX_MODEL_ID_CHARS) {
-          return fail('BAD_REQUEST', 'modelId must be one of the models of this deployment.', ids);
-        }
+        if (!isModelIdShape(f.modelId)) return fail('BAD_REQUEST', MODEL_ID_MESSAGE, ids);
         frame.modelId = f.modelId;
       }
       return { ok: true, frame };
@@ -362,11 +389,12 @@ export function checkMessageText(text: string, limits: FrameLimits = DEFAULT_LIM
  * code-point boundaries and each (serialized) within `maxFrameBytes`.
  */
 export function buildSendFrames(
-  message: { messageId: string; text: string; conversationId?: string; parentId?: string },
+  message: { messageId: string; text: string; conversationId?: string; modelId?: string; parentId?: string },
   maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES,
 ): SendMessageFrame[] {
   const base: SendMessageFrame = { action: 'sendMessage', messageId: message.messageId, text: message.text };
   if (message.conversationId) base.conversationId = message.conversationId;
+  if (message.modelId) base.modelId = message.modelId;
   if (message.parentId) base.parentId = message.parentId;
   if (utf8Bytes(JSON.stringify(base)) <= maxFrameBytes) return [base];
 

@@ -70,7 +70,7 @@ export function asyncRoute(routeKey: string): AsyncRoute | undefined {
 export const HISTORY_API_PREFIX = '/api';
 
 /** HTTP methods of the history routes. */
-export type HistoryMethod = 'GET' | 'PATCH' | 'PUT' | 'DELETE';
+export type HistoryMethod = 'GET' | 'PUT' | 'PATCH' | 'DELETE';
 
 /** One history route; `path` is below {@link HISTORY_API_PREFIX}, `{name}` a path parameter. */
 export interface HistoryRoute {
@@ -85,6 +85,8 @@ export const HISTORY_ROUTES: readonly HistoryRoute[] = [
   { method: 'PATCH', path: '/conversations/{id}' },
   { method: 'DELETE', path: '/conversations/{id}' },
   { method: 'GET', path: '/conversations/{id}/messages' },
+  { method: 'GET', path: '/instructions' },
+  { method: 'PUT', path: '/instructions' },
   { method: 'PUT', path: '/conversations/{id}/active' },
 ];
 
