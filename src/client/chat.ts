@@ -364,7 +364,11 @@ export class ChatController {
     if (p) {
       p.state = 'failed';
       clearTimeout(p.acceptTimer);
-      p.view.showError(frame.code, () => this.retrySend(p));
+      // The text's limit is enforced before sending: an edit or regenerate refused TOO_LARGE has
+      // as many versions as the server keeps (PROTOCOL §13).
+      const f = p.frames[0];
+      const tree = f.action === 'regenerate' || ('parentId' in f && f.parentId);
+      p.view.showError(tree && frame.code === 'TOO_LARGE' ? 'tooManyVersions' : frame.code, () => this.retrySend(p));
       this.updateGenerating();
       return;
     }

@@ -25,7 +25,7 @@ export function userMessage(text: string, messageId?: string, parentId?: string,
 }
 
 /** UI text keys that {@link AssistantMessage.showError} takes besides protocol error codes. */
-const NOT_CODES: Partial<Record<TextKey, true>> = { notConfirmed: true };
+const NOT_CODES: Partial<Record<TextKey, true>> = { notConfirmed: true, tooManyVersions: true };
 
 const NOTE_FOR: Partial<Record<StopReason | MessageStatus, TextKey>> = {
   stopped: 'stopped',

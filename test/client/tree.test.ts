@@ -4,10 +4,12 @@
  * versions chosen, and the model request of the next turn holding exactly the path on screen (as
  * the OpenAI-compatible fake of test/local/lib received it). Also the inline editor by keyboard:
  * Enter sends, Shift+Enter breaks the line, Escape cancels, an IME composition never sends, and
- * the actions are disabled while an answer is being written.
+ * the actions are disabled while an answer is being written; and a regenerate refused for the
+ * versions limit.
  */
 import type { Browser, Locator, Page, WebSocket as PwWebSocket } from 'playwright-core';
 import { launch, openApp, send, signIn } from './lib/browser';
+import { openProxied } from './lib/proxy';
 import { startStack, type RunningStack } from './lib/stack';
 import { fakeOpenAi, type FakeOpenAi } from '../local/lib/fake-openai';
 
@@ -221,5 +223,29 @@ test('the inline editor by keyboard: Enter opens it, Shift+Enter breaks the line
   expect(await versionOf(page.locator('li.msg.user').first())).toBe('2 / 2');
   // Enabled again: Previous (there is one), Edit; Next stays disabled at the last version.
   expect(await page.locator('.msg-edit, .versions button').evaluateAll((bs) => bs.map((b) => (b as HTMLButtonElement).disabled))).toEqual([false, true, false]);
+  await page.context().close();
+});
+
+test('a regenerate refused for the versions limit says so, and a reload shows the conversation as it was', async () => {
+  const { page } = await openProxied(browser, stack.url, 'tree-limit', {
+    up: (frame, route) => {
+      if (frame.action !== 'regenerate') return true;
+      // The server's answer to a 101st version of one message (PROTOCOL §13), played by the test
+      // gateway: reaching it for real takes 100 regenerates.
+      route.send(JSON.stringify({ type: 'error', code: 'TOO_LARGE', message: 'A message has at most 100 versions.', retryable: false, messageId: frame.messageId }));
+      return false;
+    },
+  });
+  await send(page, 'one question');
+  await finishedAnswers(page, 1);
+  const before = await shownPath(page);
+  await page.locator('li.msg.assistant').getByRole('button', { name: 'Regenerate answer' }).click();
+  const error = page.locator('li.msg.assistant .msg-error');
+  await error.waitFor();
+  expect(await error.innerText()).toContain('This message has as many versions as it can have.');
+  await page.reload();
+  await finishedAnswers(page, 1);
+  expect(await shownPath(page)).toEqual(before);
+  expect(await versionOf(page.locator('li.msg.assistant'))).toBe('');
   await page.context().close();
 });
