@@ -142,7 +142,7 @@ describe('StreamingChatbot with default props', () => {
     });
     for (const key of [
       'GET /api/conversations', 'GET /api/conversations/{id}', 'PATCH /api/conversations/{id}',
-      'DELETE /api/conversations/{id}', 'GET /api/conversations/{id}/messages',
+      'DELETE /api/conversations/{id}', 'GET /api/conversations/{id}/messages', 'GET /api/instructions', 'PUT /api/instructions',
     ]) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: key, AuthorizationType: 'JWT' });
     }
