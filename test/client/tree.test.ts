@@ -15,22 +15,20 @@ import { fakeOpenAi, type FakeOpenAi } from '../local/lib/fake-openai';
 
 let fake: FakeOpenAi;
 let stack: RunningStack;
-/** The offline model at 60 characters a second: answers last long enough to act while they stream. */
-let slow: RunningStack;
 let browser: Browser;
 
 beforeAll(async () => {
   // Every streamed answer is different: "Answer 1", "Answer 2", … in the order they were asked.
-  fake = await fakeOpenAi((n) => ['Answer ', `${n + 1}`]);
-  [stack, slow, browser] = await Promise.all([
+  let answers = 0;
+  fake = await fakeOpenAi(() => ['Answer ', `${++answers}`]);
+  [stack, browser] = await Promise.all([
     startStack(['--model', 'openai', '--openai-base-url', fake.baseUrl, '--model-id', 'qwen-test']),
-    startStack(['--offline-cps', '60']),
     launch(),
   ]);
 });
 afterAll(async () => {
   await browser?.close();
-  await Promise.all([stack?.stop(), slow?.stop()]);
+  await stack?.stop();
   await fake?.close();
 });
 
@@ -105,7 +103,19 @@ test('edit turn 2 of 5, regenerate the last answer twice, switch versions, reloa
   // Regenerate the last answer twice: a fresh messageId each time, for the edited message.
   const editedId = await page.locator('li.msg.user').nth(1).getAttribute('data-message-id');
   for (const [n, shown] of [[7, '2 / 2'], [8, '3 / 3']] as const) {
+    // The model holds the answer back: while it is being written, every Edit, Regenerate and
+    // switcher arrow is disabled.
+    let release!: () => void;
+    fake.hold = new Promise((resolve) => {
+      release = resolve;
+    });
     await page.locator('li.msg.assistant').last().getByRole('button', { name: 'Regenerate answer' }).click();
+    await page.locator('li.msg.assistant[data-reply-id][aria-busy="true"]').waitFor();
+    const actions = await page.locator('.answer-regenerate, .msg-edit, .versions button').evaluateAll((bs) => bs.map((b) => (b as HTMLButtonElement).disabled));
+    expect(actions.length).toBeGreaterThanOrEqual(4);
+    expect(actions.every(Boolean)).toBe(true);
+    fake.hold = undefined;
+    release();
     await page.locator('li.msg.assistant .markdown', { hasText: `Answer ${n}` }).waitFor();
     await finishedAnswers(page, 2);
     expect(await shownPath(page)).toEqual(['user: q1', 'assistant: Answer 1', 'user: q2, edited', `assistant: Answer ${n}`]);
@@ -154,7 +164,7 @@ test('edit turn 2 of 5, regenerate the last answer twice, switch versions, reloa
 });
 
 test('the inline editor by keyboard: Enter opens it, Shift+Enter breaks the line, Escape cancels, an IME composition never sends; actions wait while an answer is written', async () => {
-  const { page, frames } = await openRecording(slow.url, 'tree-keys');
+  const { page, frames } = await openRecording(stack.url, 'tree-keys');
   const sends = () => frames.filter((f) => f.action === 'sendMessage');
   await send(page, 'first');
   await finishedAnswers(page, 1);
@@ -205,20 +215,21 @@ test('the inline editor by keyboard: Enter opens it, Shift+Enter breaks the line
   expect(prevented).toBe(false);
   expect(sends()).toHaveLength(1);
 
-  // A plain Enter sends the edit: the first message's parent is the conversation itself.
-  await editor.fill('고친 메시지, and a long answer please '.repeat(8));
+  // A plain Enter sends the edit: the first message's parent is the conversation itself. The
+  // model holds its answer back until the test has looked at the page while it is being written.
+  let release!: () => void;
+  fake.hold = new Promise((resolve) => {
+    release = resolve;
+  });
+  await editor.fill('고친 메시지');
   await editor.press('Enter');
-  await page.locator('li.msg.assistant .markdown', { hasText: '[offline model]' }).waitFor();
+  await page.locator('li.msg.assistant[data-reply-id][aria-busy="true"]').waitFor();
   expect(sends()).toHaveLength(2);
-  expect(sends()[1]).toMatchObject({ conversationId, parentId: conversationId });
-  // While the answer is written, Edit, Regenerate and the switcher are disabled (checked in one
-  // step, together with the answer still streaming).
-  const during = await page.evaluate(() => ({
-    streaming: document.querySelector('li.msg.assistant')?.getAttribute('aria-busy'),
-    disabled: [...document.querySelectorAll<HTMLButtonElement>('.msg-edit, .versions button')].map((b) => b.disabled),
-  }));
-  expect(during).toEqual({ streaming: 'true', disabled: [true, true, true] });
-  await page.getByRole('button', { name: /^stop$/i }).click();
+  expect(sends()[1]).toMatchObject({ conversationId, parentId: conversationId, text: '고친 메시지' });
+  // While the answer is written, Edit and the switcher are disabled.
+  expect(await page.locator('.msg-edit, .versions button').evaluateAll((bs) => bs.map((b) => (b as HTMLButtonElement).disabled))).toEqual([true, true, true]);
+  fake.hold = undefined;
+  release();
   await finishedAnswers(page, 1);
   expect(await versionOf(page.locator('li.msg.user').first())).toBe('2 / 2');
   // Enabled again: Previous (there is one), Edit; Next stays disabled at the last version.
