@@ -212,9 +212,10 @@ export function imageTokens(width: number, height: number): number {
   return Math.ceil((width * height) / 750);
 }
 
-/** Checks a `POST /api/attachments` body; the declared type and size only (the bytes are checked after upload). */
+/** A checked create request, or why it is refused. */
 export type CheckedCreate = { ok: CreateAttachmentRequest & { contentType: AttachmentType } } | { error: AttachmentProblem };
 
+/** Checks a `POST /api/attachments` body; the declared type and size only (the bytes are checked after upload). */
 export function checkCreateAttachment(body: unknown): CheckedCreate {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { error: { status: 400, code: 'BAD_REQUEST', message: 'The body must be JSON {"name", "contentType", "size"}.' } };
