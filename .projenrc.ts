@@ -72,6 +72,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-lambda-powertools/metrics@${POWERTOOLS}`,
     '@smithy/eventstream-codec@4.5.2',
     '@smithy/util-utf8@4.5.2',
+    // The local S3 emulator checks every request's SigV4 signature by recomputing it (src/local/s3-server.ts).
+    '@smithy/signature-v4@5.7.5',
     'aws-jwt-verify@5.2.1',
     '@types/aws-lambda@8.10.164',
     'ws@8.23.0',
