@@ -61,7 +61,7 @@ export function asyncRoute(routeKey: string): AsyncRoute | undefined {
 export const HISTORY_API_PREFIX = '/api';
 
 /** HTTP methods of the history routes. */
-export type HistoryMethod = 'GET' | 'PATCH' | 'DELETE';
+export type HistoryMethod = 'GET' | 'PATCH' | 'DELETE' | 'POST';
 
 /** One history route; `path` is below {@link HISTORY_API_PREFIX}, `{name}` a path parameter. */
 export interface HistoryRoute {
@@ -76,6 +76,11 @@ export const HISTORY_ROUTES: readonly HistoryRoute[] = [
   { method: 'PATCH', path: '/conversations/{id}' },
   { method: 'DELETE', path: '/conversations/{id}' },
   { method: 'GET', path: '/conversations/{id}/messages' },
+  // Attachments (§6).
+  { method: 'POST', path: '/attachments' },
+  { method: 'GET', path: '/attachments/{id}' },
+  { method: 'POST', path: '/attachments/{id}/complete' },
+  { method: 'GET', path: '/attachments/{id}/content' },
 ];
 
 /** A matched route: the API's route key (`GET /api/conversations/{id}`) and its path parameters. */

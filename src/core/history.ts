@@ -2,10 +2,11 @@ import {
   ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, isId, MAX_PAGE, MAX_TITLE_CHARS, MessageItem, Page, charCount,
   UNAUTHORIZED_BODY,
 } from '../contract/protocol';
-import { matchHistoryRoute } from '../contract/routes';
+import { HistoryRoute, matchHistoryRoute } from '../contract/routes';
 import { checkSearchQuery, DEFAULT_SEARCH_PAGE, SEARCH_QUERY_PARAM, titleMatches } from '../contract/search';
 import { hasVisibleText, invisibleTextMessage } from '../contract/text-checks';
 import { realClock } from './adapters/clock';
+import type { AttachmentService } from './attachments';
 import { fittingCount } from './domain/page-budget';
 import { effectiveStatus } from './domain/reply';
 import { SEARCH_MAX_READ } from './domain/runtime-limits';
@@ -25,6 +26,8 @@ export interface HistoryRequest {
 export interface HistoryResponse {
   statusCode: number;
   body?: unknown;
+  /** Extra headers (a redirect's `location`). */
+  headers?: Record<string, string>;
 }
 
 class HttpError extends Error {
@@ -49,9 +52,10 @@ function parseLimit(raw: string | undefined, fallback: number): number {
  * then its messages' claims. The conversation item goes first so it leaves the list at once and
  * a concurrent generator cannot recreate its reply (the reply updates are conditional).
  */
-export async function deleteConversation(store: Store, user: string, conversationId: string): Promise<boolean> {
+export async function deleteConversation(store: Store, user: string, conversationId: string, attachments?: AttachmentService): Promise<boolean> {
   if (!(await store.conversations.delete(user, conversationId))) return false;
   await store.claims.delete(user, await store.messages.deleteAll(user, conversationId));
+  await attachments?.deleteForConversation(user, conversationId);
   return true;
 }
 
@@ -60,7 +64,7 @@ export async function deleteConversation(store: Store, user: string, conversatio
  * conversation of another user is indistinguishable from a missing one (404).
  */
 export class HistoryService {
-  constructor(private readonly store: Store, private readonly clock: Clock = realClock) {}
+  constructor(private readonly store: Store, private readonly clock: Clock = realClock, private readonly attachments?: AttachmentService) {}
 
   public async handle(user: string | undefined, req: HistoryRequest): Promise<HistoryResponse> {
     if (!user) return { statusCode: 401, body: UNAUTHORIZED_BODY };
@@ -77,6 +81,7 @@ export class HistoryService {
     const path = req.path.length > 1 ? req.path.replace(/\/$/, '') : req.path;
     const match = matchHistoryRoute(req.method, path);
     if (!match) throw new HttpError(404, 'NOT_FOUND', 'No such route.');
+    if (match.route.path.startsWith('/attachments')) return this.attachment(user, match.route, match.pathParameters?.id, req);
     const conversationId = match.pathParameters?.id;
     // An id that cannot exist is as missing as one that does not.
     if (conversationId !== undefined && !isId(conversationId)) throw notFound();
@@ -94,10 +99,22 @@ export class HistoryService {
       case 'PATCH /conversations/{id}':
         return { statusCode: 200, body: await this.rename(user, conversationId!, req.body) };
       case 'DELETE /conversations/{id}':
-        if (!(await deleteConversation(this.store, user, conversationId!))) throw notFound();
+        if (!(await deleteConversation(this.store, user, conversationId!, this.attachments))) throw notFound();
         return { statusCode: 204 };
       default:
         throw new Error(`history route ${match.routeKey} has no implementation`);
+    }
+  }
+
+  /** The attachment routes (PROTOCOL §6); 404 when the deployment has no attachments bucket. */
+  private async attachment(user: string, route: HistoryRoute, id: string | undefined, req: HistoryRequest): Promise<HistoryResponse> {
+    const a = this.attachments;
+    if (!a) throw new HttpError(404, 'NOT_FOUND', 'Attachments are turned off on this deployment.');
+    switch (`${route.method} ${route.path}`) {
+      case 'POST /attachments': return a.create(user, req.body);
+      case 'GET /attachments/{id}': return a.info(user, id!);
+      case 'POST /attachments/{id}/complete': return a.complete(user, id!);
+      default: return a.content(user, id!);
     }
   }
 
