@@ -24,6 +24,10 @@ export const MAX_TITLE_CHARS = 200;
 export const DEFAULT_CONVERSATION_PAGE = 20;
 export const DEFAULT_MESSAGE_PAGE = 50;
 export const MAX_PAGE = 100;
+/** A `modelId` a frame may name is at most this many characters (the allowed list decides). */
+export const MAX_MODEL_ID_CHARS = 256;
+/** The most children one message (or the root) may have: versions of an edit or a regenerate. */
+export const MAX_VERSIONS = 100;
 
 export type ErrorCode =
   | 'BAD_REQUEST'
@@ -57,6 +61,25 @@ export interface SendMessageFrame {
   text: string;
   conversationId?: string;
   part?: MessagePart;
+  /**
+   * The message the new user message follows (docs/PROTOCOL.md §13): a reply on the conversation's
+   * tree, or the `conversationId` itself (edit of the first message). Absent: the active leaf.
+   */
+  parentId?: string;
+  /** One of the deployment's models (config.json `models`); absent: the conversation's, or the default. */
+  modelId?: string;
+}
+
+/** Answers a user message again: a new reply, sibling of its other replies (docs/PROTOCOL.md §13). */
+export interface RegenerateFrame {
+  action: 'regenerate';
+  /** The client's id of this request (idempotency), answered in `accepted.messageId`. */
+  messageId: string;
+  conversationId: string;
+  /** The user message to answer again. */
+  userMessageId: string;
+  /** One of the deployment's models (config.json `models`); absent: the conversation's, or the default. */
+  modelId?: string;
 }
 
 export interface StopFrame {
@@ -68,7 +91,7 @@ export interface PingFrame {
   action: 'ping';
 }
 
-export type ClientFrame = SendMessageFrame | StopFrame | PingFrame;
+export type ClientFrame = SendMessageFrame | RegenerateFrame | StopFrame | PingFrame;
 
 // ---- Server → client -------------------------------------------------------------------------
 
@@ -77,6 +100,8 @@ export interface AcceptedFrame {
   messageId: string;
   conversationId: string;
   replyId: string;
+  /** The model this reply is written by. */
+  modelId: string;
 }
 
 export interface DeltaFrame {
@@ -122,6 +147,8 @@ export interface ConversationSummary {
   title: string;
   createdAt: string;
   updatedAt: string;
+  /** The conversation's current model (the last one a message named, or the default it began with). */
+  modelId?: string;
 }
 
 export interface MessageItem {
@@ -131,7 +158,42 @@ export interface MessageItem {
   status: MessageStatus;
   createdAt: string;
   usage?: Usage;
+  /** Assistant messages: the model that wrote it. */
+  modelId?: string;
+  /**
+   * The message this one follows: the previous message of its branch, or the `conversationId` for
+   * a first user message (docs/PROTOCOL.md §13). The server always sends it; optional here only so
+   * that items made by older code and tests still type-check.
+   */
+  parentId?: string;
+  /** Present when its parent has more than one child: all siblings in creation order, itself at `index`. */
+  versions?: MessageVersions;
 }
+
+/** The siblings of a message (itself included), oldest first, and its own 0-based position. */
+export interface MessageVersions {
+  ids: string[];
+  index: number;
+}
+
+/** Body of `PUT /api/conversations/{id}/active`. */
+export interface SetActiveRequest {
+  messageId: string;
+}
+
+/** Answer of `PUT /api/conversations/{id}/active`: the leaf the active path now ends at. */
+export interface SetActiveResponse {
+  activeLeafId: string;
+}
+
+/** `GET`/`PUT /api/instructions`: a user's standing instructions ("" when none). */
+export interface Instructions {
+  text: string;
+  updatedAt?: string;
+}
+
+/** Per-user instructions are at most this many UTF-8 bytes (Hangul 3 bytes a character). */
+export const MAX_INSTRUCTIONS_BYTES = 4000;
 
 export interface Page<T> {
   items: T[];
@@ -217,6 +279,13 @@ export const DEFAULT_LIMITS: FrameLimits = {
   maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
 };
 
+/** What a refused `modelId` is answered with (the handler answers a well-formed but unlisted one the same way). */
+export const MODEL_ID_MESSAGE = 'modelId must be one of the models config.json lists.';
+
+function isModelIdShape(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= MAX_MODEL_ID_CHARS;
+}
+
 export type ParseResult =
   | { ok: true; frame: ClientFrame }
   | { ok: false; error: ErrorFrame };
@@ -263,6 +332,15 @@ export function parseClientFrame(raw: string, limits: FrameLimits = DEFAULT_LIMI
       }
       const frame: SendMessageFrame = { action: 'sendMessage', messageId, text: f.text };
       if (f.conversationId !== undefined) frame.conversationId = f.conversationId as string;
+      if (f.modelId !== undefined) {
+        if (!isModelIdShape(f.modelId)) return fail('BAD_REQUEST', MODEL_ID_MESSAGE, ids);
+        frame.modelId = f.modelId;
+      }
+      if (f.parentId !== undefined) {
+        if (!isId(f.parentId)) return fail('BAD_REQUEST', 'parentId must be 8–64 characters [A-Za-z0-9_-].', ids);
+        if (frame.conversationId === undefined) return fail('BAD_REQUEST', 'parentId needs the conversationId.', ids);
+        frame.parentId = f.parentId;
+      }
       if (f.part !== undefined) {
         const p = f.part as Record<string, unknown> | null;
         const ok = typeof p === 'object' && p !== null
@@ -276,6 +354,18 @@ export function parseClientFrame(raw: string, limits: FrameLimits = DEFAULT_LIMI
       }
       if (charCount(f.text) > limits.maxInputChars) {
         return fail('TOO_LARGE', `A message may be at most ${limits.maxInputChars} characters.`, ids);
+      }
+      return { ok: true, frame };
+    }
+    case 'regenerate': {
+      if (!messageId) return fail('BAD_REQUEST', 'regenerate needs a messageId of 8–64 characters [A-Za-z0-9_-].');
+      const ids = { messageId };
+      if (!isId(f.conversationId)) return fail('BAD_REQUEST', 'regenerate needs a conversationId of 8–64 characters [A-Za-z0-9_-].', ids);
+      if (!isId(f.userMessageId)) return fail('BAD_REQUEST', 'regenerate needs a userMessageId of 8–64 characters [A-Za-z0-9_-].', ids);
+      const frame: RegenerateFrame = { action: 'regenerate', messageId, conversationId: f.conversationId, userMessageId: f.userMessageId };
+      if (f.modelId !== undefined) {
+        if (!isModelIdShape(f.modelId)) return fail('BAD_REQUEST', MODEL_ID_MESSAGE, ids);
+        frame.modelId = f.modelId;
       }
       return { ok: true, frame };
     }
@@ -299,11 +389,13 @@ export function checkMessageText(text: string, limits: FrameLimits = DEFAULT_LIM
  * code-point boundaries and each (serialized) within `maxFrameBytes`.
  */
 export function buildSendFrames(
-  message: { messageId: string; text: string; conversationId?: string },
+  message: { messageId: string; text: string; conversationId?: string; modelId?: string; parentId?: string },
   maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES,
 ): SendMessageFrame[] {
   const base: SendMessageFrame = { action: 'sendMessage', messageId: message.messageId, text: message.text };
   if (message.conversationId) base.conversationId = message.conversationId;
+  if (message.modelId) base.modelId = message.modelId;
+  if (message.parentId) base.parentId = message.parentId;
   if (utf8Bytes(JSON.stringify(base)) <= maxFrameBytes) return [base];
 
   // Room for the text in each part: the frame envelope with the largest possible part numbers.

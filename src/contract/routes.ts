@@ -19,21 +19,29 @@ export const WS_ROUTES = {
   disconnect: '$disconnect',
   default: '$default',
   sendMessage: 'sendMessage',
+  regenerate: 'regenerate',
   stop: 'stop',
   ping: 'ping',
 } as const;
 
 /** The routes selected by `action`, besides `$connect`, `$disconnect` and `$default`. */
-export const MESSAGE_ROUTES: readonly string[] = [WS_ROUTES.sendMessage, WS_ROUTES.stop, WS_ROUTES.ping];
+export const MESSAGE_ROUTES: readonly string[] = [WS_ROUTES.sendMessage, WS_ROUTES.regenerate, WS_ROUTES.stop, WS_ROUTES.ping];
 
 /**
  * The request template of the asynchronous `sendMessage` integration: the same shape as the
  * proxy event the other routes get, with `body` as a JSON object (docs/RUNTIME.md §3).
  * API Gateway renders it with Velocity; the local gateway renders the same text (src/local/vtl.ts).
  */
-export const SEND_MESSAGE_TEMPLATE = `{"requestContext":{"routeKey":"${WS_ROUTES.sendMessage}","connectionId":"$context.connectionId",`
-  + '"domainName":"$context.domainName","stage":"$context.stage","requestId":"$context.requestId",'
-  + '"authorizer":{"principalId":"$context.authorizer.principalId"}},"body":$input.json(\'$\')}';
+export const SEND_MESSAGE_TEMPLATE = asyncTemplate(WS_ROUTES.sendMessage);
+
+/** The request template of the asynchronous `regenerate` integration: the same shape as `sendMessage`'s. */
+export const REGENERATE_TEMPLATE = asyncTemplate(WS_ROUTES.regenerate);
+
+function asyncTemplate(routeKey: string): string {
+  return `{"requestContext":{"routeKey":"${routeKey}","connectionId":"$context.connectionId",`
+    + '"domainName":"$context.domainName","stage":"$context.stage","requestId":"$context.requestId",'
+    + '"authorizer":{"principalId":"$context.authorizer.principalId"}},"body":$input.json(\'$\')}';
+}
 
 /** A route invoked asynchronously (`X-Amz-Invocation-Type: Event`) through a request template. */
 export interface AsyncRoute {
@@ -50,6 +58,7 @@ export interface AsyncRoute {
  */
 export const ASYNC_ROUTES: readonly AsyncRoute[] = [
   { routeKey: WS_ROUTES.sendMessage, requestTemplate: SEND_MESSAGE_TEMPLATE, templateKey: '$default' },
+  { routeKey: WS_ROUTES.regenerate, requestTemplate: REGENERATE_TEMPLATE, templateKey: '$default' },
 ];
 
 /** The async route for `routeKey`, if it is one. */
@@ -61,7 +70,7 @@ export function asyncRoute(routeKey: string): AsyncRoute | undefined {
 export const HISTORY_API_PREFIX = '/api';
 
 /** HTTP methods of the history routes. */
-export type HistoryMethod = 'GET' | 'PATCH' | 'DELETE' | 'POST';
+export type HistoryMethod = 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'POST';
 
 /** One history route; `path` is below {@link HISTORY_API_PREFIX}, `{name}` a path parameter. */
 export interface HistoryRoute {
@@ -76,7 +85,10 @@ export const HISTORY_ROUTES: readonly HistoryRoute[] = [
   { method: 'PATCH', path: '/conversations/{id}' },
   { method: 'DELETE', path: '/conversations/{id}' },
   { method: 'GET', path: '/conversations/{id}/messages' },
-  // Attachments (§6).
+  { method: 'GET', path: '/instructions' },
+  { method: 'PUT', path: '/instructions' },
+  { method: 'PUT', path: '/conversations/{id}/active' },
+  // Attachments (§14).
   { method: 'POST', path: '/attachments' },
   { method: 'GET', path: '/attachments/{id}' },
   { method: 'POST', path: '/attachments/{id}/complete' },

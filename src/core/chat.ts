@@ -1,4 +1,4 @@
-import type { ChatConfig } from './config';
+import { allowsModel, ChatConfig, modelChoice } from './config';
 import { ErrorCode, MAX_TITLE_CHARS, parseClientFrame, SendMessageFrame, utf8Bytes } from '../contract/protocol';
 import { realClock } from './adapters/clock';
 import { answersClaim, errorFrame, initialTitle, REFUSAL, replayable, turnOf } from './domain/acceptance';
@@ -61,11 +61,12 @@ export class ChatService {
     try {
       if (frame.action === 'ping') await out.post({ type: 'pong' });
       else if (frame.action === 'stop') await this.stop(user, frame.replyId, out);
+      else if (frame.action === 'regenerate') await this.refuse(out, 'BAD_REQUEST', 'regenerate is not available yet.', frame.messageId);
       else await this.sendMessage(user, frame, out, ctx);
     } catch (err) {
       this.telemetry.error('frame failed', { action: frame.action, error: (err as Error).name, detail: (err as Error).message });
       this.telemetry.errorCode('INTERNAL');
-      const ids = frame.action === 'sendMessage' ? { messageId: frame.messageId } : frame.action === 'stop' ? { replyId: frame.replyId } : {};
+      const ids = frame.action === 'sendMessage' || frame.action === 'regenerate' ? { messageId: frame.messageId } : frame.action === 'stop' ? { replyId: frame.replyId } : {};
       await out.post(errorFrame('INTERNAL', REFUSAL.internal, ids));
     } finally {
       this.telemetry.flush();
@@ -84,6 +85,8 @@ export class ChatService {
     const { store, config } = this.deps;
     const now = this.clock.now();
     const fail = (code: ErrorCode, message: string) => this.refuse(out, code, message, frame.messageId);
+    // Before any read or write: a model the deployment does not allow stores and spends nothing.
+    if (frame.modelId !== undefined && !allowsModel(config, frame.modelId)) return fail('BAD_REQUEST', REFUSAL.unknownModel);
 
     // A retry of a message already taken answers with the same ids; it only finishes a turn that
     // was never stored, and never starts a second generation.
@@ -164,6 +167,7 @@ export class ChatService {
     let conversationId = frame.conversationId;
     let calib = 1;
     let created = false;
+    let modelId = frame.modelId;
     if (conversationId) {
       const lease = await store.conversations.acquireLease(user, conversationId, replyId, now, now + LEASE_MS, frame.messageId);
       if (lease === 'missing') return fail('NOT_FOUND', REFUSAL.noConversation);
@@ -178,14 +182,18 @@ export class ChatService {
         // also finishes the turn should the holder stop short of it), else from the lease.
         const claim = await this.awaitClaim(user, frame.messageId);
         if (claim) return this.resume(user, frame, claim, out, ctx, true);
-        await out.post({ type: 'accepted', messageId: frame.messageId, conversationId, replyId: lease.sameMessage.replyId });
+        modelId ??= (await store.conversations.get(user, conversationId))?.modelId;
+        const model = modelChoice(config, modelId).modelId;
+        await out.post({ type: 'accepted', messageId: frame.messageId, conversationId, replyId: lease.sameMessage.replyId, modelId: model });
         return undefined;
       }
       if (!(await token())) {
         await store.conversations.releaseLease(user, conversationId, replyId);
         return rateLimited();
       }
-      calib = (await store.conversations.get(user, conversationId))?.calib ?? 1;
+      const conversation = await store.conversations.get(user, conversationId);
+      calib = conversation?.calib ?? 1;
+      modelId ??= conversation?.modelId;
     } else {
       if (!(await token())) return rateLimited();
       conversationId = newId();
@@ -195,7 +203,7 @@ export class ChatService {
 
     // The conditional put on messageId: exactly one invocation of a message goes on. The claim
     // keeps the text, so a resend can store the turn if this invocation fails before it does.
-    const claim = { conversationId, replyId, t: now, text, created };
+    const claim = { conversationId, replyId, t: now, text, created, modelId: modelChoice(config, modelId).modelId };
     let won: boolean;
     try {
       won = await store.claims.put(user, frame.messageId, claim, now);
@@ -235,7 +243,10 @@ export class ChatService {
     completedParts = false): Promise<ReplyOutcome | undefined> {
     const { store } = this.deps;
     if (!answersClaim(frame.part, completedParts)) return undefined;
-    const accepted = { type: 'accepted' as const, messageId: frame.messageId, conversationId: claim.conversationId, replyId: claim.replyId };
+    const accepted = {
+      type: 'accepted' as const, messageId: frame.messageId, conversationId: claim.conversationId, replyId: claim.replyId,
+      modelId: modelChoice(this.deps.config, claim.modelId).modelId,
+    };
     if (!replayable(claim) || await store.messages.hasReply(user, turnOf(frame.messageId, claim))) {
       await out.post(accepted);
       return undefined;
@@ -253,10 +264,11 @@ export class ChatService {
   private async startTurn(user: string, messageId: string, claim: Claim, calib: number, partCount: number | undefined,
     out: Outbox, ctx: FrameContext, rerun = false): Promise<ReplyOutcome | undefined> {
     const { store } = this.deps;
-    const turn = turnOf(messageId, claim);
-    const { conversationId, replyId } = turn;
+    // A claim from before models were kept is finished with the default model.
+    const turn = { ...turnOf(messageId, claim), modelId: modelChoice(this.deps.config, claim.modelId).modelId };
+    const { conversationId, replyId, modelId } = turn;
     const text = claim.text ?? '';
-    const accepted = { type: 'accepted' as const, messageId, conversationId, replyId };
+    const accepted = { type: 'accepted' as const, messageId, conversationId, replyId, modelId };
     const stored = await storeTurn(store, user, turn, text, rerun, () => this.clock.now());
     if (stored.state === 'exists') {
       // Another invocation created the reply and generates it (it holds the same lease).

@@ -35,6 +35,16 @@ export function chatConfig(env: ChatEnv): ChatConfig {
   };
 }
 
+/** The model `modelId` names when the deployment allows it, else the default model. */
+export function modelChoice(config: Pick<ChatConfig, 'models' | 'defaultModelId'>, modelId?: string): ModelChoice {
+  return config.models.find((m) => m.modelId === modelId) ?? config.models.find((m) => m.modelId === config.defaultModelId)!;
+}
+
+/** Whether `modelId` is one of the deployment's models. */
+export function allowsModel(config: Pick<ChatConfig, 'models'>, modelId: string): boolean {
+  return config.models.some((m) => m.modelId === modelId);
+}
+
 /** Reads the chat runtime's configuration from variables; throws a clear error on a bad value. */
 export function chatConfigFromEnv(env: EnvVars): ChatConfig {
   return chatConfig(chatFromEnv(env));

@@ -106,7 +106,7 @@ export class HistoryService {
     }
   }
 
-  /** The attachment routes (PROTOCOL §6); 404 when the deployment has no attachments bucket. */
+  /** The attachment routes (PROTOCOL §14); 404 when the deployment has no attachments bucket. */
   private async attachment(user: string, route: HistoryRoute, id: string | undefined, req: HistoryRequest): Promise<HistoryResponse> {
     const a = this.attachments;
     if (!a) throw new HttpError(404, 'NOT_FOUND', 'Attachments are turned off on this deployment.');

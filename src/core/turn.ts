@@ -31,7 +31,8 @@ export async function storeTurn(store: Store, user: string, turn: TurnRef, text:
   now: () => number): Promise<StoredTurn> {
   if (!(await store.messages.putTurn(user, turn, text, rerun))) return { state: 'exists' };
   const leaseUntil = now() + LEASE_MS;
-  if (await store.conversations.renewLease(user, turn.conversationId, turn.replyId, leaseUntil)) return { state: 'ours', leaseUntil };
+  // The same write makes the turn's model the conversation's (a refused message never changes it).
+  if (await store.conversations.renewLease(user, turn.conversationId, turn.replyId, leaseUntil, turn.modelId)) return { state: 'ours', leaseUntil };
   const gone = !(await store.conversations.get(user, turn.conversationId));
   // The claim first: a resend arriving meanwhile is then a new message and finds the conversation
   // missing or busy, instead of finishing this turn from its claim.

@@ -51,6 +51,7 @@ function barrierStore(messageId: string, copies: number): Store {
     messages: base.messages,
     parts: base.parts,
     rates: base.rates,
+    instructions: base.instructions,
     claims: {
       put: (...a) => base.claims.put(...a),
       delete: (...a) => base.claims.delete(...a),

@@ -32,6 +32,8 @@ export interface TurnRef {
   t: number;
   messageId: string;
   replyId: string;
+  /** The model that writes the reply (stored on it, remembered by the conversation). */
+  modelId?: string;
 }
 
 /**
@@ -46,6 +48,8 @@ export interface Claim {
   text?: string;
   /** The claiming call created the conversation, so the first answer also makes its title. */
   created?: boolean;
+  /** The model chosen at acceptance: a resend finishes the turn with it. Absent on older claims. */
+  modelId?: string;
 }
 
 /** A reply's stop flag (absent once its conversation is deleted). */
@@ -92,8 +96,8 @@ export interface Conversations {
    * another reply answers that reply's id instead of `busy`.
    */
   acquireLease(user: string, conversationId: string, replyId: string, now: number, until: number, messageId?: string): Promise<LeaseResult>;
-  /** Extends the lease while this reply still holds it. */
-  renewLease(user: string, conversationId: string, replyId: string, until: number): Promise<boolean>;
+  /** Extends the lease while this reply still holds it; with `modelId`, the conversation's model becomes it. */
+  renewLease(user: string, conversationId: string, replyId: string, until: number, modelId?: string): Promise<boolean>;
   /** Ends the lease and records the conversation's new activity time (and calibration). */
   finishLease(user: string, conversationId: string, replyId: string, now: number, calib?: number): Promise<boolean>;
   /** Gives the lease back without recording activity (nothing was generated). */
@@ -216,6 +220,19 @@ export interface RateCounters {
   firstPartRefusal(user: string, messageId: string, now: number, cap: number): Promise<boolean>;
 }
 
+/** A user's standing instructions as stored. */
+export interface StoredInstructions {
+  text: string;
+  updatedAt: string;
+}
+
+/** Per-user instructions (one item a user; none stored when empty). */
+export interface InstructionsStore {
+  get(user: string): Promise<StoredInstructions | undefined>;
+  /** Stores `text` (an empty text removes the item); answers what is stored now. */
+  put(user: string, text: string, now: number): Promise<StoredInstructions>;
+}
+
 /** Everything the runtime keeps. */
 export interface Store {
   readonly conversations: Conversations;
@@ -223,4 +240,5 @@ export interface Store {
   readonly claims: Claims;
   readonly parts: Parts;
   readonly rates: RateCounters;
+  readonly instructions: InstructionsStore;
 }

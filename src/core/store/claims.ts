@@ -23,7 +23,10 @@ export class DynamoClaims implements Claims {
   public async get(user: string, messageId: string): Promise<Claim | undefined> {
     const item = await this.table.get(this.key(user, messageId));
     if (!item) return undefined;
-    return { conversationId: item.conversationId, replyId: item.replyId, t: item.t, text: item.text, created: item.created === true };
+    return {
+      conversationId: item.conversationId, replyId: item.replyId, t: item.t, text: item.text, created: item.created === true,
+      ...(typeof item.modelId === 'string' ? { modelId: item.modelId } : {}),
+    };
   }
 
   public async delete(user: string, messageIds: readonly string[]): Promise<void> {

@@ -27,6 +27,7 @@ function toConversation(item: Record<string, any>): ConversationRecord {
     leaseUntil: item.leaseUntil,
     leaseMessageId: item.leaseMessageId,
     calib: item.calib,
+    ...(typeof item.modelId === 'string' ? { modelId: item.modelId } : {}),
   };
 }
 
@@ -84,8 +85,9 @@ export class DynamoConversations implements Conversations {
     return sameMessageLease(held, now, messageId) ?? 'busy';
   }
 
-  public async renewLease(user: string, conversationId: string, replyId: string, until: number): Promise<boolean> {
-    return this.updateIfLeased(user, conversationId, replyId, 'SET leaseUntil = :u', { ':u': until });
+  public async renewLease(user: string, conversationId: string, replyId: string, until: number, modelId?: string): Promise<boolean> {
+    if (modelId === undefined) return this.updateIfLeased(user, conversationId, replyId, 'SET leaseUntil = :u', { ':u': until });
+    return this.updateIfLeased(user, conversationId, replyId, 'SET leaseUntil = :u, modelId = :model', { ':u': until, ':model': modelId });
   }
 
   public async finishLease(user: string, conversationId: string, replyId: string, now: number, calib?: number): Promise<boolean> {

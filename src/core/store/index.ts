@@ -1,6 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoClaims } from './claims';
 import { DynamoConversations } from './conversations';
+import { DynamoInstructions } from './instructions';
 import { DynamoMessages } from './messages';
 import { DynamoParts } from './parts';
 import { DynamoRateCounters } from './rate-limit';
@@ -19,6 +20,7 @@ export class ConversationStore implements Store {
   public readonly claims: DynamoClaims;
   public readonly parts: DynamoParts;
   public readonly rates: DynamoRateCounters;
+  public readonly instructions: DynamoInstructions;
 
   constructor(doc: DynamoDBDocumentClient, tableName: string, clock: Clock = realClock) {
     const table = new Table(doc, tableName, clock);
@@ -27,5 +29,6 @@ export class ConversationStore implements Store {
     this.claims = new DynamoClaims(table);
     this.parts = new DynamoParts(table);
     this.rates = new DynamoRateCounters(table);
+    this.instructions = new DynamoInstructions(table);
   }
 }

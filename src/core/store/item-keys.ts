@@ -10,6 +10,7 @@
  * - part          pk `U#{user}`            sk `P#{messageId}#{index:2 digits}` and `P#{messageId}#done` (TTL)
  * - rate counter  pk `U#{user}`            sk `L#{minute}`           messages (+ the ids holding tokens) (TTL)
  * - part bytes    pk `U#{user}`            sk `L#{minute}#parts`     bytes of parts stored (+ ids answered RATE_LIMITED) (TTL)
+ * - instructions  pk `U#{user}`            sk `S#instructions`       the user's standing instructions (absent when none)
  */
 
 /** Partition of a user's own small items (conversations, claims, pointers, parts, counters). */
@@ -31,6 +32,7 @@ export const partSk = (messageId: string, index: number) => `${partPrefix(messag
 export const partsDoneSk = (messageId: string) => `${partPrefix(messageId)}done`;
 export const rateSk = (minute: number) => `L#${minute}`;
 export const partBytesSk = (minute: number) => `${rateSk(minute)}#parts`;
+export const INSTRUCTIONS_SK = 'S#instructions';
 export const updatedSortKey = (updatedAt: string, conversationId: string) => `${updatedAt}#${conversationId}`;
 // - attachment      pk `U#{user}`  sk `A#{attachmentId}`              name, type, size, status, dims (TTL while unused)
 // - attachment link pk `U#{user}`  sk `AC#{conversationId}#{attachmentId}`  the attachments a conversation used

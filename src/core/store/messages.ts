@@ -19,6 +19,7 @@ function toMessage(item: Record<string, any>): StoredMessage {
     stopReason: item.stopReason,
   };
   if (item.usage) m.usage = item.usage as Usage;
+  if (typeof item.modelId === 'string') m.modelId = item.modelId;
   return m;
 }
 
@@ -78,6 +79,7 @@ export class DynamoMessages implements Messages {
         createdAt,
         checkpointAt: turn.t,
         userMessageId: turn.messageId,
+        ...(turn.modelId ? { modelId: turn.modelId } : {}),
       },
       ...NEW,
     })));

@@ -8,8 +8,8 @@ import { PART_TTL_SECONDS } from '../../../src/contract/protocol';
 import { sameMessageLease } from '../../../src/core/domain/acceptance';
 import { iso } from '../../../src/core/domain/ids';
 import {
-  BadCursorError, Claim, Claims, ConversationRecord, Conversations, FinalReply, LeaseResult, Messages, PartInput, Parts, PartSet,
-  RateCounters, ReplyPointer, Store, StoredMessage, StorePage, TokenResult, TurnRef,
+  BadCursorError, Claim, Claims, ConversationRecord, Conversations, FinalReply, InstructionsStore, LeaseResult, Messages, PartInput, Parts,
+  PartSet, RateCounters, ReplyPointer, Store, StoredInstructions, StoredMessage, StorePage, TokenResult, TurnRef,
 } from '../../../src/core/ports/store';
 
 const key = (...parts: string[]) => parts.join('\u0000');
@@ -63,9 +63,10 @@ class MemoryConversations implements Conversations {
     return c?.leaseReplyId === replyId ? c : undefined;
   }
 
-  public async renewLease(user: string, conversationId: string, replyId: string, until: number) {
+  public async renewLease(user: string, conversationId: string, replyId: string, until: number, modelId?: string) {
     const c = this.leased(user, conversationId, replyId);
     if (c) c.leaseUntil = until;
+    if (c && modelId !== undefined) c.modelId = modelId;
     return c !== undefined;
   }
 
@@ -168,7 +169,10 @@ class MemoryMessages implements Messages {
     messages.set(replyOrder, {
       order: replyOrder,
       conversationId: turn.conversationId,
-      message: { messageId: turn.replyId, role: 'assistant', text: '', status: 'streaming', createdAt, checkpointAt: turn.t },
+      message: {
+        messageId: turn.replyId, role: 'assistant', text: '', status: 'streaming', createdAt, checkpointAt: turn.t,
+        ...(turn.modelId ? { modelId: turn.modelId } : {}),
+      },
     });
     return true;
   }
@@ -331,6 +335,22 @@ class MemoryRateCounters implements RateCounters {
   }
 }
 
+class MemoryInstructions implements InstructionsStore {
+  private readonly items = new Map<string, StoredInstructions>();
+
+  public async get(user: string) {
+    const i = this.items.get(user);
+    return i && { ...i };
+  }
+
+  public async put(user: string, text: string, now: number) {
+    const stored = { text, updatedAt: iso(now) };
+    if (text === '') this.items.delete(user);
+    else this.items.set(user, stored);
+    return { ...stored };
+  }
+}
+
 /** Everything in memory, one instance per test (or suite). */
 export class MemoryStore implements Store {
   public readonly conversations = new MemoryConversations();
@@ -338,4 +358,5 @@ export class MemoryStore implements Store {
   public readonly claims = new MemoryClaims();
   public readonly parts = new MemoryParts();
   public readonly rates = new MemoryRateCounters();
+  public readonly instructions = new MemoryInstructions();
 }
