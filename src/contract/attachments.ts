@@ -160,10 +160,10 @@ export const ATTACHMENT_ERRORS = {
   }),
   notUploaded: (): AttachmentProblem => ({ status: 400, code: 'BAD_REQUEST', message: 'The file has not been uploaded yet.' }),
   notFound: (): AttachmentProblem => ({ status: 404, code: 'NOT_FOUND', message: 'There is no such attachment.' }),
-  daily: (): AttachmentProblem => ({
+  daily: (uploads = MAX_UPLOADS_PER_DAY, bytes = MAX_UPLOAD_BYTES_PER_DAY): AttachmentProblem => ({
     status: 429,
     code: 'RATE_LIMITED',
-    message: `At most ${MAX_UPLOADS_PER_DAY} uploads and ${mb(MAX_UPLOAD_BYTES_PER_DAY)} a day; try again tomorrow (UTC).`,
+    message: `At most ${uploads} uploads and ${mb(bytes)} a day; try again tomorrow (UTC).`,
   }),
   count: (): AttachmentProblem => ({
     status: 400,

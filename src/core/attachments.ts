@@ -42,10 +42,17 @@ export function attachmentInfo(r: AttachmentRecord): AttachmentInfo {
   return info;
 }
 
+/** The per-user daily bound (config: ATTACHMENTS_MAX_UPLOADS_PER_DAY / _BYTES_PER_DAY). */
+export interface DailyBound {
+  readonly maxUploadsPerDay: number;
+  readonly maxUploadBytesPerDay: number;
+}
+
 export class AttachmentService {
   constructor(
     private readonly records: AttachmentRecords,
     private readonly objects: ObjectStore,
+    private readonly bound: DailyBound = { maxUploadsPerDay: MAX_UPLOADS_PER_DAY, maxUploadBytesPerDay: MAX_UPLOAD_BYTES_PER_DAY },
     private readonly clock: Clock = realClock,
     private readonly makeId: () => string = newId,
   ) {}
@@ -58,7 +65,8 @@ export class AttachmentService {
     if ('error' in checked) return problem(checked.error);
     const { name, contentType, size } = checked.ok;
     const now = this.clock.now();
-    if ((await this.records.takeDaily(user, size, now, MAX_UPLOADS_PER_DAY, MAX_UPLOAD_BYTES_PER_DAY)) !== 'taken') return problem(ATTACHMENT_ERRORS.daily());
+    const { maxUploadsPerDay, maxUploadBytesPerDay } = this.bound;
+    if ((await this.records.takeDaily(user, size, now, maxUploadsPerDay, maxUploadBytesPerDay)) !== 'taken') return problem(ATTACHMENT_ERRORS.daily(maxUploadsPerDay, maxUploadBytesPerDay));
     const attachmentId = this.makeId();
     const record: AttachmentRecord = { attachmentId, name, contentType, size, status: 'pending', createdAt: iso(now) };
     // The record lives as long as the lifecycle rule keeps an unused object (plus an hour).

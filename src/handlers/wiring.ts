@@ -7,6 +7,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ChatHandlerDeps } from './chat';
 import type { HistoryHandlerDeps } from './history';
+import { MAX_UPLOAD_BYTES_PER_DAY, MAX_UPLOADS_PER_DAY } from '../contract/attachments';
+import type { AttachmentsEnv } from '../contract/attachments-env';
 import type { ChatEnv, HistoryEnv } from '../contract/env';
 import { BedrockModel } from '../core/adapters/bedrock-model';
 import { realClock } from '../core/adapters/clock';
@@ -53,7 +55,7 @@ export function chatDeps(env: ChatEnv, options: WiringOptions = {}): Wired<ChatH
 export function historyDeps(env: HistoryEnv, options: WiringOptions = {}): Wired<HistoryHandlerDeps> {
   const doc = createDocumentClient(env.aws);
   const s3 = env.attachments ? createS3Client(env.aws, env.attachments.s3Endpoint) : undefined;
-  const attachments = env.attachments && s3 ? attachmentService(doc, env.tableName, s3, env.attachments.bucket) : undefined;
+  const attachments = env.attachments && s3 ? attachmentService(doc, env.tableName, s3, env.attachments) : undefined;
   return {
     service: new HistoryService(new ConversationStore(doc, env.tableName), realClock, attachments),
     telemetry: powertoolsTelemetry(env.telemetry, options),
@@ -64,7 +66,11 @@ export function historyDeps(env: HistoryEnv, options: WiringOptions = {}): Wired
   };
 }
 
-/** Attachments over the table and the bucket (docs/PROTOCOL.md §6). */
-export function attachmentService(doc: DynamoDBDocumentClient, tableName: string, s3: S3Client, bucket: string): AttachmentService {
-  return new AttachmentService(new DynamoAttachments(new Table(doc, tableName, realClock)), new S3Objects(s3, bucket));
+/** Attachments over the table and the bucket (docs/PROTOCOL.md §14). */
+export function attachmentService(doc: DynamoDBDocumentClient, tableName: string, s3: S3Client, env: AttachmentsEnv): AttachmentService {
+  const bound = {
+    maxUploadsPerDay: env.maxUploadsPerDay ?? MAX_UPLOADS_PER_DAY,
+    maxUploadBytesPerDay: env.maxUploadBytesPerDay ?? MAX_UPLOAD_BYTES_PER_DAY,
+  };
+  return new AttachmentService(new DynamoAttachments(new Table(doc, tableName, realClock)), new S3Objects(s3, env.bucket), bound);
 }

@@ -31,6 +31,8 @@ export interface WebClientProps {
   readonly webAclArn?: string;
   readonly removalPolicy: RemovalPolicy;
   readonly logs: LogSettings;
+  /** The attachments bucket's origin for the CSP (a wildcard on the Region's S3 endpoint: the bucket's own name would make a cycle with its CORS, which names the site). */
+  readonly attachmentsOrigin?: string;
 }
 
 /**
@@ -71,6 +73,7 @@ export class WebClient extends Construct {
       webSocketUrl: props.webSocketUrl,
       authDomainUrl: props.authDomainUrl,
       cognitoIdpUrl: `https://cognito-idp.${region}.amazonaws.com`,
+      attachmentsOrigin: props.attachmentsOrigin,
     });
     this.responseHeadersPolicy = this.headersPolicy('SecurityHeaders', csp);
     // config.json names the back end: a stale copy after a redeploy would point at the old one.

@@ -12,7 +12,7 @@ import { S3Server, startS3Server } from '../../src/local/s3-server';
 import { exe, pdf, png } from '../support/files';
 import { Emulators, id, startEmulators, wsEvent } from '../support/harness';
 
-// The upload slot API of docs/PROTOCOL.md §6 through the deployed history handler, against dynalite
+// The upload slot API of docs/PROTOCOL.md §14 through the deployed history handler, against dynalite
 // and the local S3 endpoint: slots, the browser's presigned PUT, verification of the bytes, metadata,
 // thumbnails, another user's ids, refusals that keep nothing, the daily bound, conversation delete.
 
@@ -171,7 +171,7 @@ test('deleting a conversation deletes the objects and records of the attachments
   for (const x of [a, b, unused]) expect((await req(user, 'POST', `/attachments/${x.id}/complete`)).status).toBe(200);
 
   const s3Client = createS3Client(awsFromEnv(em.env), s3.endpoint);
-  const service = attachmentService(em.doc, em.env.TABLE_NAME, s3Client, BUCKET);
+  const service = attachmentService(em.doc, em.env.TABLE_NAME, s3Client, { bucket: BUCKET });
   const checked = await service.check(user, [a.id, b.id], 'm-using-them');
   if (!('records' in checked)) throw new Error(checked.error.message);
   expect(await service.use(user, checked.records, conversationId, 'm-using-them')).toBe(true);
