@@ -88,7 +88,7 @@ export interface ChatbotMonitoringOptions {
 }
 
 /**
- * Attachments: images and documents in a message (docs/PROTOCOL.md §14), uploaded by the browser
+ * Attachments: images and documents in a message (docs/PROTOCOL.md §15), uploaded by the browser
  * straight to a private bucket with presigned URLs. Per-file limits are Bedrock Converse's own.
  */
 export interface ChatbotAttachmentsOptions {

@@ -172,7 +172,7 @@ export class StreamingChatbot extends Construct {
     this.distribution = web.distribution;
     this.siteUrl = web.siteUrl;
 
-    // Attachments (docs/PROTOCOL.md §14): a bucket whose CORS answers only the site.
+    // Attachments (docs/PROTOCOL.md §15): a bucket whose CORS answers only the site.
     if (attachmentsOn) {
       attachments = new AttachmentsBucket(this, 'Attachments', { siteUrl: this.siteUrl, removalPolicy });
       this.attachmentsBucket = attachments.bucket;

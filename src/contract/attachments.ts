@@ -1,5 +1,5 @@
 /**
- * The attachments contract (docs/PROTOCOL.md §14): which files a message may carry, the limits the
+ * The attachments contract (docs/PROTOCOL.md §15): which files a message may carry, the limits the
  * server enforces (Bedrock Converse's own, plus a per-user bound of ours), the HTTP shapes of the
  * upload slot API and the error messages. Pure constants and checks, no imports, so the browser
  * bundle, the handlers, the local stack and the construct all use the same numbers.

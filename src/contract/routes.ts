@@ -88,7 +88,7 @@ export const HISTORY_ROUTES: readonly HistoryRoute[] = [
   { method: 'GET', path: '/instructions' },
   { method: 'PUT', path: '/instructions' },
   { method: 'PUT', path: '/conversations/{id}/active' },
-  // Attachments (§14).
+  // Attachments (§15).
   { method: 'POST', path: '/attachments' },
   { method: 'GET', path: '/attachments/{id}' },
   { method: 'POST', path: '/attachments/{id}/complete' },

@@ -1,5 +1,5 @@
 /**
- * Attachments (docs/PROTOCOL.md §14): upload slots, verification of the uploaded bytes, metadata
+ * Attachments (docs/PROTOCOL.md §15): upload slots, verification of the uploaded bytes, metadata
  * and thumbnails over HTTP, and for the chat handler the owner's ready attachments of a message.
  * The user comes only from the verified token and is part of every key: another user's
  * attachment id is as missing as an unknown one (404).

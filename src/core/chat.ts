@@ -243,10 +243,8 @@ export class ChatService {
     completedParts = false): Promise<ReplyOutcome | undefined> {
     const { store } = this.deps;
     if (!answersClaim(frame.part, completedParts)) return undefined;
-    const accepted = {
-      type: 'accepted' as const, messageId: frame.messageId, conversationId: claim.conversationId, replyId: claim.replyId,
-      modelId: modelChoice(this.deps.config, claim.modelId).modelId,
-    };
+    const modelId = modelChoice(this.deps.config, claim.modelId).modelId;
+    const accepted = { type: 'accepted' as const, messageId: frame.messageId, conversationId: claim.conversationId, replyId: claim.replyId, modelId };
     if (!replayable(claim) || await store.messages.hasReply(user, turnOf(frame.messageId, claim))) {
       await out.post(accepted);
       return undefined;

@@ -1,4 +1,4 @@
-import type { ChatConfig } from './config';
+import { ChatConfig, modelChoice } from './config';
 import { METRICS } from '../contract/metrics';
 import { MessageStatus, StopReason, Usage, utf8Bytes } from '../contract/protocol';
 import { Coalescer } from './domain/coalescer';
@@ -14,6 +14,7 @@ import { Model, ModelError, ModelFinish, Turn } from './ports/model';
 import type { Outbox } from './ports/outbox';
 import type { Messages, Store, TurnRef } from './ports/store';
 import type { Telemetry } from './ports/telemetry';
+import { turnSystemPrompt } from './prompts';
 
 /** What the generator needs. */
 export interface GenerateDeps {
@@ -149,10 +150,11 @@ async function watch(deps: GenerateDeps, job: ReplyJob, run: ReplyRun, until: Ab
 }
 
 /** Streams the model into `run` and the coalescer; answers how the model ended (or its error). */
-async function stream(deps: GenerateDeps, job: ReplyJob, turns: Turn[], run: ReplyRun, coalescer: Coalescer,
+async function stream(deps: GenerateDeps, job: ReplyJob, system: string, turns: Turn[], run: ReplyRun, coalescer: Coalescer,
   started: number): Promise<{ finish: ModelFinish; error?: ModelError }> {
   const { config, clock, telemetry } = deps;
-  const request = { modelId: config.modelId, system: config.systemPrompt, turns, inferenceConfig: config.inferenceConfig };
+  const model = modelChoice(config, job.turn.modelId);
+  const request = { modelId: model.modelId, system, turns, inferenceConfig: model.inferenceConfig };
   const gen = streamWithRetries(deps.model, request, run.abort.signal, clock, (attempt) => telemetry.warn('model throttled, retrying', { replyId: job.turn.replyId, attempt }));
   let first = true;
   try {
@@ -179,8 +181,12 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
   const { turn } = job;
   const started = clock.now();
   let window: { turns: Turn[]; estimate: number };
+  let system: string;
   try {
-    window = await loadWindow(store.messages, job, config.historyTokenBudget);
+    // The user's instructions are read beside the window, not after it (one round trip, not two).
+    const [w, instructions] = await Promise.all([loadWindow(store.messages, job, config.historyTokenBudget), store.instructions.get(job.user)]);
+    window = w;
+    system = turnSystemPrompt(config.systemPrompt, instructions?.text);
   } catch (err) {
     telemetry.warn('history window failed', { replyId: turn.replyId, error: (err as Error).name });
     return failBeforeModel(deps, job, out);
@@ -193,7 +199,7 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
   const watcher = watch(deps, job, run, watching.signal);
   let result: { finish: ModelFinish; error?: ModelError };
   try {
-    result = await stream(deps, job, window.turns, run, coalescer, started);
+    result = await stream(deps, job, system, window.turns, run, coalescer, started);
   } finally {
     watching.abort();
     await watcher;
@@ -209,7 +215,7 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
   if (!(await store.messages.finishReply(job.user, turn, final, now))) run.on('replyGone');
   // Calibrate the estimate against what Bedrock counted, smoothed so one odd reply cannot swing it.
   const calib = finish.usage?.inputTokens
-    ? clampCalibration(0.5 * job.calib + 0.5 * finish.usage.inputTokens / (window.estimate + estimateTokens(config.systemPrompt)))
+    ? clampCalibration(0.5 * job.calib + 0.5 * finish.usage.inputTokens / (window.estimate + estimateTokens(system)))
     : undefined;
   // A lapsed lease may be another reply's by now: the conversation is not touched.
   if (releasesLease(run.state)) await store.conversations.finishLease(job.user, turn.conversationId, turn.replyId, now, calib);

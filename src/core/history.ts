@@ -1,6 +1,6 @@
 import {
-  ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, isId, MAX_PAGE, MAX_TITLE_CHARS, MessageItem, Page, charCount,
-  UNAUTHORIZED_BODY,
+  ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, Instructions, isId, MAX_INSTRUCTIONS_BYTES, MAX_PAGE,
+  MAX_TITLE_CHARS, MessageItem, Page, charCount, UNAUTHORIZED_BODY, utf8Bytes,
 } from '../contract/protocol';
 import { HistoryRoute, matchHistoryRoute } from '../contract/routes';
 import { checkSearchQuery, DEFAULT_SEARCH_PAGE, SEARCH_QUERY_PARAM, titleMatches } from '../contract/search';
@@ -37,7 +37,9 @@ class HttpError extends Error {
 const notFound = () => new HttpError(404, 'NOT_FOUND', 'There is no such conversation.');
 
 function summary(c: ConversationRecord): ConversationSummary {
-  return { conversationId: c.conversationId, title: c.title, createdAt: c.createdAt, updatedAt: c.updatedAt };
+  return {
+    conversationId: c.conversationId, title: c.title, createdAt: c.createdAt, updatedAt: c.updatedAt, ...(c.modelId ? { modelId: c.modelId } : {}),
+  };
 }
 
 function parseLimit(raw: string | undefined, fallback: number): number {
@@ -101,12 +103,18 @@ export class HistoryService {
       case 'DELETE /conversations/{id}':
         if (!(await deleteConversation(this.store, user, conversationId!, this.attachments))) throw notFound();
         return { statusCode: 204 };
+      case 'GET /instructions': {
+        const stored = await this.store.instructions.get(user);
+        return { statusCode: 200, body: (stored ?? { text: '' }) satisfies Instructions };
+      }
+      case 'PUT /instructions':
+        return { statusCode: 200, body: await this.putInstructions(user, req.body) };
       default:
         throw new Error(`history route ${match.routeKey} has no implementation`);
     }
   }
 
-  /** The attachment routes (PROTOCOL §14); 404 when the deployment has no attachments bucket. */
+  /** The attachment routes (PROTOCOL §15); 404 when the deployment has no attachments bucket. */
   private async attachment(user: string, route: HistoryRoute, id: string | undefined, req: HistoryRequest): Promise<HistoryResponse> {
     const a = this.attachments;
     if (!a) throw new HttpError(404, 'NOT_FOUND', 'Attachments are turned off on this deployment.');
@@ -140,6 +148,7 @@ export class HistoryService {
     let items = page.items.map((s): MessageItem => {
       const item: MessageItem = { messageId: s.messageId, role: s.role, text: s.text, status: effectiveStatus(s, now), createdAt: s.createdAt };
       if (s.usage) item.usage = s.usage;
+      if (s.modelId) item.modelId = s.modelId;
       return item;
     });
     // Bounded by bytes too (newest first, at least one): the rest is behind the cursor.
@@ -147,6 +156,17 @@ export class HistoryService {
     const nextCursor = fit < items.length ? this.store.messages.cursorAfter(user, conversationId, page.items[fit - 1]) : page.nextCursor;
     items = items.slice(0, fit).reverse();
     return { items, ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  /** PUT /instructions: at most MAX_INSTRUCTIONS_BYTES of UTF-8; a text that shows nothing clears them. */
+  private async putInstructions(user: string, body: string | undefined): Promise<Instructions> {
+    let text: unknown;
+    try { text = (JSON.parse(body ?? '') as { text?: unknown })?.text; } catch { throw new HttpError(400, 'BAD_REQUEST', 'The body must be JSON {"text": "…"}.'); }
+    if (typeof text !== 'string') throw new HttpError(400, 'BAD_REQUEST', 'text must be a string ("" clears the instructions).');
+    if (utf8Bytes(text) > MAX_INSTRUCTIONS_BYTES) {
+      throw new HttpError(413, 'TOO_LARGE', `Instructions may be at most ${MAX_INSTRUCTIONS_BYTES} bytes of UTF-8 (a Hangul character is 3).`);
+    }
+    return this.store.instructions.put(user, hasVisibleText(text) ? text : '', this.clock.now());
   }
 
   private async rename(user: string, conversationId: string, body: string | undefined): Promise<ConversationSummary> {

@@ -9,6 +9,14 @@ export const DEFAULT_SYSTEM_PROMPT = [
   'You are a helpful, accurate assistant. Always answer in the language the user wrote in.',
 ].join('\n');
 
+/** What precedes a user's own standing instructions in the system prompt of their turns. */
+export const INSTRUCTIONS_HEADING = "The user's standing instructions (follow them unless they conflict with the above):";
+
+/** The system prompt of one user's turn: the deployment's, then that user's instructions (if any). */
+export function turnSystemPrompt(systemPrompt: string, instructions: string | undefined): string {
+  return instructions ? `${systemPrompt}\n\n${INSTRUCTIONS_HEADING}\n${instructions}` : systemPrompt;
+}
+
 /** System prompt of the title call: a few words, the conversation's language, nothing else. */
 export const TITLE_SYSTEM_PROMPT = 'Write a short title (at most 6 words) for the conversation below, in the language '
   + 'the user wrote in. Answer with the title only: no quotes, no punctuation at the end, no explanation.';

@@ -66,7 +66,7 @@ export function historyDeps(env: HistoryEnv, options: WiringOptions = {}): Wired
   };
 }
 
-/** Attachments over the table and the bucket (docs/PROTOCOL.md §14). */
+/** Attachments over the table and the bucket (docs/PROTOCOL.md §15). */
 export function attachmentService(doc: DynamoDBDocumentClient, tableName: string, s3: S3Client, env: AttachmentsEnv): AttachmentService {
   const bound = {
     maxUploadsPerDay: env.maxUploadsPerDay ?? MAX_UPLOADS_PER_DAY,

@@ -70,7 +70,7 @@ describe('a claimed message whose turn was not stored', () => {
     const c2 = id('conn');
     await send(user, c2, frame);
     const out = em.sink.frames(c2);
-    expect(out[0]).toEqual({ type: 'accepted', messageId, conversationId: claim.conversationId, replyId: claim.replyId });
+    expect(out[0]).toEqual({ type: 'accepted', messageId, conversationId: claim.conversationId, replyId: claim.replyId, modelId: em.env.MODEL_ID });
     expect(out.find((f) => f.type === 'done')).toMatchObject({ replyId: claim.replyId, stopReason: 'end_turn' });
     expect(generations()).toBe(before + 1);
     const s = await stored(user, claim.conversationId);
@@ -117,7 +117,7 @@ describe('a claimed message whose turn was not stored', () => {
     const before = generations();
     const conns = [id('conn'), id('conn'), id('conn')];
     await Promise.all(conns.map((c) => send(user, c, { action: 'sendMessage', messageId, text })));
-    const accepted = { type: 'accepted', messageId, conversationId, replyId };
+    const accepted = { type: 'accepted', messageId, conversationId, replyId, modelId: em.env.MODEL_ID };
     for (const c of conns) expect(em.sink.frames(c).filter((f) => f.type === 'accepted')).toEqual([accepted]);
     expect(conns.filter((c) => em.sink.frames(c).some((f) => f.type === 'done'))).toHaveLength(1);
     expect(generations()).toBe(before + 1);

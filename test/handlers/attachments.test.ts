@@ -12,7 +12,7 @@ import { S3Server, startS3Server } from '../../src/local/s3-server';
 import { exe, pdf, png } from '../support/files';
 import { Emulators, id, startEmulators, wsEvent } from '../support/harness';
 
-// The upload slot API of docs/PROTOCOL.md §14 through the deployed history handler, against dynalite
+// The upload slot API of docs/PROTOCOL.md §15 through the deployed history handler, against dynalite
 // and the local S3 endpoint: slots, the browser's presigned PUT, verification of the bytes, metadata,
 // thumbnails, another user's ids, refusals that keep nothing, the daily bound, conversation delete.
 

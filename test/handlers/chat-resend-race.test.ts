@@ -112,7 +112,7 @@ function sameAccepted(messageId: string, answers: any[][]): { conversationId: st
   const ids = answers.map((frames) => frames.find((f) => f.type === 'accepted'));
   const first = ids[0];
   expect(first).toMatchObject({ messageId, conversationId: expect.any(String), replyId: expect.any(String) });
-  for (const a of ids) expect(a).toEqual({ type: 'accepted', messageId, conversationId: first.conversationId, replyId: first.replyId });
+  for (const a of ids) expect(a).toEqual({ type: 'accepted', messageId, conversationId: first.conversationId, replyId: first.replyId, modelId: em.env.MODEL_ID });
   return first;
 }
 

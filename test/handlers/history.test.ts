@@ -34,7 +34,7 @@ describe('history handler', () => {
     const all = await req('hana', 'GET', '/conversations');
     expect(all.status).toBe(200);
     expect(all.body.items.map((c: any) => c.conversationId)).toEqual([a.conversationId, b.conversationId]);
-    expect(Object.keys(all.body.items[0]).sort()).toEqual(['conversationId', 'createdAt', 'title', 'updatedAt']);
+    expect(Object.keys(all.body.items[0]).sort()).toEqual(['conversationId', 'createdAt', 'modelId', 'title', 'updatedAt']);
     const p1 = await req('hana', 'GET', '/conversations', { query: { limit: '1' } });
     expect(p1.body.items.map((c: any) => c.conversationId)).toEqual([a.conversationId]);
     const p2 = await req('hana', 'GET', '/conversations', { query: { limit: '1', cursor: p1.body.nextCursor } });

@@ -142,7 +142,7 @@ describe('StreamingChatbot with default props', () => {
     });
     for (const key of [
       'GET /api/conversations', 'GET /api/conversations/{id}', 'PATCH /api/conversations/{id}',
-      'DELETE /api/conversations/{id}', 'GET /api/conversations/{id}/messages',
+      'DELETE /api/conversations/{id}', 'GET /api/conversations/{id}/messages', 'GET /api/instructions', 'PUT /api/instructions',
     ]) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: key, AuthorizationType: 'JWT' });
     }
@@ -233,7 +233,7 @@ describe('StreamingChatbot with default props', () => {
       expect(csp).not.toContain('unsafe-eval');
       expect(csp).toContain("frame-ancestors 'none'");
       expect(csp).toMatch(/connect-src 'self' ",\{"Fn::GetAtt":\["ChatSocketApi[^"]*","ApiEndpoint"\]\}," https:\/\/chat-/);
-      // The Region's S3 endpoint: presigned attachment uploads and thumbnails (docs/PROTOCOL.md §14).
+      // The Region's S3 endpoint: presigned attachment uploads and thumbnails (docs/PROTOCOL.md §15).
       expect(csp).toContain('.auth.ap-northeast-2.amazoncognito.com https://cognito-idp.ap-northeast-2.amazonaws.com https://*.s3.ap-northeast-2.amazonaws.com;');
       expect(csp).toContain("img-src 'self' data: https://*.s3.ap-northeast-2.amazonaws.com;");
       expect(sec.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true });

@@ -13,7 +13,7 @@ const DELETE_CONCURRENCY = 8;
 /**
  * The attachments bucket through the real S3 client. Uploads are presigned PUTs whose signature
  * covers the host, the content type, the content length and the pending tag, so the browser can
- * upload exactly the file it declared and nothing else (docs/PROTOCOL.md §14).
+ * upload exactly the file it declared and nothing else (docs/PROTOCOL.md §15).
  */
 export class S3Objects implements ObjectStore {
   constructor(private readonly s3: S3Client, private readonly bucket: string) {}

@@ -34,7 +34,8 @@ export function initialTitle(text: string): string {
 
 /** The turn a claim promised for `messageId`: every key of it derives from the claim. */
 export function turnOf(messageId: string, claim: Claim): TurnRef {
-  return { conversationId: claim.conversationId, t: claim.t, messageId, replyId: claim.replyId, ...(claim.modelId ? { modelId: claim.modelId } : {}) };
+  const { conversationId, t, replyId, modelId } = claim;
+  return { conversationId, t, messageId, replyId, ...(modelId ? { modelId } : {}) };
 }
 
 /**

@@ -3,7 +3,7 @@
  * What an uploaded file really is, from its bytes and never its name: magic numbers, image sizes
  * from the headers, a rough PDF page count, the Office containers (zip for docx/xlsx, OLE compound
  * files for doc/xls) and UTF-8 text. Pure; the handlers run it on the object they read back from
- * the bucket before an attachment becomes `ready` (docs/PROTOCOL.md §14).
+ * the bucket before an attachment becomes `ready` (docs/PROTOCOL.md §15).
  */
 import {
   ATTACHMENT_ERRORS, AttachmentProblem, AttachmentType, DOCUMENT_TYPES, IMAGE_TYPES, isImageType, MAX_IMAGE_SIDE_PX, maxBytesFor,

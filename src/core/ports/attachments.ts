@@ -1,5 +1,5 @@
 /**
- * The ports of attachments (docs/PROTOCOL.md §14): their records in the table and their bytes in
+ * The ports of attachments (docs/PROTOCOL.md §15): their records in the table and their bytes in
  * the object store. The user is a parameter of every call and part of every key.
  */
 import type { AttachmentInfo, AttachmentType } from '../../contract/attachments';

@@ -1,12 +1,9 @@
-import { BatchGetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as K from './item-keys';
 import { conditional, NEW, PK, SK, Table, TTL } from './table';
 import type { AttachmentRecord, AttachmentRecords, DailyUploadResult } from '../ports/attachments';
 
 const DAY_MS = 86_400_000;
-/** BatchGetItem's own limit, and how often its unprocessed keys are asked again. */
-const BATCH_GET = 100;
-const BATCH_GET_ATTEMPTS = 5;
 
 const FIELDS = ['attachmentId', 'name', 'contentType', 'size', 'status', 'width', 'height', 'pages', 'conversationId', 'messageId', 'createdAt'] as const;
 
@@ -41,18 +38,10 @@ export class DynamoAttachments implements AttachmentRecords {
     return item ? record(item) : undefined;
   }
 
+  /** Parallel consistent gets (a message has at most 25; the functions hold no BatchGetItem grant). */
   public async getMany(user: string, attachmentIds: readonly string[]): Promise<AttachmentRecord[]> {
-    const out: AttachmentRecord[] = [];
-    for (let i = 0; i < attachmentIds.length; i += BATCH_GET) {
-      let keys: Record<string, any>[] = [...new Set(attachmentIds.slice(i, i + BATCH_GET))].map((id) => this.key(user, id));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt >= BATCH_GET_ATTEMPTS) throw new Error('DynamoDB kept keys unprocessed');
-        const r = await this.table.doc.send(new BatchGetCommand({ RequestItems: { [this.table.name]: { Keys: keys, ConsistentRead: true } } }));
-        out.push(...(r.Responses?.[this.table.name] ?? []).map(record));
-        keys = r.UnprocessedKeys?.[this.table.name]?.Keys ?? [];
-      }
-    }
-    return out;
+    const found = await Promise.all([...new Set(attachmentIds)].map((id) => this.get(user, id)));
+    return found.filter((r): r is AttachmentRecord => r !== undefined);
   }
 
   public async markReady(user: string, attachmentId: string, found: Pick<AttachmentRecord, 'width' | 'height' | 'pages'>): Promise<AttachmentRecord | undefined> {

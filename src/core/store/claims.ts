@@ -24,7 +24,11 @@ export class DynamoClaims implements Claims {
     const item = await this.table.get(this.key(user, messageId));
     if (!item) return undefined;
     return {
-      conversationId: item.conversationId, replyId: item.replyId, t: item.t, text: item.text, created: item.created === true,
+      conversationId: item.conversationId,
+      replyId: item.replyId,
+      t: item.t,
+      text: item.text,
+      created: item.created === true,
       ...(typeof item.modelId === 'string' ? { modelId: item.modelId } : {}),
     };
   }

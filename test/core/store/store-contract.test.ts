@@ -253,6 +253,42 @@ describe.each(subjects)('the store %s', (_name, make) => {
       expect(await store.claims.get('u1', m)).toBeUndefined();
       expect(await store.claims.get('u2', m)).toEqual(claim);
     });
+
+    test('a claim keeps the model it was accepted with', async () => {
+      const m = uid('m');
+      const claim = { conversationId: uid('c'), replyId: uid('r'), t: T, text: '글', created: false, modelId: 'amazon.nova-lite-v1:0' };
+      expect(await store.claims.put('u1', m, claim, T)).toBe(true);
+      expect(await store.claims.get('u1', m)).toEqual(claim);
+    });
+  });
+
+  describe('models and instructions', () => {
+    test('a turn\'s model is on its reply; renewing the lease with a model makes it the conversation\'s, only for the holder', async () => {
+      const c = await conversation('mo1', 'reply-a');
+      const tr: TurnRef = { conversationId: c, t: T, messageId: uid('m'), replyId: 'reply-a', modelId: 'model-b' };
+      await store.messages.putTurn('mo1', tr, '질문');
+      const [reply, user] = (await store.messages.newestFirst('mo1', c, 10)).items;
+      expect(reply).toMatchObject({ role: 'assistant', modelId: 'model-b' });
+      expect(user.modelId).toBeUndefined();
+      expect(await store.conversations.renewLease('mo1', c, 'reply-a', T + L, 'model-b')).toBe(true);
+      expect((await store.conversations.get('mo1', c))?.modelId).toBe('model-b');
+      expect(await store.conversations.renewLease('mo1', c, 'reply-a', T + L)).toBe(true);
+      expect((await store.conversations.get('mo1', c))?.modelId).toBe('model-b');
+      expect(await store.conversations.renewLease('mo1', c, 'not-holder', T + L, 'model-c')).toBe(false);
+      expect((await store.conversations.get('mo1', c))?.modelId).toBe('model-b');
+      expect((await store.conversations.list('mo1', 10)).items[0].modelId).toBe('model-b');
+    });
+
+    test('instructions: none, stored per user, replaced, cleared by an empty text', async () => {
+      expect(await store.instructions.get('in1')).toBeUndefined();
+      expect(await store.instructions.put('in1', '존댓말', T)).toEqual({ text: '존댓말', updatedAt: new Date(T).toISOString() });
+      expect(await store.instructions.get('in1')).toEqual({ text: '존댓말', updatedAt: new Date(T).toISOString() });
+      expect(await store.instructions.get('in2')).toBeUndefined();
+      await store.instructions.put('in1', '반말', T + 1);
+      expect(await store.instructions.get('in1')).toEqual({ text: '반말', updatedAt: new Date(T + 1).toISOString() });
+      expect(await store.instructions.put('in1', '', T + 2)).toEqual({ text: '', updatedAt: new Date(T + 2).toISOString() });
+      expect(await store.instructions.get('in1')).toBeUndefined();
+    });
   });
 
   describe('parts', () => {

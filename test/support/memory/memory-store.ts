@@ -166,14 +166,9 @@ class MemoryMessages implements Messages {
     if (!rerun || !this.pointers.has(pointer)) this.pointers.set(pointer, { conversationId: turn.conversationId, stopRequested: false });
     const replyOrder = MemoryMessages.order(turn.t, 1, turn.replyId);
     if (messages.has(replyOrder)) return false;
-    messages.set(replyOrder, {
-      order: replyOrder,
-      conversationId: turn.conversationId,
-      message: {
-        messageId: turn.replyId, role: 'assistant', text: '', status: 'streaming', createdAt, checkpointAt: turn.t,
-        ...(turn.modelId ? { modelId: turn.modelId } : {}),
-      },
-    });
+    const reply: StoredMessage = { messageId: turn.replyId, role: 'assistant', text: '', status: 'streaming', createdAt, checkpointAt: turn.t };
+    if (turn.modelId) reply.modelId = turn.modelId;
+    messages.set(replyOrder, { order: replyOrder, conversationId: turn.conversationId, message: reply });
     return true;
   }
 
