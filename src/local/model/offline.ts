@@ -1,5 +1,6 @@
 import { Brain, BrainRequest, lastUserText } from './brain';
 import { realClock } from '../../core/adapters/clock';
+import { sniff } from '../../core/domain/attachments';
 import type { Clock } from '../../core/ports/clock';
 
 /** Options of {@link offlineBrain}. */
@@ -43,12 +44,29 @@ export function offlineReplyText(request: BrainRequest): string {
   const korean = HANGUL.test(userText);
   const prior = Math.max(0, request.messages.length - 1);
   let text = `[offline model] context: ${prior} messages\n`
+    + acknowledgedFiles(request)
     + (korean ? `보내신 메시지: ${quoted}\n\n` : `You wrote: ${quoted}\n\n`);
   for (const paragraph of korean ? FILLER_KO : FILLER_EN) {
     if (Array.from(text).length >= OFFLINE_MIN_REPLY_CHARS) break;
     text += `${paragraph}\n\n`;
   }
   return text.replace(/\n+$/, '\n');
+}
+
+/**
+ * One line per file of the newest user message, what it received: `[offline model] image png,
+ * 48213 bytes, 1280×720 px` / `[offline model] document pdf "report pdf", 1234 bytes, 2 pages`.
+ */
+export function acknowledgedFiles(request: BrainRequest): string {
+  const last = [...request.messages].reverse().find((m) => m.role === 'user');
+  return (last?.files ?? []).map((f) => {
+    const found = sniff(f.bytes);
+    const detail = f.kind === 'image'
+      ? `, ${found.width ?? 0}×${found.height ?? 0} px`
+      : found.kind === 'pdf' ? `, ${found.pages ?? 0} ${found.pages === 1 ? 'page' : 'pages'}` : '';
+    const name = f.kind === 'document' ? ` "${f.name}"` : '';
+    return `[offline model] ${f.kind} ${f.format}${name}, ${f.bytes.length} bytes${detail}\n`;
+  }).join('');
 }
 
 /**
