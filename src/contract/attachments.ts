@@ -170,6 +170,10 @@ export const ATTACHMENT_ERRORS = {
     code: 'BAD_REQUEST',
     message: `A message may carry at most ${MAX_IMAGES_PER_MESSAGE} images and ${MAX_DOCUMENTS_PER_MESSAGE} documents.`,
   }),
+  /** sendMessage.attachmentIds, until the chat handler gives attachments to the model. */
+  notInMessagesYet: (): AttachmentProblem => ({
+    status: 400, code: 'BAD_REQUEST', message: 'This version does not accept attachments in messages yet; send the text alone.',
+  }),
   disabled: (): AttachmentProblem => ({ status: 404, code: 'NOT_FOUND', message: 'Attachments are turned off on this deployment.' }),
 } as const;
 
