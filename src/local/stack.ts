@@ -307,7 +307,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (pathname === '/config.json') return sendJson(res, 200, config(req));
       if (pathname === JWKS_PATH) return sendJson(res, 200, auth.jwks);
       if (pathname === '/local/login') return void login(auth, req, res);
-      serveStatic(clientDir, req, res, webSocketUrl(req));
+      serveStatic(clientDir, req, res, webSocketUrl(req), attachments?.s3Endpoint ? [attachments.s3Endpoint] : []);
     };
 
     let closed: Promise<void> | undefined;

@@ -25,7 +25,10 @@ test('a message naming attachments is refused with its messageId, and nothing is
   const user = id('att');
   const frames = await send(user, { messageId: 'msg-with-files-1', attachmentIds: [id('a'), id('b')] });
   expect(frames).toEqual([{
-    type: 'error', code: 'BAD_REQUEST', retryable: false, messageId: 'msg-with-files-1',
+    type: 'error',
+    code: 'BAD_REQUEST',
+    retryable: false,
+    messageId: 'msg-with-files-1',
     message: 'This version does not accept attachments in messages yet; send the text alone.',
   }]);
   expect(await itemsOf(user)).toEqual([]);
