@@ -12,6 +12,7 @@ import * as http from 'http';
 import type { AddressInfo } from 'net';
 import * as path from 'path';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { HostPolicy } from './host-check';
 
 /** The local credentials the handlers' clients use (src/core/adapters/s3-objects.ts). */
 const ACCESS_KEY = 'local';
@@ -117,6 +118,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   };
 
   let endpointHost = '';
+  let hosts: HostPolicy | undefined;
 
   /** Checks the request's signature; answers the refusal itself and returns false when it is not valid. */
   async function authorized(req: http.IncomingMessage, url: URL, cors: Record<string, string>, res: http.ServerResponse): Promise<boolean> {
@@ -222,6 +224,9 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const server = http.createServer((req, res) => {
     void (async () => {
       const origin = req.headers.origin;
+      // Like every local listener: only this endpoint's own names (DNS rebinding), only the site's pages.
+      if (!hosts?.allowsHost(req.headers.host)) return xmlError(res, 403, 'AccessDenied', 'The Host is not a name of this endpoint.', {});
+      if (origin !== undefined && !options.allowedOrigins.includes(origin)) return xmlError(res, 403, 'AccessDenied', 'Cross-site requests are refused.', {});
       const cors: Record<string, string> = origin && options.allowedOrigins.includes(origin)
         ? { 'access-control-allow-origin': origin, 'access-control-expose-headers': 'etag', 'vary': 'origin' }
         : {};
@@ -314,6 +319,7 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const { port } = server.address() as AddressInfo;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   endpointHost = `${host}:${port}`;
+  hosts = new HostPolicy({ port, listenHost: options.host });
   return {
     endpoint: `http://${endpointHost}`,
     object: (bucket, key) => {

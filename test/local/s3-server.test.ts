@@ -1,3 +1,4 @@
+import * as http from 'http';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { PENDING_TAG } from '../../src/contract/attachments';
@@ -115,4 +116,26 @@ test('CORS: the site origin may upload, others are refused', async () => {
   const bad = await preflight('http://evil.example');
   expect(bad.status).toBe(403);
   expect(bad.headers.get('access-control-allow-origin')).toBeNull();
+});
+
+test('only its own Host names are served, and no cross-site request (DNS rebinding)', async () => {
+  const bytes = png(2, 2);
+  const up = await objects.presignPut('u/alice/h2', 'image/png', bytes.length, 300);
+  const raw = (host: string, origin?: string) => new Promise<number>((resolve, reject) => {
+    const u = new URL(up.url);
+    const req = http.request({
+      host: u.hostname,
+      port: u.port,
+      path: u.pathname + u.search,
+      method: 'PUT',
+      headers: { ...up.headers, 'host': host, 'content-length': bytes.length, ...(origin ? { origin } : {}) },
+    }, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('error', reject);
+    req.end(bytes);
+  });
+  const port = new URL(s3.endpoint).port;
+  expect(await raw(`evil.example:${port}`)).toBe(403);
+  expect(await raw(`127.0.0.1:${port}`, 'http://evil.example')).toBe(403);
+  expect(s3.object(BUCKET, 'u/alice/h2')).toBeUndefined();
+  expect(await raw(`127.0.0.1:${port}`, ORIGIN)).toBe(200);
 });
