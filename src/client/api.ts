@@ -65,6 +65,11 @@ export class HistoryApi {
     return this.call('PATCH', `/conversations/${encodeURIComponent(conversationId)}`, { title });
   }
 
+  /** Makes the active path go through `messageId` (a sibling version); PROTOCOL §13. */
+  async setActive(conversationId: string, messageId: string): Promise<void> {
+    await this.call('PUT', `/conversations/${encodeURIComponent(conversationId)}/active`, { messageId });
+  }
+
   /** Deletes a conversation and its messages. */
   async remove(conversationId: string): Promise<void> {
     await this.call('DELETE', `/conversations/${encodeURIComponent(conversationId)}`);

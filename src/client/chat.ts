@@ -1,17 +1,20 @@
 /**
  * The open conversation and everything in flight: sending (split into parts when needed, resent
  * with the same messageId after a reconnect or when no `accepted` comes in time), streaming
- * replies in, stop, errors, Retry of a failed or stopped answer, and paging older messages in
- * when the list is scrolled to its top.
+ * replies in, stop, errors, and paging older messages in when the list is scrolled to its top.
+ * The conversation is a tree (PROTOCOL §13): an edit sends a sibling of a user message, Regenerate
+ * a sibling answer, and the version switcher moves the active path, which is then read again.
  */
 import { ApiRequestError, type HistoryApi } from './api';
 import { byId, newId } from './dom';
+import { openEditor } from './edit-message';
 import { errorKey, t, type TextKey } from './i18n';
 import { MessageList } from './message-list';
 import { AssistantMessage, userMessage } from './message-view';
 import { acceptTimeoutFrom, acceptWait, classifyDelta, HttpFollower, MAX_RESENDS, storedOutcome, type PendingSend, type Reply } from './replies';
 import type { Sidebar } from './sidebar';
 import type { ChatSocket, ConnectionState } from './socket';
+import { addedVersion, versionIds } from './versions';
 import { buildSendFrames, type ClientConfig, type MessageItem, type MessageStatus, type ServerFrame, type StopReason, type Usage } from '../contract/protocol';
 
 /** The parts the controller drives besides its own elements. */
@@ -32,6 +35,8 @@ export class ChatController {
   private viewToken = 0;
   private olderCursor?: string;
   private loadingOlder = false;
+  /** A reply is being written (or a message waits for `accepted`) in the open conversation. */
+  private busy = false;
   private readonly sends = new Map<string, PendingSend>();
   private readonly replies = new Map<string, Reply>();
   private readonly title = byId('chat-title');
@@ -44,8 +49,13 @@ export class ChatController {
   constructor(private readonly deps: ChatDeps) {
     this.follower = new HttpFollower(deps.api, (r, reason, usage) => this.finishReply(r, reason, usage), deps.sessionEnded, (r) => this.replyGone(r));
     byId('message-list').addEventListener('click', (e) => {
-      const retry = (e.target as Element).closest<HTMLButtonElement>('.answer-retry');
-      if (retry) this.retry(retry);
+      const button = (e.target as Element).closest<HTMLButtonElement>('.answer-regenerate, .msg-edit, .versions button');
+      const li = button?.closest<HTMLElement>('li.msg');
+      // One answer at a time per conversation: anything else now could only earn BUSY.
+      if (!button || !li || this.busy) return;
+      if (button.matches('.msg-edit')) this.edit(li);
+      else if (button.matches('.answer-regenerate')) this.regenerate(li);
+      else void this.switchVersion(button);
     });
   }
 
@@ -71,7 +81,7 @@ export class ChatController {
       const elements = page.items.map((m) => this.itemElement(m));
       // Messages sent here that the server has not accepted yet are not stored yet either.
       for (const p of this.sends.values()) {
-        if (p.conversationId === conversationId) elements.push(p.userElement, p.view.element);
+        if (p.conversationId === conversationId) elements.push(...p.elements);
       }
       this.list.append(elements);
       this.olderCursor = page.nextCursor;
@@ -87,28 +97,25 @@ export class ChatController {
     }
   }
 
-  /** Sends a message in the open conversation. */
-  send(text: string): void {
+  /**
+   * Sends a message in the open conversation: after the active leaf, or (an edit) after
+   * `parentId`, replacing the user message `replace` and everything below it.
+   */
+  send(text: string, parentId?: string, replace?: HTMLElement): void {
     const messageId = newId();
     const conversationId = this.conversationId;
-    const view = new AssistantMessage(() => this.list.followIfAtEnd());
-    const p: PendingSend = {
+    // An edit of a stored message is its new version; one never accepted had no versions.
+    const stored = replace?.dataset.messageId && !this.sends.has(replace.dataset.messageId);
+    const versions = stored ? addedVersion(versionIds(replace, replace.dataset.messageId!), messageId) : undefined;
+    if (replace) this.cut(replace);
+    const view = new AssistantMessage(() => this.list.followIfAtEnd(), undefined, messageId);
+    this.start({
       messageId,
-      text,
       conversationId,
-      frames: buildSendFrames({ messageId, text, conversationId }, this.deps.config.limits.maxFrameBytes),
-      userElement: userMessage(text, messageId),
+      frames: buildSendFrames({ messageId, text, conversationId, parentId }, this.deps.config.limits.maxFrameBytes),
+      elements: [userMessage(text, messageId, parentId, versions), view.element],
       view,
-      state: 'queued',
-      resent: false,
-      resends: 0,
-      stopRequested: false,
-      viewToken: this.viewToken,
-    };
-    this.sends.set(messageId, p);
-    this.list.append([p.userElement, view.element], true);
-    this.transmit(p);
-    this.updateGenerating();
+    });
   }
 
   /** Stops the reply being written in the open conversation. */
@@ -139,6 +146,7 @@ export class ChatController {
         };
         this.replies.set(r.replyId, r);
         p.view.setReplyId(r.replyId);
+        if (p.regenerates) p.view.setVersions(addedVersion(p.regenerates, r.replyId));
         if (!p.conversationId) this.adoptNewConversation(p, frame.conversationId);
         if (p.stopRequested) r.stopPending = !this.deps.socket.send({ action: 'stop', replyId: r.replyId });
         // A send repeated on a newer connection may have been generating on the old one already.
@@ -205,6 +213,86 @@ export class ChatController {
     document.title = `${this.title.textContent} · ${t('appTitle')}`;
   }
 
+  private start(p: Pick<PendingSend, 'messageId' | 'conversationId' | 'frames' | 'elements' | 'view' | 'regenerates'>): void {
+    const pending: PendingSend = { ...p, state: 'queued', resent: false, resends: 0, stopRequested: false, viewToken: this.viewToken };
+    this.sends.set(p.messageId, pending);
+    this.list.append(p.elements, true);
+    this.transmit(pending);
+    this.updateGenerating();
+  }
+
+  /** Removes `li` and everything below it, and forgets the failed sends shown there. */
+  private cut(li: HTMLElement): void {
+    const shown = [...this.sends.values()].filter((p) => p.view.element.isConnected);
+    this.list.removeFrom(li);
+    for (const p of shown) {
+      if (p.view.element.isConnected) continue;
+      clearTimeout(p.acceptTimer);
+      this.sends.delete(p.messageId);
+    }
+  }
+
+  /** Edit: the inline editor, which sends the new text as a sibling of user message `li`. */
+  private edit(li: HTMLElement): void {
+    openEditor(li, this.deps.config.limits.maxInputChars, (text) => {
+      if (this.busy) return false;
+      this.send(text, this.parentOf(li), li);
+      return true;
+    });
+  }
+
+  /** The message user message `li` follows: as stored, else the answer above it, else the root. */
+  private parentOf(li: HTMLElement): string | undefined {
+    let above = li.previousElementSibling as HTMLElement | null;
+    while (above && !above.dataset.replyId) above = above.previousElementSibling as HTMLElement | null;
+    return li.dataset.parentId ?? above?.dataset.replyId ?? this.conversationId;
+  }
+
+  /** Regenerate: a new sibling of answer `li`, replacing it and everything below it. */
+  private regenerate(li: HTMLElement): void {
+    const conversationId = this.conversationId;
+    const replyId = li.dataset.replyId;
+    let user = li.previousElementSibling as HTMLElement | null;
+    while (user && !user.matches('.user')) user = user.previousElementSibling as HTMLElement | null;
+    const userMessageId = li.dataset.parentId ?? user?.dataset.messageId;
+    if (!conversationId || !replyId || !userMessageId) return;
+    const messageId = newId();
+    const regenerates = versionIds(li, replyId);
+    this.cut(li);
+    const view = new AssistantMessage(() => this.list.followIfAtEnd(), undefined, userMessageId);
+    this.start({
+      messageId,
+      conversationId,
+      frames: [{ action: 'regenerate', messageId, conversationId, userMessageId }],
+      elements: [view.element],
+      view,
+      regenerates,
+    });
+  }
+
+  /**
+   * A version switcher's arrow: makes its sibling active on the server, then reads the new active
+   * path again; focus stays on the switcher when the message switched to is on the newest page.
+   */
+  private async switchVersion(button: HTMLButtonElement): Promise<void> {
+    const id = this.conversationId;
+    const target = button.dataset.target;
+    if (!id || !target) return;
+    const arrow = button.classList.contains('version-next') ? '.version-next' : '.version-prev';
+    try {
+      await this.deps.api.setActive(id, target);
+    } catch (e) {
+      if (e instanceof ApiRequestError && e.status === 409) this.deps.toast('err_BUSY');
+      else this.fail(e);
+      return;
+    }
+    if (id !== this.conversationId) return;
+    await this.open(id);
+    const li = byId('message-list').querySelector(`[data-message-id="${target}"], [data-reply-id="${target}"]`);
+    li?.scrollIntoView({ block: 'nearest' });
+    (li?.querySelector<HTMLElement>(`${arrow}:enabled`) ?? li?.querySelector<HTMLElement>('.versions :enabled'))?.focus();
+  }
+
   private transmit(p: PendingSend): void {
     const socket = this.deps.socket;
     if (!socket.open) return;
@@ -239,14 +327,6 @@ export class ChatController {
     p.refused = undefined;
     this.transmit(p);
     this.updateGenerating();
-  }
-
-  /** Retry of a failed or stopped answer: its question again, as a new message. */
-  private retry(button: HTMLButtonElement): void {
-    let question = button.closest('li.msg')?.previousElementSibling;
-    while (question && !question.matches('li.msg.user')) question = question.previousElementSibling;
-    const text = question?.querySelector('.user-text')?.textContent;
-    if (text && !button.disabled) this.send(text);
   }
 
   /** Reads the title of a conversation the sidebar does not know (opened by its address). */
@@ -284,7 +364,11 @@ export class ChatController {
     if (p) {
       p.state = 'failed';
       clearTimeout(p.acceptTimer);
-      p.view.showError(frame.code, () => this.retrySend(p));
+      // The text's limit is enforced before sending: an edit or regenerate refused TOO_LARGE has
+      // as many versions as the server keeps (PROTOCOL §13).
+      const f = p.frames[0];
+      const tree = f.action === 'regenerate' || ('parentId' in f && f.parentId);
+      p.view.showError(tree && frame.code === 'TOO_LARGE' ? 'tooManyVersions' : frame.code, () => this.retrySend(p));
       this.updateGenerating();
       return;
     }
@@ -322,10 +406,11 @@ export class ChatController {
   }
 
   private itemElement(m: MessageItem): HTMLElement {
-    if (m.role === 'user') return userMessage(m.text, m.messageId);
+    if (m.role === 'user') return userMessage(m.text, m.messageId, m.parentId, m.versions);
     const live = this.replies.get(m.messageId);
     if (live) return live.view.element;
-    const view = new AssistantMessage(() => this.list.followIfAtEnd(), m.messageId);
+    const view = new AssistantMessage(() => this.list.followIfAtEnd(), m.messageId, m.parentId);
+    view.setVersions(m.versions);
     const outcome = storedOutcome(m);
     view.markdown.replace(m.text, outcome.final);
     if (outcome.final) {
@@ -358,6 +443,7 @@ export class ChatController {
       if (token !== this.viewToken) return;
       this.list.prepend(page.items.map((m) => this.itemElement(m)));
       this.olderCursor = page.nextCursor;
+      this.updateGenerating();
     } catch (e) {
       this.fail(e);
     } finally {
@@ -373,9 +459,12 @@ export class ChatController {
     let busy = false;
     for (const p of this.sends.values()) busy ||= this.inView(p);
     for (const r of this.replies.values()) busy ||= !r.finished && r.conversationId === this.conversationId;
+    this.busy = busy;
     this.deps.setGenerating(busy);
-    // One answer at a time per conversation: a retry now could only earn BUSY.
-    for (const b of byId('message-list').querySelectorAll<HTMLButtonElement>('.answer-retry')) b.disabled = busy;
+    // One answer at a time per conversation: an edit, regenerate or switch now could only earn BUSY.
+    for (const b of byId('message-list').querySelectorAll<HTMLButtonElement>('.answer-regenerate, .msg-edit, .versions button')) {
+      b.disabled = busy || b.matches('.versions :not([data-target])');
+    }
   }
 
   private fail(e: unknown): void {

@@ -3,7 +3,7 @@
  * character limit before the server would refuse.
  */
 import { t } from './i18n';
-import { IME_PROCESS_KEY_CODE, isSendKey, type CompositionState } from './keys';
+import { imeHandles, isSendKey, trackComposition, type CompositionState } from './keys';
 import { charCount } from '../contract/protocol';
 
 /** Show the counter once a message uses this share of the limit (it is always shown when over). */
@@ -24,25 +24,15 @@ export interface ComposerParts {
 
 /** The message box with its send and stop buttons. */
 export class Composer {
-  private readonly ime: CompositionState = { composing: false, justEnded: false };
+  private readonly ime: CompositionState;
   private generating = false;
 
   constructor(private readonly parts: ComposerParts, private maxChars: number) {
     const { form, input, stop } = parts;
-    input.addEventListener('compositionstart', () => {
-      this.ime.composing = true;
-    });
-    input.addEventListener('compositionend', () => {
-      this.ime.composing = false;
-      this.ime.justEnded = true;
-      // Only the keydown dispatched in the same task as compositionend belongs to the composition.
-      setTimeout(() => {
-        this.ime.justEnded = false;
-      }, 0);
-    });
+    this.ime = trackComposition(input);
     input.addEventListener('keydown', (e) => {
       // Escape during a composition cancels the composition, not the answer.
-      if (e.key === 'Escape' && this.generating && !e.isComposing && e.keyCode !== IME_PROCESS_KEY_CODE && !this.ime.composing) {
+      if (e.key === 'Escape' && this.generating && !imeHandles(e, this.ime)) {
         e.preventDefault();
         parts.onStop();
         return;

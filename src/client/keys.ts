@@ -29,6 +29,27 @@ export const IME_PROCESS_KEY_CODE = 229;
  */
 export function isSendKey(e: KeyInfo, ime: CompositionState): boolean {
   if (e.key !== 'Enter' || e.shiftKey || e.altKey) return false;
-  if (e.isComposing || e.keyCode === IME_PROCESS_KEY_CODE) return false;
-  return !ime.composing && !ime.justEnded;
+  return !imeHandles(e, ime) && !ime.justEnded;
+}
+
+/** True when an IME is handling this key: an Escape then cancels the composition, nothing more. */
+export function imeHandles(e: KeyInfo, ime: CompositionState): boolean {
+  return e.isComposing || e.keyCode === IME_PROCESS_KEY_CODE || ime.composing;
+}
+
+/** Follows the compositions of a text box (the message box, the inline editor). */
+export function trackComposition(input: HTMLElement): CompositionState {
+  const ime: CompositionState = { composing: false, justEnded: false };
+  input.addEventListener('compositionstart', () => {
+    ime.composing = true;
+  });
+  input.addEventListener('compositionend', () => {
+    ime.composing = false;
+    ime.justEnded = true;
+    // Only the keydown dispatched in the same task as compositionend belongs to the composition.
+    setTimeout(() => {
+      ime.justEnded = false;
+    }, 0);
+  });
+  return ime;
 }

@@ -54,6 +54,12 @@ export class MessageList {
     this.scrollToEnd();
   }
 
+  /** Removes `el` and every message below it (a new version replaces them). */
+  removeFrom(el: Element): void {
+    while (el.nextElementSibling) el.nextElementSibling.remove();
+    el.remove();
+  }
+
   /** Adds older messages at the top without moving what is on screen. */
   prepend(elements: HTMLElement[]): void {
     const fromEnd = this.scroller.scrollHeight - this.scroller.scrollTop;

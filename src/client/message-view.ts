@@ -1,22 +1,31 @@
 /**
- * How one message looks: a user's message is plain text (never parsed); an assistant's answer is
- * streamed Markdown with its token usage and status underneath.
+ * How one message looks: a user's message is plain text (never parsed) with Edit and its versions;
+ * an assistant's answer is streamed Markdown with its token usage, status, actions (Copy,
+ * Regenerate) and versions underneath.
  */
 import { h } from './dom';
 import { errorKey, labelled, localize, type TextKey } from './i18n';
 import { icon } from './icons';
 import { StreamingMarkdown } from './markdown';
-import type { MessageStatus, StopReason, Usage } from '../contract/protocol';
+import { versionSwitcher } from './versions';
+import type { MessageStatus, MessageVersions as Versions, StopReason, Usage } from '../contract/protocol';
 
-/** A user's message in the list. */
-export function userMessage(text: string, messageId?: string): HTMLLIElement {
+/** A user's message in the list; `parentId`: the message it follows (PROTOCOL §13), when known. */
+export function userMessage(text: string, messageId?: string, parentId?: string, versions?: Versions): HTMLLIElement {
   const body = h('div', { class: 'bubble user-text' }, text);
-  const li = h('li', { 'class': 'msg user', 'data-message-id': messageId }, localize(h('span', { class: 'who visually-hidden' }), 'you'), body);
+  const edit = labelled(h('button', { type: 'button', class: 'icon-btn msg-edit' }, icon('pencil')), 'editMessage');
+  const li = h(
+    'li',
+    { 'class': 'msg user', 'data-message-id': messageId, 'data-parent-id': parentId },
+    localize(h('span', { class: 'who visually-hidden' }), 'you'),
+    body,
+  );
+  li.append(h('div', { class: 'msg-actions user-actions' }, versionSwitcher(li, versions), edit));
   return li;
 }
 
 /** UI text keys that {@link AssistantMessage.showError} takes besides protocol error codes. */
-const NOT_CODES: Partial<Record<TextKey, true>> = { notConfirmed: true };
+const NOT_CODES: Partial<Record<TextKey, true>> = { notConfirmed: true, tooManyVersions: true };
 
 const NOTE_FOR: Partial<Record<StopReason | MessageStatus, TextKey>> = {
   stopped: 'stopped',
@@ -25,8 +34,6 @@ const NOTE_FOR: Partial<Record<StopReason | MessageStatus, TextKey>> = {
   content_filtered: 'contentFiltered',
 };
 
-/** Endings after which the same question can be asked again (a new message; failed turns are not in the model's history). */
-const RETRY_AFTER = new Set<StopReason | MessageStatus>(['error', 'stopped', 'interrupted']);
 /** How long "Copied" shows after a copy. */
 const COPIED_MS = 2000;
 
@@ -47,8 +54,9 @@ export class AssistantMessage {
   readonly markdown: StreamingMarkdown;
   private readonly meta: HTMLElement;
   private readonly errorLine: HTMLElement;
+  private versions?: Versions;
 
-  constructor(onRender: () => void, replyId?: string) {
+  constructor(onRender: () => void, replyId?: string, parentId?: string) {
     const typing = h('span', { 'class': 'typing', 'aria-hidden': 'true' });
     this.markdown = new StreamingMarkdown(onRender, typing);
     this.meta = h('div', { class: 'msg-meta' });
@@ -62,6 +70,12 @@ export class AssistantMessage {
       this.meta,
     );
     if (replyId) this.setReplyId(replyId);
+    if (parentId) this.element.dataset.parentId = parentId;
+  }
+
+  /** The answer's sibling versions (shown with its actions). */
+  setVersions(versions?: Versions): void {
+    this.versions = versions;
   }
 
   /** Records which reply this is (known once the server accepted the message). */
@@ -82,11 +96,11 @@ export class AssistantMessage {
     const usageLine = h('span', { class: 'usage' });
     if (reported) localize(usageLine, 'usage', { input: reported.inputTokens, output: reported.outputTokens });
     else localize(usageLine, 'usageNotReported');
-    this.meta.append(usageLine, this.actions(RETRY_AFTER.has(reason)));
+    this.meta.append(usageLine, this.actions());
   }
 
-  /** Copy (the Markdown source), and Retry after a failed or stopped answer. */
-  private actions(retry: boolean): HTMLElement {
+  /** Copy (the Markdown source), Regenerate (a new sibling answer) and the versions. */
+  private actions(): HTMLElement {
     const copy = labelled(h('button', { type: 'button', class: 'icon-btn answer-copy' }, icon('copy')), 'copyAnswer');
     const status = h('span', { 'class': 'visually-hidden', 'aria-live': 'polite' });
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -104,9 +118,8 @@ export class AssistantMessage {
         }, COPIED_MS);
       }, () => undefined);
     });
-    const bar = h('span', { class: 'msg-actions' }, copy, status);
-    if (retry) bar.append(labelled(h('button', { type: 'button', class: 'icon-btn answer-retry' }, icon('retry')), 'retryAnswer'));
-    return bar;
+    const regenerate = labelled(h('button', { type: 'button', class: 'icon-btn answer-regenerate' }, icon('retry')), 'regenerate');
+    return h('span', { class: 'msg-actions' }, copy, regenerate, versionSwitcher(this.element, this.versions), status);
   }
 
   /**

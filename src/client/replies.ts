@@ -6,16 +6,18 @@
  */
 import { ApiRequestError, type HistoryApi } from './api';
 import type { AssistantMessage } from './message-view';
-import type { DoneFrame, MessageItem, MessageStatus, SendMessageFrame, StopReason, Usage } from '../contract/protocol';
+import type { ClientFrame, DoneFrame, MessageItem, MessageStatus, StopReason, Usage } from '../contract/protocol';
 
-/** A message sent (or waiting to be sent) that the server has not accepted yet. */
+/** A message (or a `regenerate`) sent or waiting to be sent that the server has not accepted yet. */
 export interface PendingSend {
   readonly messageId: string;
-  readonly text: string;
   /** Undefined for the first message of a new conversation, until `accepted` names it. */
   conversationId?: string;
-  frames: SendMessageFrame[];
-  readonly userElement: HTMLElement;
+  frames: ClientFrame[];
+  /** What it shows in the list: the user message and the answer (a regenerate: the answer). */
+  readonly elements: HTMLElement[];
+  /** A regenerate: the ids of the answers it adds a version to. */
+  readonly regenerates?: string[];
   readonly view: AssistantMessage;
   /** `queued`: not on the wire yet; `sent`: on the wire; `failed`: refused with an error. */
   state: 'queued' | 'sent' | 'failed';

@@ -1,6 +1,6 @@
 import { allowsModel, ChatConfig, modelChoice } from './config';
 import { ATTACHMENT_ERRORS } from '../contract/attachments';
-import { ErrorCode, MAX_TITLE_CHARS, parseClientFrame, SendMessageFrame, utf8Bytes } from '../contract/protocol';
+import { ErrorCode, MAX_TITLE_CHARS, MAX_VERSIONS, MessagePart, parseClientFrame, RegenerateFrame, SendMessageFrame, utf8Bytes } from '../contract/protocol';
 import { realClock } from './adapters/clock';
 import { answersClaim, errorFrame, initialTitle, REFUSAL, replayable, turnOf } from './domain/acceptance';
 import { newId } from './domain/ids';
@@ -9,10 +9,12 @@ import { generateReply, ReplyOutcome } from './generate';
 import type { Clock } from './ports/clock';
 import type { Model } from './ports/model';
 import type { Outbox } from './ports/outbox';
-import type { Claim, Store } from './ports/store';
+import type { Claim, ConversationRecord, Store } from './ports/store';
 import { silentTelemetry, Telemetry } from './ports/telemetry';
+import type { TurnPlace } from './ports/tree';
 import { cleanTitle, TITLE_SYSTEM_PROMPT, titleRequestText } from './prompts';
 import { storePart } from './split-message';
+import { placeMessage, placeReply } from './tree';
 import { storeTurn } from './turn';
 
 /** What the chat service is built from. */
@@ -28,6 +30,22 @@ export interface ChatServiceDeps {
 export interface FrameContext {
   /** Epoch ms by which the invocation must have stored its result (Lambda timeout). */
   deadline?: number;
+}
+
+/** What accepting needs of a sendMessage or a regenerate frame. */
+interface Accepting {
+  messageId: string;
+  conversationId?: string;
+  part?: MessagePart;
+  parentId?: string;
+  userMessageId?: string;
+  modelId?: string;
+}
+
+/** A turn's tree place, and for a regenerate the text of the user message it answers. */
+interface Placed {
+  place: TurnPlace;
+  text?: string;
 }
 
 /** Most tokens the title call may answer with. */
@@ -62,7 +80,7 @@ export class ChatService {
     try {
       if (frame.action === 'ping') await out.post({ type: 'pong' });
       else if (frame.action === 'stop') await this.stop(user, frame.replyId, out);
-      else if (frame.action === 'regenerate') await this.refuse(out, 'BAD_REQUEST', 'regenerate is not available yet.', frame.messageId);
+      else if (frame.action === 'regenerate') await this.regenerate(user, frame, out, ctx);
       else await this.sendMessage(user, frame, out, ctx);
     } catch (err) {
       this.telemetry.error('frame failed', { action: frame.action, error: (err as Error).name, detail: (err as Error).message });
@@ -159,7 +177,7 @@ export class ChatService {
    * Only a copy in the next minute that arrives before the claim exists (milliseconds) could take
    * a second token, in that minute.
    */
-  private async acceptWhole(user: string, frame: SendMessageFrame, text: string, now: number, out: Outbox, ctx: FrameContext,
+  private async acceptWhole(user: string, frame: Accepting, text: string, now: number, out: Outbox, ctx: FrameContext,
     onClaimed: () => void = () => {}): Promise<ReplyOutcome | undefined> {
     const { store, config } = this.deps;
     const fail = (code: ErrorCode, message: string) => this.refuse(out, code, message, frame.messageId);
@@ -170,6 +188,7 @@ export class ChatService {
     let conversationId = frame.conversationId;
     let calib = 1;
     let created = false;
+    let place: Placed | undefined;
     let modelId = frame.modelId;
     if (conversationId) {
       const lease = await store.conversations.acquireLease(user, conversationId, replyId, now, now + LEASE_MS, frame.messageId);
@@ -190,23 +209,40 @@ export class ChatService {
         await out.post({ type: 'accepted', messageId: frame.messageId, conversationId, replyId: lease.sameMessage.replyId, modelId: model });
         return undefined;
       }
+      const conversation = await store.conversations.get(user, conversationId);
+      // Where it goes on the tree is checked before a token is spent: a bad parent stores nothing.
+      const placed = await this.place(user, conversationId, conversation, false, frame);
+      if (typeof placed === 'string') {
+        await store.conversations.releaseLease(user, conversationId, replyId);
+        return fail(placed === 'full' ? 'TOO_LARGE' : 'NOT_FOUND', placed === 'full' ? REFUSAL.tooManyVersions(MAX_VERSIONS) : REFUSAL.noMessage);
+      }
       if (!(await token())) {
         await store.conversations.releaseLease(user, conversationId, replyId);
         return rateLimited();
       }
-      const conversation = await store.conversations.get(user, conversationId);
       calib = conversation?.calib ?? 1;
+      place = placed;
       modelId ??= conversation?.modelId;
     } else {
       if (!(await token())) return rateLimited();
       conversationId = newId();
       created = await store.conversations.create(user, conversationId, initialTitle(text), now, replyId, now + LEASE_MS);
       if (!created) return fail('INTERNAL', REFUSAL.notCreated);
+      place = await this.place(user, conversationId, undefined, true, frame) as Placed | undefined;
     }
 
     // The conditional put on messageId: exactly one invocation of a message goes on. The claim
     // keeps the text, so a resend can store the turn if this invocation fails before it does.
-    const claim = { conversationId, replyId, t: now, text, created, modelId: modelChoice(config, modelId).modelId };
+    const claim: Claim = {
+      conversationId,
+      replyId,
+      t: now,
+      text: place?.text ?? text,
+      created,
+      modelId: modelChoice(config, modelId).modelId,
+      ...(place ? { tree: place.place } : {}),
+      ...(frame.userMessageId ? { userMessageId: frame.userMessageId } : {}),
+    };
     let won: boolean;
     try {
       won = await store.claims.put(user, frame.messageId, claim, now);
@@ -242,7 +278,7 @@ export class ChatService {
    * conditional put lets exactly one of any concurrent resends (or a still-running first
    * invocation) generate.
    */
-  private async resume(user: string, frame: SendMessageFrame, claim: Claim, out: Outbox, ctx: FrameContext,
+  private async resume(user: string, frame: Accepting, claim: Claim, out: Outbox, ctx: FrameContext,
     completedParts = false): Promise<ReplyOutcome | undefined> {
     const { store } = this.deps;
     if (!answersClaim(frame.part, completedParts)) return undefined;
@@ -294,6 +330,35 @@ export class ChatService {
       await this.makeTitle(user, conversationId, text, outcome.text, out);
     }
     return outcome;
+  }
+
+  /**
+   * Answers a user message again (PROTOCOL §13): accepted like a message (idempotent by its
+   * `messageId`, BUSY while the conversation generates, rate-limited), its turn a new reply of
+   * that user message.
+   */
+  public async regenerate(user: string, frame: RegenerateFrame, out: Outbox, ctx: FrameContext = {}): Promise<ReplyOutcome | undefined> {
+    const { store, config } = this.deps;
+    if (frame.modelId !== undefined && !allowsModel(config, frame.modelId)) {
+      return this.refuse(out, 'BAD_REQUEST', REFUSAL.unknownModel, frame.messageId);
+    }
+    const existing = await store.claims.get(user, frame.messageId);
+    if (existing) return this.resume(user, frame, existing, out, ctx);
+    if (!store.tree) return this.refuse(out, 'BAD_REQUEST', REFUSAL.noMessage, frame.messageId);
+    return this.acceptWhole(user, frame, '', this.clock.now(), out, ctx);
+  }
+
+  /**
+   * The tree place of an accepted message: after its `parentId` (or the active leaf), or for a
+   * regenerate below its user message (whose text it answers). Undefined: the store keeps no tree.
+   */
+  private async place(user: string, conversationId: string, conversation: ConversationRecord | undefined, created: boolean,
+    frame: Accepting): Promise<Placed | 'missing' | 'full' | undefined> {
+    const tree = this.deps.store.tree;
+    if (!tree) return frame.parentId !== undefined || frame.userMessageId !== undefined ? 'missing' : undefined;
+    if (frame.userMessageId !== undefined) return placeReply(tree, user, conversationId, frame.userMessageId);
+    const place = await placeMessage(tree, user, conversationId, conversation?.tree, created, frame.parentId);
+    return typeof place === 'string' ? place : { place };
   }
 
   /** Answers a message with an error frame (and counts it). */

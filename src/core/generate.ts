@@ -12,9 +12,11 @@ import { streamWithRetries } from './model-retry';
 import type { Clock } from './ports/clock';
 import { Model, ModelError, ModelFinish, Turn } from './ports/model';
 import type { Outbox } from './ports/outbox';
-import type { Messages, Store, TurnRef } from './ports/store';
+import type { Messages, Store, StoredMessage, TurnRef } from './ports/store';
 import type { Telemetry } from './ports/telemetry';
+import type { TreeNodes } from './ports/tree';
 import { turnSystemPrompt } from './prompts';
+import { PathWalk } from './tree';
 
 /** What the generator needs. */
 export interface GenerateDeps {
@@ -51,10 +53,20 @@ export interface ReplyOutcome {
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0 };
 
 /** Reads the newest turns before (and including) the new user message, within the token budget. */
-export async function loadWindow(messages: Messages, job: Pick<ReplyJob, 'user' | 'turn' | 'text' | 'calib'>, budget: number): Promise<{ turns: Turn[]; estimate: number }> {
+export async function loadWindow(messages: Messages, job: Pick<ReplyJob, 'user' | 'turn' | 'text' | 'calib'>, budget: number,
+  tree?: TreeNodes): Promise<{ turns: Turn[]; estimate: number }> {
   const own = estimateTokens(job.text);
   // The budget is in calibrated tokens, as the builder counts the history.
   const builder = new WindowBuilder(Math.max(0, budget - Math.ceil(own * job.calib)), job.calib, MAX_WINDOW_MESSAGES);
+  if (tree && job.turn.tree) {
+    // On the tree: the user message's ancestors, its active path (PROTOCOL §13).
+    const walk = PathWalk.fromKeys(tree, job.user, job.turn.conversationId, job.turn.tree.anc);
+    for (let page: unknown[] = [undefined]; page.length > 0 && !builder.full;) {
+      page = await walk.take(WINDOW_PAGE);
+      builder.add(page as StoredMessage[]);
+    }
+    return { turns: [...builder.result(), { role: 'user', text: job.text }], estimate: builder.estimatedTokens + own };
+  }
   let cursor: string | undefined;
   do {
     const page = await messages.newestFirst(job.user, job.turn.conversationId, WINDOW_PAGE, cursor, job.turn);
@@ -184,7 +196,9 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
   let system: string;
   try {
     // The user's instructions are read beside the window, not after it (one round trip, not two).
-    const [w, instructions] = await Promise.all([loadWindow(store.messages, job, config.historyTokenBudget), store.instructions.get(job.user)]);
+    const [w, instructions] = await Promise.all([
+      loadWindow(store.messages, job, config.historyTokenBudget, store.tree), store.instructions.get(job.user),
+    ]);
     window = w;
     system = turnSystemPrompt(config.systemPrompt, instructions?.text);
   } catch (err) {

@@ -1,17 +1,20 @@
 import {
   ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, Instructions, isId, MAX_INSTRUCTIONS_BYTES, MAX_PAGE,
-  MAX_TITLE_CHARS, MessageItem, Page, charCount, UNAUTHORIZED_BODY, utf8Bytes,
+  MAX_TITLE_CHARS, MessageItem, Page, charCount, SetActiveResponse, UNAUTHORIZED_BODY, utf8Bytes,
 } from '../contract/protocol';
 import { HistoryRoute, matchHistoryRoute } from '../contract/routes';
 import { checkSearchQuery, DEFAULT_SEARCH_PAGE, SEARCH_QUERY_PARAM, titleMatches } from '../contract/search';
 import { hasVisibleText, invisibleTextMessage } from '../contract/text-checks';
 import { realClock } from './adapters/clock';
 import type { AttachmentService } from './attachments';
+import { REFUSAL } from './domain/acceptance';
+import { newId } from './domain/ids';
 import { fittingCount } from './domain/page-budget';
 import { effectiveStatus } from './domain/reply';
-import { SEARCH_MAX_READ } from './domain/runtime-limits';
+import { LEASE_MS, SEARCH_MAX_READ } from './domain/runtime-limits';
 import type { Clock } from './ports/clock';
-import { BadCursorError, ConversationRecord, Store } from './ports/store';
+import { BadCursorError, ConversationRecord, Store, StoredMessage } from './ports/store';
+import { activePage, pageVersions, switchActive } from './tree';
 
 /** An HTTP request as the history API sees it (no AWS event shape). */
 export interface HistoryRequest {
@@ -35,6 +38,7 @@ class HttpError extends Error {
 }
 
 const notFound = () => new HttpError(404, 'NOT_FOUND', 'There is no such conversation.');
+const { noMessage: NO_MESSAGE, busy: BUSY } = REFUSAL;
 
 function summary(c: ConversationRecord): ConversationSummary {
   return {
@@ -100,6 +104,8 @@ export class HistoryService {
       }
       case 'PATCH /conversations/{id}':
         return { statusCode: 200, body: await this.rename(user, conversationId!, req.body) };
+      case 'PUT /conversations/{id}/active':
+        return this.setActive(user, conversationId!, req.body);
       case 'DELETE /conversations/{id}':
         if (!(await deleteConversation(this.store, user, conversationId!, this.attachments))) throw notFound();
         return { statusCode: 204 };
@@ -142,20 +148,71 @@ export class HistoryService {
 
   private async messages(user: string, conversationId: string, req: HistoryRequest): Promise<Page<MessageItem>> {
     const limit = parseLimit(req.query.limit, DEFAULT_MESSAGE_PAGE);
-    if (!(await this.store.conversations.get(user, conversationId))) throw notFound();
-    const page = await this.store.messages.newestFirst(user, conversationId, limit, req.query.cursor);
+    const tree = this.store.tree;
+    if (!tree) return this.linearMessages(user, conversationId, limit, req.query.cursor);
+    // The active path (PROTOCOL §13): O(page) reads whatever the number of branches.
+    const root = await tree.root(user, conversationId);
+    if (!root) throw notFound();
+    const page = await activePage(tree, user, conversationId, root, limit, req.query.cursor);
     const now = this.clock.now();
-    let items = page.items.map((s): MessageItem => {
-      const item: MessageItem = { messageId: s.messageId, role: s.role, text: s.text, status: effectiveStatus(s, now), createdAt: s.createdAt };
-      if (s.usage) item.usage = s.usage;
-      if (s.modelId) item.modelId = s.modelId;
+    const items = page.items.map((m) => {
+      const item = this.item(m.node, now);
+      item.parentId = m.parentId;
+      const versions = pageVersions(m);
+      if (versions) item.versions = versions;
       return item;
     });
     // Bounded by bytes too (newest first, at least one): the rest is behind the cursor.
     const fit = fittingCount(items);
+    const more = fit < items.length || page.more;
+    const nextCursor = more ? tree.cursorOf(user, conversationId, page.items[fit - 1].node.sk) : undefined;
+    return { items: items.slice(0, fit).reverse(), ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  /** A page of a store without the tree: newest first in sort-key order. */
+  private async linearMessages(user: string, conversationId: string, limit: number, cursor?: string): Promise<Page<MessageItem>> {
+    if (!(await this.store.conversations.get(user, conversationId))) throw notFound();
+    const page = await this.store.messages.newestFirst(user, conversationId, limit, cursor);
+    const now = this.clock.now();
+    let items = page.items.map((s) => this.item(s, now));
+    const fit = fittingCount(items);
     const nextCursor = fit < items.length ? this.store.messages.cursorAfter(user, conversationId, page.items[fit - 1]) : page.nextCursor;
     items = items.slice(0, fit).reverse();
     return { items, ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  private item(s: StoredMessage, now: number): MessageItem {
+    const item: MessageItem = { messageId: s.messageId, role: s.role, text: s.text, status: effectiveStatus(s, now), createdAt: s.createdAt };
+    if (s.usage) item.usage = s.usage;
+    if (s.modelId) item.modelId = s.modelId;
+    return item;
+  }
+
+  /**
+   * `PUT /conversations/{id}/active` (PROTOCOL §13): under the conversation's lease for a moment,
+   * so it never races a turn being accepted; 409 BUSY while a reply holds it.
+   */
+  private async setActive(user: string, conversationId: string, body: string | undefined): Promise<HistoryResponse> {
+    let messageId: unknown;
+    try { messageId = (JSON.parse(body ?? '') as { messageId?: unknown })?.messageId; } catch { messageId = undefined; }
+    if (!isId(messageId)) throw new HttpError(400, 'BAD_REQUEST', 'The body must be JSON {"messageId": "<id>"}.');
+    const tree = this.store.tree;
+    if (!tree) throw new HttpError(404, 'NOT_FOUND', NO_MESSAGE);
+    const holder = newId();
+    const now = this.clock.now();
+    const lease = await this.store.conversations.acquireLease(user, conversationId, holder, now, now + LEASE_MS);
+    if (lease === 'missing') throw notFound();
+    if (lease !== 'ok') throw new HttpError(409, 'BUSY', BUSY);
+    let released = false;
+    try {
+      const r = await switchActive(tree, user, conversationId, messageId, holder);
+      if (r === 'missing') throw new HttpError(404, 'NOT_FOUND', NO_MESSAGE);
+      if (r === 'busy') throw new HttpError(409, 'BUSY', BUSY);
+      released = true;
+      return { statusCode: 200, body: { activeLeafId: r.leafId } satisfies SetActiveResponse };
+    } finally {
+      if (!released) await this.store.conversations.releaseLease(user, conversationId, holder);
+    }
   }
 
   /** PUT /instructions: at most MAX_INSTRUCTIONS_BYTES of UTF-8; a text that shows nothing clears them. */

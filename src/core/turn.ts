@@ -1,5 +1,6 @@
 import { LEASE_MS } from './domain/runtime-limits';
 import type { Store, TurnRef } from './ports/store';
+import { attachTurn, detachTurn } from './tree';
 
 /** What storing a claimed turn came to. */
 export type StoredTurn =
@@ -31,12 +32,20 @@ export async function storeTurn(store: Store, user: string, turn: TurnRef, text:
   now: () => number): Promise<StoredTurn> {
   if (!(await store.messages.putTurn(user, turn, text, rerun))) return { state: 'exists' };
   const leaseUntil = now() + LEASE_MS;
-  // The same write makes the turn's model the conversation's (a refused message never changes it).
-  if (await store.conversations.renewLease(user, turn.conversationId, turn.replyId, leaseUntil, turn.modelId)) return { state: 'ours', leaseUntil };
+  const tree = turn.tree && store.tree;
+  // On the tree, the turn joins its parent's children and becomes the active leaf (its writes are
+  // conditional on the parent and on this lease, so a deleted conversation gains nothing).
+  const [renewed] = await Promise.all([
+    // The same write makes the turn's model the conversation's (a refused message never changes it).
+    store.conversations.renewLease(user, turn.conversationId, turn.replyId, leaseUntil, turn.modelId),
+    tree ? attachTurn(tree, user, turn) : undefined,
+  ]);
+  if (renewed) return { state: 'ours', leaseUntil };
   const gone = !(await store.conversations.get(user, turn.conversationId));
   // The claim first: a resend arriving meanwhile is then a new message and finds the conversation
   // missing or busy, instead of finishing this turn from its claim.
-  await store.claims.delete(user, [turn.messageId]);
+  await store.claims.delete(user, [turn.requestId ?? turn.messageId]);
   await store.messages.deleteTurn(user, turn);
+  if (tree && !gone) await detachTurn(tree, user, turn);
   return { state: gone ? 'gone' : 'taken' };
 }

@@ -76,10 +76,12 @@ export class ConversationTable extends Construct {
 
 /**
  * What the handlers send (core/store, parts, rate-limit): single-item reads and conditional
- * writes, queries, and BatchWrite for deleting a conversation. No batch reads, no transactions.
+ * writes, queries, BatchWrite for a turn's items and for deleting a conversation, and BatchGet
+ * for a conversation tree's ancestors (docs/TABLE.md §8). No transactions.
  */
 const ITEM_ACTIONS = [
   'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
   'dynamodb:Query',
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',

@@ -10,7 +10,7 @@ import { BenchBrain } from './lib/bench-brain';
 import { ConcurrentResult, runConcurrentStreams } from './lib/concurrent';
 import { DynaliteCost, measureDynaliteCost } from './lib/dynalite-cost';
 import { Harness, startHarness } from './lib/harness';
-import { measureHistoryRead } from './lib/history-read';
+import { BranchRead, measureBranchRead, measureHistoryRead } from './lib/history-read';
 import { AnswerMeasure, measureOurs, measureSeed } from './lib/measure';
 import { chatBundleBytes, clientGzipBytes, coldInitMs, ROOT } from './lib/static-figures';
 import { nowMs, percentile, round } from './lib/stats';
@@ -53,8 +53,9 @@ function commit(): string {
 }
 
 async function main(): Promise<void> {
-  if (ONLY !== undefined && ONLY !== 'concurrent') throw new Error(`BENCH_ONLY=${ONLY}: only "concurrent" is known`);
+  if (ONLY !== undefined && ONLY !== 'concurrent' && ONLY !== 'branches') throw new Error(`BENCH_ONLY=${ONLY}: only "concurrent" and "branches" are known`);
   if (ONLY === 'concurrent') return concurrentOnly();
+  if (ONLY === 'branches') return branchesOnly();
   const started = nowMs();
   // Latencies depend on what else the machine runs: the load average is part of the record.
   const loadAtStart = os.loadavg()[0];
@@ -88,6 +89,8 @@ async function main(): Promise<void> {
 
     progress('history read with 10 and with 10,000 prior messages');
     const history = await measureHistoryRead(harness, brain, progress);
+    progress('history window and first page with 1 branch and with 50 sibling versions at one turn');
+    const branches = await measureBranchRead(harness, progress);
 
     const { load, cost } = await concurrentStep(harness, brain);
 
@@ -115,6 +118,7 @@ async function main(): Promise<void> {
         baseline: { p99: round(gapP99(seed)), max: round(Math.max(...seed.gapsMs)) },
       },
       historyReadMs: history,
+      branchRead: branches,
       chatBundleBytes: bundle ?? null,
       coldInitMs: cold ? round(cold.median) : null,
       coldProcessMs: cold ? round(cold.processMedian) : null,
@@ -141,6 +145,7 @@ async function main(): Promise<void> {
       { figure: 'prior messages in the window (10 / 10,000)', ours: `${history.windowMessages.prior10} / ${history.windowMessages.prior10000}` },
       { figure: 'sendMessage → model request ms (10 / 10,000)', ours: `${history.sendToModelMs.prior10} / ${history.sendToModelMs.prior10000}` },
       { figure: 'history read ratio', ours: history.ratio, goal: '≤ 1.5' },
+      ...branchRows(branches),
       { figure: 'chat bundle bytes', ours: bench.chatBundleBytes ?? 'not built', goal: '≤ 1,000,000' },
       { figure: 'cold init ms (median of 5)', ours: bench.coldInitMs ?? 'not built', goal: '≤ 150' },
       { figure: 'client first-load JS gzip bytes', ours: bench.clientFirstLoadGzipBytes ?? 'not built', goal: '≤ 46,080' },
@@ -151,6 +156,27 @@ async function main(): Promise<void> {
     printDynamoProfile(load);
     if (harness.problems.length > 0) process.stdout.write(`handler problems reported during the run (${harness.problems.length}), first: ${harness.problems[0]}\n\n`);
     process.stdout.write(`BENCH ${JSON.stringify(bench)}\n`);
+  } finally {
+    await harness.close();
+  }
+}
+
+/** The branch figures' rows: the same reads, whatever the number of versions. */
+function branchRows(b: BranchRead): TableRow[] {
+  const f = (x: { ms: number; requests: number }) => `${x.requests} req, ${x.ms} ms`;
+  return [
+    { figure: `history window (${b.windowMessages} prior): 1 branch / 50 versions`, ours: `${f(b.window.oneBranch)} / ${f(b.window.siblings50)}`, goal: 'same requests' },
+    { figure: 'first page of messages: 1 branch / 50 versions', ours: `${f(b.page.oneBranch)} / ${f(b.page.siblings50)}`, goal: 'same requests' },
+  ];
+}
+
+/** `BENCH_ONLY=branches`: the branch figures alone. */
+async function branchesOnly(): Promise<void> {
+  const harness = await startHarness({ brain: new BenchBrain({ tokens: ['x'], ...MODEL }), dynamoPath: process.env.BENCH_DYNAMO_PATH });
+  try {
+    progress('history window and first page with 1 branch and with 50 sibling versions at one turn');
+    const branches = await measureBranchRead(harness, progress);
+    process.stdout.write(`\n${renderTable(branchRows(branches))}\n\nBENCH ${JSON.stringify({ commit: commit(), branchRead: branches })}\n`);
   } finally {
     await harness.close();
   }

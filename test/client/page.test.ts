@@ -1,7 +1,7 @@
 /**
  * The page around the answers, in real Chromium against the real local stack: the title of a
  * conversation opened by its address, token usage (real or "not reported", the same live and
- * after a reload), Copy on every answer and Retry on a failed or stopped one, and a language
+ * after a reload), Copy and Regenerate on every answer (a failed or stopped one too), and a language
  * switch that re-renders every dynamic string at once.
  */
 import type { Page } from 'playwright-core';
@@ -107,19 +107,19 @@ test('usage: a stopped answer says "not reported" live and after a reload; a com
   await context.close();
 });
 
-test('Copy on every answer copies its Markdown source, by keyboard, with feedback; Retry on a stopped answer asks again as a new message', async () => {
+test('Copy on every answer copies its Markdown source, by keyboard, with feedback; Regenerate on a stopped answer answers its question again', async () => {
   const { context, page } = await openApp(env.browser, env.stack.url);
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
-  const sent: Array<{ messageId: string; text: string }> = [];
+  const sent: Array<{ action: string; messageId: string; text: string; userMessageId?: string }> = [];
   page.on('websocket', (ws) => ws.on('framesent', (f) => {
     const frame = JSON.parse(String(f.payload));
-    if (frame.action === 'sendMessage') sent.push(frame);
+    if (frame.action === 'sendMessage' || frame.action === 'regenerate') sent.push(frame);
   }));
   await signIn(page, 'copy-retry');
   await send(page, 'give me **markdown** and `code`');
   const complete = await waitForAnswer(page);
-  // A complete answer has Copy and no Retry.
-  expect(await complete.getByRole('button', { name: 'Retry this message' }).count()).toBe(0);
+  // A complete answer has Copy and Regenerate.
+  expect(await complete.getByRole('button', { name: 'Regenerate answer' }).count()).toBe(1);
   const copy = complete.getByRole('button', { name: 'Copy answer' });
   await copy.focus();
   await page.keyboard.press('Enter');
@@ -130,20 +130,23 @@ test('Copy on every answer copies its Markdown source, by keyboard, with feedbac
 
   const stopped = await sendAndStop(page, 'question to ask twice');
   await stopped.getByRole('button', { name: 'Copy answer' }).waitFor();
-  const retry = stopped.getByRole('button', { name: 'Retry this message' });
-  await retry.focus();
+  const questionId = await page.locator('li.msg.user').nth(1).getAttribute('data-message-id');
+  const regenerate = stopped.getByRole('button', { name: 'Regenerate answer' });
+  await regenerate.focus();
   await page.keyboard.press('Enter');
-  await page.locator('li.msg.assistant').nth(2).and(page.locator('.finished')).waitFor({ timeout: 30_000 });
-  expect(await page.locator('li.msg.user').allInnerTexts()).toEqual([
-    expect.stringContaining('give me'), expect.stringContaining('question to ask twice'), expect.stringContaining('question to ask twice'),
-  ]);
-  expect(sent.map((f) => f.text)).toEqual(['give me **markdown** and `code`', 'question to ask twice', 'question to ask twice']);
+  // The stopped answer is replaced by its new version, which is written to the end.
+  await page.locator('li.msg.assistant .version-of', { hasText: '2 / 2' }).waitFor();
+  await lastAnswer(page).and(page.locator('.finished')).waitFor({ timeout: 30_000 });
+  expect(await page.locator('li.msg.user .user-text').allInnerTexts()).toEqual(['give me **markdown** and `code`', 'question to ask twice']);
+  expect(await page.locator('li.msg.assistant').count()).toBe(2);
+  expect(sent.map((f) => f.action)).toEqual(['sendMessage', 'sendMessage', 'regenerate']);
+  expect(sent[2].userMessageId).toBe(questionId);
   expect(new Set(sent.map((f) => f.messageId)).size).toBe(3);
   expect(await lastAnswer(page).getAttribute('data-status')).toBe('end_turn');
   await context.close();
 });
 
-test('a failed answer has Retry (live and after a reload); a language switch re-renders every dynamic string at once', async () => {
+test('a failed answer has Regenerate (live and after a reload); a language switch re-renders every dynamic string at once', async () => {
   // An OpenAI-compatible model with nothing listening: every answer fails with MODEL_ERROR.
   const broken = await startStack(['--model', 'openai', '--openai-base-url', 'http://127.0.0.1:9/v1']);
   try {
@@ -151,7 +154,7 @@ test('a failed answer has Retry (live and after a reload); a language switch re-
     const sent: string[] = [];
     page.on('websocket', (ws) => ws.on('framesent', (f) => {
       const frame = JSON.parse(String(f.payload));
-      if (frame.action === 'sendMessage') sent.push(frame.messageId);
+      if (frame.action === 'sendMessage' || frame.action === 'regenerate') sent.push(`${frame.action} ${frame.messageId}`);
     }));
     await signIn(page, 'failing');
     await send(page, 'this will fail');
@@ -163,11 +166,12 @@ test('a failed answer has Retry (live and after a reload); a language switch re-
     await page.locator('li.msg.assistant.finished').waitFor();
     const reloaded = lastAnswer(page);
     expect(await reloaded.locator('.usage').innerText()).toBe('Tokens: not reported');
-    await reloaded.getByRole('button', { name: 'Retry this message' }).click();
-    await page.locator('li.msg.assistant').nth(1).and(page.locator('.finished')).waitFor();
+    await reloaded.getByRole('button', { name: 'Regenerate answer' }).click();
+    await page.locator('li.msg.assistant.finished .version-of', { hasText: '2 / 2' }).waitFor();
     expect(sent).toHaveLength(2);
-    expect(sent[1]).not.toBe(sent[0]);
-    expect(await page.locator('li.msg.user').allInnerTexts()).toEqual([expect.stringContaining('this will fail'), expect.stringContaining('this will fail')]);
+    expect(sent[1]).toMatch(/^regenerate /);
+    expect(sent[1].split(' ')[1]).not.toBe(sent[0].split(' ')[1]);
+    expect(await page.locator('li.msg.user .user-text').allInnerTexts()).toEqual(['this will fail']);
 
     // Switch to Korean through the settings menu, by keyboard.
     await page.getByRole('button', { name: 'Settings' }).focus();
@@ -179,7 +183,9 @@ test('a failed answer has Retry (live and after a reload); a language switch re-
     const last = lastAnswer(page);
     expect(await last.locator('.msg-error').innerText()).toContain('모델이 답변하지 못했습니다');
     expect(await last.locator('.usage').innerText()).toBe('토큰: 보고되지 않음');
-    expect(await last.getByRole('button', { name: '이 메시지 다시 보내기' }).count()).toBe(1);
+    expect(await last.getByRole('button', { name: '답변 다시 생성' }).count()).toBe(1);
+    expect(await last.getByRole('group', { name: '버전' }).getByRole('button', { name: '이전 버전' }).count()).toBe(1);
+    expect(await page.locator('li.msg.user').getByRole('button', { name: '메시지 편집' }).count()).toBe(1);
     expect(await last.getByRole('button', { name: '답변 복사' }).count()).toBe(1);
     expect(await page.locator('li.msg.user .who').first().textContent()).toBe('나');
     expect(await page.locator('#chat-title').innerText()).not.toBe('New chat');

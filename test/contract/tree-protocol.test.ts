@@ -37,6 +37,16 @@ describe('regenerate', () => {
       expect(parseClientFrame(JSON.stringify({ ...base, modelId }))).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', messageId: M } });
     }
   });
+  test('a regenerate frame is held to the frame byte limit like any frame, at and just over it', () => {
+    const frame = (pad: string) => JSON.stringify({ ...base, pad });
+    const envelope = Buffer.byteLength(frame(''));
+    const limits = { maxInputChars: 16_000, maxFrameBytes: 1000 };
+    // Hangul is 3 bytes: pad to exactly the limit, then one byte over.
+    const at = '가'.repeat(Math.floor((1000 - envelope) / 3)) + 'a'.repeat((1000 - envelope) % 3);
+    expect(Buffer.byteLength(frame(at))).toBe(1000);
+    expect(parseClientFrame(frame(at), limits)).toMatchObject({ ok: true });
+    expect(parseClientFrame(frame(`${at}a`), limits)).toMatchObject({ ok: false, error: { code: 'TOO_LARGE', messageId: M } });
+  });
   test.each(['messageId', 'conversationId', 'userMessageId'])('without a valid %s is BAD_REQUEST', (key) => {
     const r = parseClientFrame(JSON.stringify({ ...base, [key]: 'no' }));
     expect(r).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });

@@ -149,18 +149,24 @@ describe('a claimed message whose turn was not stored', () => {
 
   test('when the history window cannot be read after accepted: the reply is stored as error, the client told with its replyId, the conversation freed', async () => {
     const user = 'window-refused';
+    const c0 = id('conn');
+    await send(user, c0, { action: 'sendMessage', messageId: id('msg'), text: '첫 질문' });
+    const [first] = em.sink.frames(c0);
     const messageId = id('msg');
     const c1 = id('conn');
+    // The window of a second message: its ancestors, read in one BatchGetItem after accepted (a
+    // legacy conversation's by Query). Placing the message reads its one parent with GetItem.
     proxy.refuse.add('Query');
+    proxy.refuse.add('BatchGetItem');
     const before = generations();
-    await send(user, c1, { action: 'sendMessage', messageId, text: '창이 안 읽히는 질문' });
+    await send(user, c1, { action: 'sendMessage', messageId, text: '창이 안 읽히는 질문', conversationId: first.conversationId });
     proxy.refuse.clear();
     const [accepted, ...rest] = em.sink.frames(c1);
     expect(accepted).toMatchObject({ type: 'accepted', messageId });
     expect(rest).toEqual([expect.objectContaining({ type: 'error', code: 'INTERNAL', retryable: true, replyId: accepted.replyId })]);
     expect(generations()).toBe(before);
     const s = await stored(user, accepted.conversationId);
-    expect(s.replies.map((m) => [m.messageId, m.status])).toEqual([[accepted.replyId, 'error']]);
+    expect(s.replies.map((m) => [m.messageId, m.status])).toEqual([[accepted.replyId, 'error'], [first.replyId, 'complete']]); // newest first
     expect((await em.store.conversations.get(user, accepted.conversationId))?.leaseUntil).toBeUndefined();
   });
 

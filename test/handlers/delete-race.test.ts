@@ -58,7 +58,7 @@ async function query(pk: string): Promise<Array<Record<string, any>>> {
 
 /** The turn's first write: the batch with the user message (and the reply's pointer). */
 const turnBatch = (text: string) => (command: any) => Object.values(command.input?.RequestItems ?? {})
-  .some((requests: any) => requests.some((r: any) => r.PutRequest?.Item?.role === 'user' && r.PutRequest.Item.text === text));
+  .some((requests: any) => Array.isArray(requests) && requests.some((r: any) => r.PutRequest?.Item?.role === 'user' && r.PutRequest.Item.text === text));
 /** The turn's last write: the conditional put of the empty streaming reply. */
 const replyPut = () => (command: any) => command.input?.Item?.role === 'assistant' && command.input.Item.status === 'streaming';
 

@@ -1,4 +1,4 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { awsFromEnv } from '../../src/contract/env';
 import { createDocumentClient } from '../../src/core/aws';
 import { handler as chat } from '../../src/handlers/chat.lambda';
@@ -17,6 +17,15 @@ function req(user: string | undefined, method: string, path: string, opts: { que
     isBase64Encoded: false,
     requestContext: { http: { method }, ...(user ? { authorizer: { jwt: { claims: { sub: user }, scopes: [] } } } : {}) },
   } as any).then((r) => ({ status: r.statusCode, body: r.body ? JSON.parse(r.body) : undefined }));
+}
+
+/** Makes a conversation read as one stored before the tree (linear in sort-key order, docs/TABLE.md §8). */
+async function untree(user: string, conversationId: string) {
+  await em.doc.send(new UpdateCommand({ TableName: em.env.TABLE_NAME, Key: { pk: `U#${user}`, sk: `C#${conversationId}` }, UpdateExpression: 'REMOVE leafSk, kids, kidActive' }));
+  const items = (await em.doc.send(new QueryCommand({ TableName: em.env.TABLE_NAME, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: { ':p': `C#${user}#${conversationId}` } }))).Items ?? [];
+  for (const item of items) {
+    await em.doc.send(new UpdateCommand({ TableName: em.env.TABLE_NAME, Key: { pk: item.pk, sk: item.sk }, UpdateExpression: 'REMOVE parentId, parentSk, anc, kids, kidActive' }));
+  }
 }
 
 async function converse(user: string, text: string, conversationId?: string) {
@@ -144,7 +153,9 @@ describe('history handler', () => {
 
   test('delete removes the conversation and every item of it, in batches (62 messages)', async () => {
     const a = await converse('sora', '지울 대화');
+    // Older turns stored as before the tree (no parentId): a conversation of them reads linearly.
     const t0 = Date.now() - 1_000_000;
+    await untree('sora', a.conversationId);
     for (let i = 0; i < 30; i++) await em.store.messages.putTurn('sora', { conversationId: a.conversationId, t: t0 + i, messageId: id('m'), replyId: id('r') }, `old ${i}`);
     const before = await req('sora', 'GET', `/conversations/${a.conversationId}/messages`, { query: { limit: '100' } });
     expect(before.body.items).toHaveLength(62);
@@ -165,6 +176,7 @@ describe('history handler', () => {
   test('a reply whose generator died long ago reads as interrupted', async () => {
     const a = await converse('yuna', '살아 있니');
     const t = Date.now() - 10 * 60_000;
+    await untree('yuna', a.conversationId);
     const replyId = id('r');
     await em.store.messages.putTurn('yuna', { conversationId: a.conversationId, t: t, messageId: id('m'), replyId: replyId }, '옛 질문');
     const page = await req('yuna', 'GET', `/conversations/${a.conversationId}/messages`);

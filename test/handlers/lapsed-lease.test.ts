@@ -81,6 +81,8 @@ const deltaText = (conn: string) => em.sink.frames(conn).filter((f) => f.type ==
 /** Writes the first reply sent at or after `from`: updates of its reply item, and conversation writes made as its lease holder. */
 function writesOf(replyId: string, from: number) {
   return recorder.sent.filter(({ command, at }) => at >= from && command instanceof UpdateCommand).map(({ command }) => command.input)
+    // A next turn adding itself to the reply's children (docs/TABLE.md §8) is that turn's write, not the reply's.
+    .filter((input) => !String(input.UpdateExpression).startsWith('SET kids = '))
     .filter((input) => String(input.Key?.[SK]).endsWith(`#${replyId}`) || input.ExpressionAttributeValues?.[':me'] === replyId
       || input.ExpressionAttributeValues?.[':r'] === replyId);
 }

@@ -35,9 +35,9 @@ describe('IAM is scoped to this chatbot', () => {
     const statements = policyStatements(template).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
     expect(statements).toHaveLength(2); // chat and history
     for (const s of statements) {
-      // Exactly what core/store, parts and rate-limit send: no batch reads, no transactions.
+      // Exactly what core/store, parts and rate-limit send: no transactions.
       expect(actionsOf(s).sort()).toEqual([
-        'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
+        'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem',
       ]);
       expect(actionsOf(s)).not.toContain('dynamodb:Scan');
       expect(actionsOf(s)).not.toContain('dynamodb:DeleteTable');

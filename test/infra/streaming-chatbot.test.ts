@@ -98,7 +98,7 @@ describe('StreamingChatbot with default props', () => {
     }
   });
 
-  test('sendMessage is an asynchronous Lambda invocation, so answers are not capped at 29 s', () => {
+  test('sendMessage and regenerate are asynchronous Lambda invocations, so answers are not capped at 29 s', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
       IntegrationType: 'AWS',
       IntegrationMethod: 'POST',
@@ -114,10 +114,19 @@ describe('StreamingChatbot with default props', () => {
       Principal: 'apigateway.amazonaws.com',
       SourceArn: { 'Fn::Join': ['', Match.arrayWith(['/*/sendMessage'])] },
     });
-    // Its Event invocation answers 202 with no body; the integration maps every answer.
-    const [asyncId] = Object.keys(template.findResources('AWS::ApiGatewayV2::Integration', { Properties: { IntegrationType: 'AWS' } }));
-    template.hasResourceProperties('AWS::ApiGatewayV2::IntegrationResponse', { IntegrationId: { Ref: asyncId }, IntegrationResponseKey: '$default' });
-    template.resourceCountIs('AWS::ApiGatewayV2::IntegrationResponse', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Integration', {
+      IntegrationType: 'AWS',
+      RequestParameters: { 'integration.request.header.X-Amz-Invocation-Type': "'Event'" },
+      RequestTemplates: { $default: Match.stringLikeRegexp('^\\{"requestContext":\\{"routeKey":"regenerate",') },
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', { SourceArn: { 'Fn::Join': ['', Match.arrayWith(['/*/regenerate'])] } });
+    // Their Event invocations answer 202 with no body; each integration maps every answer.
+    const asyncIds = Object.keys(template.findResources('AWS::ApiGatewayV2::Integration', { Properties: { IntegrationType: 'AWS' } }));
+    expect(asyncIds).toHaveLength(2);
+    for (const asyncId of asyncIds) {
+      template.hasResourceProperties('AWS::ApiGatewayV2::IntegrationResponse', { IntegrationId: { Ref: asyncId }, IntegrationResponseKey: '$default' });
+    }
+    template.resourceCountIs('AWS::ApiGatewayV2::IntegrationResponse', 2);
     // The other routes are proxy integrations.
     const proxies = template.findResources('AWS::ApiGatewayV2::Integration', { Properties: { IntegrationType: 'AWS_PROXY' } });
     expect(Object.keys(proxies).length).toBe(5 + 1); // $connect, $disconnect, $default, stop, ping + history

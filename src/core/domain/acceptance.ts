@@ -24,6 +24,8 @@ export const REFUSAL = {
   internal: 'Something went wrong on our side. Please try again.',
   rateLimited: (perMinute: number) => `Too many messages: at most ${perMinute} a minute. Please wait a moment.`,
   mixedParts: 'The parts of a message must share count and conversationId.',
+  noMessage: 'There is no such message in this conversation.',
+  tooManyVersions: (max: number) => `A message may have at most ${max} versions.`,
   unknownModel: MODEL_ID_MESSAGE,
 } as const;
 
@@ -34,8 +36,12 @@ export function initialTitle(text: string): string {
 
 /** The turn a claim promised for `messageId`: every key of it derives from the claim. */
 export function turnOf(messageId: string, claim: Claim): TurnRef {
-  const { conversationId, t, replyId, modelId } = claim;
-  return { conversationId, t, messageId, replyId, ...(modelId ? { modelId } : {}) };
+  const turn: TurnRef = { conversationId: claim.conversationId, t: claim.t, messageId, replyId: claim.replyId };
+  if (claim.modelId) turn.modelId = claim.modelId;
+  if (claim.tree) turn.tree = claim.tree;
+  // A regenerate's turn is the user message it answers again; the request id is its claim's.
+  if (claim.userMessageId) Object.assign(turn, { messageId: claim.userMessageId, requestId: messageId });
+  return turn;
 }
 
 /**

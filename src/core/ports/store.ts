@@ -3,6 +3,7 @@
  * module that alone writes and reads those items (store/ for DynamoDB). Identity is a parameter
  * of every call and part of every key, so another user's ids simply do not exist.
  */
+import type { TreeNodes, TreeRoot, TurnPlace } from './tree';
 import type { ConversationSummary, MessageItem, MessageStatus, StopReason, Usage } from '../../contract/protocol';
 
 /** A conversation as stored. */
@@ -15,6 +16,8 @@ export interface ConversationRecord extends ConversationSummary {
   leaseMessageId?: string;
   /** Ratio of Bedrock's reported input tokens to our estimate (history window calibration). */
   calib?: number;
+  /** The root's children and the active leaf (docs/TABLE.md §8). */
+  tree?: TreeRoot;
 }
 
 /** A message as stored (user message or reply). */
@@ -32,6 +35,10 @@ export interface TurnRef {
   t: number;
   messageId: string;
   replyId: string;
+  /** Its place on the conversation tree; absent on turns of claims made before the tree. */
+  tree?: TurnPlace;
+  /** A regenerate: the id of the request (its claim), `messageId` being the user message it answers again. */
+  requestId?: string;
   /** The model that writes the reply (stored on it, remembered by the conversation). */
   modelId?: string;
 }
@@ -48,6 +55,10 @@ export interface Claim {
   text?: string;
   /** The claiming call created the conversation, so the first answer also makes its title. */
   created?: boolean;
+  /** Where the turn goes on the tree (absent on claims made before the tree). */
+  tree?: TurnPlace;
+  /** A regenerate's claim: the user message answered again (`tree.userT` is its time). */
+  userMessageId?: string;
   /** The model chosen at acceptance: a resend finishes the turn with it. Absent on older claims. */
   modelId?: string;
 }
@@ -240,5 +251,7 @@ export interface Store {
   readonly claims: Claims;
   readonly parts: Parts;
   readonly rates: RateCounters;
+  /** The conversation tree (docs/TABLE.md §8). A store without it keeps conversations linear. */
+  readonly tree?: TreeNodes;
   readonly instructions: InstructionsStore;
 }

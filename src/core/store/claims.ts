@@ -23,7 +23,7 @@ export class DynamoClaims implements Claims {
   public async get(user: string, messageId: string): Promise<Claim | undefined> {
     const item = await this.table.get(this.key(user, messageId));
     if (!item) return undefined;
-    return {
+    const claim: Claim = {
       conversationId: item.conversationId,
       replyId: item.replyId,
       t: item.t,
@@ -31,6 +31,9 @@ export class DynamoClaims implements Claims {
       created: item.created === true,
       ...(typeof item.modelId === 'string' ? { modelId: item.modelId } : {}),
     };
+    if (item.tree) claim.tree = item.tree;
+    if (item.userMessageId) claim.userMessageId = item.userMessageId;
+    return claim;
   }
 
   public async delete(user: string, messageIds: readonly string[]): Promise<void> {

@@ -27,6 +27,7 @@ function toConversation(item: Record<string, any>): ConversationRecord {
     leaseUntil: item.leaseUntil,
     leaseMessageId: item.leaseMessageId,
     calib: item.calib,
+    ...(item.leafSk || item.kids ? { tree: { leafSk: item.leafSk, kids: item.kids, kidActive: item.kidActive } } : {}),
     ...(typeof item.modelId === 'string' ? { modelId: item.modelId } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { DynamoMessages } from './messages';
 import { DynamoParts } from './parts';
 import { DynamoRateCounters } from './rate-limit';
 import { Table } from './table';
+import { DynamoTree } from './tree';
 import { realClock } from '../adapters/clock';
 import type { Clock } from '../ports/clock';
 import type { Store } from '../ports/store';
@@ -20,6 +21,7 @@ export class ConversationStore implements Store {
   public readonly claims: DynamoClaims;
   public readonly parts: DynamoParts;
   public readonly rates: DynamoRateCounters;
+  public readonly tree: DynamoTree;
   public readonly instructions: DynamoInstructions;
 
   constructor(doc: DynamoDBDocumentClient, tableName: string, clock: Clock = realClock) {
@@ -29,6 +31,7 @@ export class ConversationStore implements Store {
     this.claims = new DynamoClaims(table);
     this.parts = new DynamoParts(table);
     this.rates = new DynamoRateCounters(table);
+    this.tree = new DynamoTree(table);
     this.instructions = new DynamoInstructions(table);
   }
 }

@@ -8,6 +8,7 @@
  * - claim         pk `U#{user}`            sk `I#{messageId}`        idempotency of sendMessage (TTL)
  * - reply pointer pk `U#{user}`            sk `R#{replyId}`          where the reply is + stop flag (TTL)
  * - part          pk `U#{user}`            sk `P#{messageId}#{index:2 digits}` and `P#{messageId}#done` (TTL)
+ * - message index pk `C#{user}#{conv}`    sk `X#{messageId}`        `at`: the message's sort key (tree messages; docs/TABLE.md §8)
  * - rate counter  pk `U#{user}`            sk `L#{minute}`           messages (+ the ids holding tokens) (TTL)
  * - part bytes    pk `U#{user}`            sk `L#{minute}#parts`     bytes of parts stored (+ ids answered RATE_LIMITED) (TTL)
  * - instructions  pk `U#{user}`            sk `S#instructions`       the user's standing instructions (absent when none)
@@ -23,6 +24,10 @@ export const MessageKind = { user: 0, reply: 1 } as const;
 export type MessageKind = keyof typeof MessageKind;
 export const MESSAGE_PREFIX = 'M#';
 export const messageSk = (t: number, kind: MessageKind, id: string) => `${MESSAGE_PREFIX}${String(t).padStart(13, '0')}#${MessageKind[kind]}#${id}`;
+/** Above every message sort key of a partition (and below its index items). */
+export const MESSAGES_END = 'M$';
+/** The index item that finds a tree message by id. */
+export const messageIndexSk = (messageId: string) => `X#${messageId}`;
 /** The turn time `t` a message sort key was made with. */
 export const messageTime = (sk: string) => Number(sk.slice(MESSAGE_PREFIX.length, MESSAGE_PREFIX.length + 13));
 export const claimSk = (messageId: string) => `I#${messageId}`;

@@ -5,10 +5,11 @@ import { conditional, EXISTS, NEW, PK, SK, Table, TTL } from './table';
 import type { Role, Usage } from '../../contract/protocol';
 import { iso } from '../domain/ids';
 import { POINTER_TTL_SECONDS } from '../domain/runtime-limits';
+import { replyTreeAttributes, userTreeAttributes } from '../domain/tree';
 import type { FinalReply, Messages, ReplyPointer, StorePage, StoredMessage, TurnRef } from '../ports/store';
 
 /** A message item as a record. */
-function toMessage(item: Record<string, any>): StoredMessage {
+export function toMessage(item: Record<string, any>): StoredMessage {
   const m: StoredMessage = {
     messageId: item.messageId,
     role: item.role as Role,
@@ -46,16 +47,10 @@ export class DynamoMessages implements Messages {
    */
   public async putTurn(user: string, turn: TurnRef, text: string, rerun = false): Promise<boolean> {
     const createdAt = iso(turn.t);
-    const first = [
-      {
-        [PK]: K.messagesPk(user, turn.conversationId),
-        [SK]: K.messageSk(turn.t, 'user', turn.messageId),
-        messageId: turn.messageId,
-        role: 'user',
-        text,
-        status: 'complete',
-        createdAt,
-      },
+    const pk = K.messagesPk(user, turn.conversationId);
+    const userSk = K.messageSk(turn.tree?.userT ?? turn.t, 'user', turn.messageId);
+    const replySk = K.messageSk(turn.t, 'reply', turn.replyId);
+    const first: Array<Record<string, unknown>> = [
       {
         ...this.pointerKey(user, turn.replyId),
         conversationId: turn.conversationId,
@@ -63,6 +58,23 @@ export class DynamoMessages implements Messages {
         [TTL]: Math.floor(turn.t / 1000) + POINTER_TTL_SECONDS,
       },
     ];
+    // A regenerate answers a user message that exists: only its new reply is stored.
+    if (turn.tree?.userT === undefined) {
+      first.unshift({
+        [PK]: pk,
+        [SK]: userSk,
+        messageId: turn.messageId,
+        role: 'user',
+        text,
+        status: 'complete',
+        createdAt,
+        ...userTreeAttributes(turn, replySk),
+      });
+    }
+    if (turn.tree) {
+      first.push({ [PK]: pk, [SK]: K.messageIndexSk(turn.replyId), at: replySk });
+      if (turn.tree.userT === undefined) first.push({ [PK]: pk, [SK]: K.messageIndexSk(turn.messageId), at: userSk });
+    }
     if (rerun) {
       for (const Item of first) await conditional(this.table.doc.send(new PutCommand({ TableName: this.table.name, Item, ...NEW })));
     } else {
@@ -79,6 +91,8 @@ export class DynamoMessages implements Messages {
         createdAt,
         checkpointAt: turn.t,
         userMessageId: turn.messageId,
+        ...(turn.requestId ? { claimId: turn.requestId } : {}),
+        ...replyTreeAttributes(turn, userSk),
         ...(turn.modelId ? { modelId: turn.modelId } : {}),
       },
       ...NEW,
@@ -165,10 +179,15 @@ export class DynamoMessages implements Messages {
   }
 
   public async deleteTurn(user: string, turn: TurnRef): Promise<void> {
+    const pk = K.messagesPk(user, turn.conversationId);
+    const own = turn.tree?.userT === undefined
+      ? [{ [PK]: pk, [SK]: K.messageSk(turn.t, 'user', turn.messageId) }, { [PK]: pk, [SK]: K.messageIndexSk(turn.messageId) }]
+      : []; // a regenerate's user message is not its own
     await this.table.deleteKeys([
-      { [PK]: K.messagesPk(user, turn.conversationId), [SK]: K.messageSk(turn.t, 'user', turn.messageId) },
+      ...own,
       this.replyKey(user, turn),
       this.pointerKey(user, turn.replyId),
+      ...(turn.tree ? [{ [PK]: pk, [SK]: K.messageIndexSk(turn.replyId) }] : []),
     ]);
   }
 
@@ -182,7 +201,7 @@ export class DynamoMessages implements Messages {
         KeyConditionExpression: '#pk = :pk',
         ExpressionAttributeNames: { '#pk': PK, '#sk': SK, '#r': 'role' },
         ExpressionAttributeValues: { ':pk': pk },
-        ProjectionExpression: '#pk, #sk, messageId, #r',
+        ProjectionExpression: '#pk, #sk, messageId, #r, claimId',
         ConsistentRead: true,
         Limit: 100,
         ExclusiveStartKey: start,
@@ -190,9 +209,11 @@ export class DynamoMessages implements Messages {
       const items = r.Items ?? [];
       await this.table.deleteKeys(items.flatMap((item) => [
         { [PK]: item[PK], [SK]: item[SK] },
-        ...(item.role === 'user' ? [] : [this.pointerKey(user, item.messageId)]),
+        ...(item.role === 'assistant' ? [this.pointerKey(user, item.messageId)] : []),
       ]));
+      // Claims: a user message's own, and a regenerated reply's request's (index items have neither).
       userMessages.push(...items.filter((i) => i.role === 'user').map((i) => i.messageId as string));
+      userMessages.push(...items.filter((i) => typeof i.claimId === 'string').map((i) => i.claimId as string));
       start = r.LastEvaluatedKey;
     } while (start);
     return userMessages;

@@ -1,4 +1,4 @@
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { TABLE_SCHEMA } from '../../contract/table-schema';
 import type { Clock } from '../ports/clock';
 
@@ -9,6 +9,8 @@ export const NEW = { ConditionExpression: 'attribute_not_exists(#pk)', Expressio
 
 /** Most requests one BatchWriteItem takes. */
 const BATCH = 25;
+/** Most keys one BatchGetItem takes. */
+const GET_BATCH = 100;
 /** Attempts of a batch whose items DynamoDB keeps unprocessed, and the first backoff (doubling, capped). */
 const BATCH_ATTEMPTS = 9;
 const BATCH_BACKOFF_MS = 100;
@@ -32,6 +34,22 @@ export class Table {
   /** A consistent read of one item. */
   public async get(key: Record<string, string>): Promise<Record<string, any> | undefined> {
     return (await this.doc.send(new GetCommand({ TableName: this.name, Key: key, ConsistentRead: true }))).Item;
+  }
+
+  /** Consistent reads of many items (BatchGetItem in chunks of 100, unprocessed keys retried); missing ones are absent. */
+  public async batchGet(keys: ReadonlyArray<Record<string, string>>): Promise<Array<Record<string, any>>> {
+    const found: Array<Record<string, any>> = [];
+    for (let i = 0; i < keys.length; i += GET_BATCH) {
+      let pending: Array<Record<string, any>> = keys.slice(i, i + GET_BATCH);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt >= BATCH_ATTEMPTS) throw new Error('DynamoDB kept keys unprocessed');
+        if (attempt > 0) await this.clock.sleep(Math.min(BATCH_BACKOFF_CAP_MS, BATCH_BACKOFF_MS * 2 ** (attempt - 1)));
+        const r = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.name]: { Keys: pending, ConsistentRead: true } } }));
+        found.push(...(r.Responses?.[this.name] ?? []));
+        pending = (r.UnprocessedKeys?.[this.name]?.Keys ?? []) as Array<Record<string, any>>;
+      }
+    }
+    return found;
   }
 
   /** BatchWrite in chunks of 25, retrying unprocessed items with backoff on the injected clock. */

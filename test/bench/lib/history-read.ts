@@ -13,8 +13,10 @@ import { median, nowMs, round } from './stats';
 import { koreanText, tokenize } from './text';
 import { login, mustConnect } from './wire-client';
 import { loadWindow } from '../../../src/core/generate';
+import { HistoryService } from '../../../src/core/history';
 import { ConversationStore } from '../../../src/core/store';
 import * as K from '../../../src/core/store/item-keys';
+import { attachTurn, placeMessage } from '../../../src/core/tree';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../../../src/local/dynamo';
 import { subForUsername } from '../../../src/local/local-sign-in';
 
@@ -148,4 +150,116 @@ export async function measureHistoryRead(harness: Harness, brain: BenchBrain,
     windowMessages: { prior10: a.size, prior1000: m.size, prior10000: b.size },
     sendToModelMs: { prior10: round(h10, 2), prior10000: round(h10000, 2) },
   };
+}
+
+/** The branch figures: the history window and the first page with 1 branch, and with 50 sibling versions at one turn. */
+export interface BranchRead {
+  /** Median ms and DynamoDB requests of the window read of a new message (placing it included). */
+  window: { oneBranch: { ms: number; requests: number }; siblings50: { ms: number; requests: number } };
+  /** The same for the first page of the active path (GET messages, 50). */
+  page: { oneBranch: { ms: number; requests: number }; siblings50: { ms: number; requests: number } };
+  /** Prior messages in the window, both cases (the same path length). */
+  windowMessages: number;
+}
+
+/** Turns of the branch conversations; the versions are at the middle one. */
+const BRANCH_TURNS = 20;
+const BRANCH_VERSIONS = 50;
+
+/**
+ * A tree conversation of BRANCH_TURNS turns stored through the store's own writes (placed, put,
+ * attached and finished as the chat handler does), with `versions` replies to the middle turn's
+ * user message (the last one active, the conversation continuing below it).
+ */
+async function seedTree(store: ConversationStore, user: string, conversationId: string, versions: number): Promise<void> {
+  const tree = store.tree;
+  const start = Date.now() - 10 * 60_000;
+  let t = start;
+  await store.conversations.create(user, conversationId, 'branch bench', t, 'seed-lease-0000', t + 3_600_000);
+  await store.conversations.finishLease(user, conversationId, 'seed-lease-0000', t);
+  let created = true;
+  for (let i = 0; i < BRANCH_TURNS; i++) {
+    const root = (await store.conversations.get(user, conversationId))?.tree;
+    const place = await placeMessage(tree, user, conversationId, root, created, undefined);
+    created = false;
+    if (typeof place === 'string') throw new Error(`seeding: ${place}`);
+    const messageId = `seed-u-${conversationId}-${i}`.slice(0, 64);
+    const repliesHere = i === BRANCH_TURNS / 2 ? versions : 1;
+    for (let v = 0; v < repliesHere; v++) {
+      t += 10;
+      const replyId = `seed-r-${conversationId}-${i}-${v}`.slice(0, 64);
+      const turnPlace = v === 0 ? place : { ...place, userT: t - 10 * v, init: [] };
+      const turn = { conversationId, t, messageId, replyId, tree: turnPlace };
+      if (await store.conversations.acquireLease(user, conversationId, replyId, t, t + 3_600_000) !== 'ok') throw new Error('seeding: lease');
+      await store.messages.putTurn(user, turn, koreanText(USER_CHARS));
+      await attachTurn(tree, user, turn);
+      await store.messages.finishReply(user, turn, { text: koreanText(REPLY_CHARS), status: 'complete', stopReason: 'end_turn' }, t);
+      await store.conversations.finishLease(user, conversationId, replyId, t);
+    }
+  }
+}
+
+/** Counts the requests a DocumentClient sends. */
+function counted(doc: DynamoDBDocumentClient): { count: () => number; reset: () => void } {
+  let n = 0;
+  doc.middlewareStack.add((next, context) => async (args) => {
+    n++;
+    if (process.env.BENCH_TRACE) process.stderr.write(`${context.commandName}\n`);
+    return next(args);
+  }, { step: 'initialize', name: 'benchCount' });
+  return { count: () => n, reset: () => { n = 0; } };
+}
+
+/** Seeds a one-branch and a 50-version conversation and times the window read and the first page of each. */
+export async function measureBranchRead(harness: Harness, progress: (line: string) => void = () => undefined): Promise<BranchRead> {
+  const doc = docClient(harness.dynamoEndpoint);
+  const requests = counted(doc);
+  const store = new ConversationStore(doc, harness.tableName);
+  const user = subForUsername('bench-branches');
+  const t0 = nowMs();
+  await seedTree(store, user, 'branch-one-version', 1);
+  await seedTree(store, user, 'branch-fifty-versions', BRANCH_VERSIONS);
+  progress(`  seeded 2 × ${BRANCH_TURNS} turns, ${BRANCH_VERSIONS} versions at turn ${BRANCH_TURNS / 2} in ${((nowMs() - t0) / 1000).toFixed(1)} s`);
+  const history = new HistoryService(store);
+
+  const windowRead = async (conversationId: string) => {
+    const root = (await store.conversations.get(user, conversationId))?.tree;
+    const place = await placeMessage(store.tree, user, conversationId, root, false, undefined);
+    if (typeof place === 'string') throw new Error(place);
+    const job = { user, turn: { conversationId, t: Date.now(), messageId: 'probe-message-0000', replyId: 'probe-reply-0000', tree: place }, text: '기록을 읽어 주세요.', calib: 1 };
+    return (await loadWindow(store.messages, job, BUDGET * 4, store.tree)).turns.length - 1;
+  };
+  const pageRead = async (conversationId: string) => {
+    const r = await history.handle(user, { method: 'GET', path: `/conversations/${conversationId}/messages`, query: {} });
+    if (r.statusCode !== 200) throw new Error(`page answered ${r.statusCode}`);
+    return (r.body as { items: unknown[] }).items.length;
+  };
+  const timed = async (read: (c: string) => Promise<number>, conversationId: string) => {
+    await read(conversationId);
+    requests.reset();
+    await read(conversationId);
+    const perRead = requests.count();
+    const samples: number[] = [];
+    for (let i = 0; i < READS; i++) {
+      const t = nowMs();
+      await read(conversationId);
+      samples.push(nowMs() - t);
+    }
+    return { ms: round(median(samples), 2), requests: perRead };
+  };
+  const out: BranchRead = {
+    window: { oneBranch: await timed(windowRead, 'branch-one-version'), siblings50: await timed(windowRead, 'branch-fifty-versions') },
+    page: { oneBranch: await timed(pageRead, 'branch-one-version'), siblings50: await timed(pageRead, 'branch-fifty-versions') },
+    windowMessages: await windowRead('branch-fifty-versions'),
+  };
+  if (out.windowMessages !== await windowRead('branch-one-version')) throw new Error('the two paths differ in length');
+  // Both pages are the active path: the same 40 messages, the versions at the middle turn.
+  const one = await history.handle(user, { method: 'GET', path: '/conversations/branch-one-version/messages', query: {} });
+  const fifty = await history.handle(user, { method: 'GET', path: '/conversations/branch-fifty-versions/messages', query: {} });
+  const items = (r: typeof one) => (r.body as { items: Array<{ versions?: { ids: string[] } }> }).items;
+  if (items(one).length !== items(fifty).length || items(fifty).filter((m) => m.versions?.ids.length === BRANCH_VERSIONS).length !== 1) {
+    throw new Error('the pages are not the active paths');
+  }
+  doc.destroy();
+  return out;
 }

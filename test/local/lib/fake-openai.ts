@@ -17,11 +17,13 @@ export interface FakeOpenAi {
   requests: any[];
   /** What the next request answers. */
   mode: 'stream' | 'throttle' | 'length';
+  /** While set, streamed answers wait for it before their first byte (a test's barrier). */
+  hold?: Promise<void>;
   close(): Promise<void>;
 }
 
 /** Starts the fake on a free loopback port; streamed answers are `pieces`. */
-export async function fakeOpenAi(pieces: readonly string[] = FAKE_PIECES): Promise<FakeOpenAi> {
+export async function fakeOpenAi(pieces: readonly string[] | ((body: any) => readonly string[]) = FAKE_PIECES): Promise<FakeOpenAi> {
   const state: FakeOpenAi = { baseUrl: '', requests: [], mode: 'stream', close: async () => undefined };
   const server = http.createServer((req, res) => {
     if (req.method === 'GET' && req.url === '/v1/models') {
@@ -32,7 +34,7 @@ export async function fakeOpenAi(pieces: readonly string[] = FAKE_PIECES): Promi
     }
     let raw = '';
     req.on('data', (c) => { raw += c; });
-    req.on('end', () => {
+    req.on('end', async () => {
       const body = JSON.parse(raw);
       state.requests.push({ url: req.url, auth: req.headers.authorization, body });
       if (state.mode === 'throttle') {
@@ -44,8 +46,9 @@ export async function fakeOpenAi(pieces: readonly string[] = FAKE_PIECES): Promi
         res.end(JSON.stringify({ choices: [{ message: { role: 'assistant', content: '짧은 제목' }, finish_reason: 'stop' }], usage: { prompt_tokens: 7, completion_tokens: 3 } }));
         return;
       }
+      if (state.hold) await state.hold;
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      const chunks = pieces;
+      const chunks = typeof pieces === 'function' ? pieces(body) : pieces;
       const events = chunks.map((c) => ({ choices: [{ index: 0, delta: { content: c }, finish_reason: null }] }));
       events.push({ choices: [{ index: 0, delta: {}, finish_reason: state.mode === 'length' ? 'length' : 'stop' }] } as any);
       events.push({ choices: [], usage: { prompt_tokens: 21, completion_tokens: 9 } } as any);
