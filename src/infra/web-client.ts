@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { contentSecurityPolicy } from './csp';
 import { createLogGroup, LogSettings } from './log-group';
 import { acknowledgeFinding, acknowledgeWildcards, defaultPolicyOf } from './nag';
+import { privateBucketProps } from './private-bucket';
 import type { ClientConfig } from '../contract/protocol';
 import { HISTORY_API_PREFIX } from '../contract/routes';
 
@@ -56,14 +57,7 @@ export class WebClient extends Construct {
     this.logs = props.logs;
     const region = Stack.of(this).region;
 
-    this.bucket = new s3.Bucket(this, 'Bucket', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: props.removalPolicy,
-      autoDeleteObjects: props.removalPolicy === RemovalPolicy.DESTROY,
-    });
+    this.bucket = new s3.Bucket(this, 'Bucket', privateBucketProps(props.removalPolicy));
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'The bucket holds only the public web client, rebuilt from the package on every deploy, and is read only by CloudFront through OAC; access logs would record nothing but CloudFront.',
