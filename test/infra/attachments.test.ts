@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { synth } from './fixtures';
+import { ENV, synth } from './fixtures';
 import { ATTACHMENTS_ENV } from '../../src/contract/attachments-env';
+import { createS3Client, S3Objects } from '../../src/core/adapters/s3-objects';
 
 // The attachments bucket (docs/OPERATIONS.md, attachments): private, SSL only, encrypted, CORS for
 // the site only, a lifecycle rule for unused uploads, and grants scoped to what each function does.
@@ -67,6 +68,16 @@ describe('attachments on (the default)', () => {
     }
     const policy = JSON.stringify(Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0]);
     expect(policy).toContain("img-src 'self' data: https://*.s3.ap-northeast-2.amazonaws.com;");
+  });
+
+  test('the URLs the history function presigns are on the host the CSP allows', async () => {
+    const client = createS3Client({ region: ENV.region, localCredentials: false }, undefined);
+    client.config.credentials = async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'example' });
+    const objects = new S3Objects(client, 'chat-attachments-bucket-1a2b3c');
+    for (const url of [(await objects.presignPut('u/s/a', 'image/png', 10, 300)).url, await objects.presignGet('u/s/a', 'image/png', 300)]) {
+      expect(new URL(url).host).toBe(`chat-attachments-bucket-1a2b3c.s3.${ENV.region}.amazonaws.com`);
+    }
+    client.destroy();
   });
 });
 
