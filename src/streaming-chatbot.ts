@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { attachmentsToEnv } from './contract/attachments-env';
+import { ATTACHMENTS_ENV, attachmentsToEnv } from './contract/attachments-env';
 import { chatToEnv, cognitoAuthToEnv, historyToEnv, telemetryToEnv } from './contract/env';
 import { DEFAULT_METRICS_NAMESPACE } from './contract/metrics';
 import { DEFAULT_MODEL_ID, DEFAULT_TITLE_MODEL_ID } from './contract/models';
@@ -112,7 +112,8 @@ export class StreamingChatbot extends Construct {
     }) : {};
     const chatEnvironment = {
       ...powertools,
-      ...attachmentsEnv,
+      // The chat function reads the bucket only (the daily bound is the history function's).
+      ...(attachmentsOn ? { [ATTACHMENTS_ENV.bucket]: attachmentsEnv[ATTACHMENTS_ENV.bucket] } : {}),
       ...chatToEnv({
         tableName: this.table.tableName,
         modelId,

@@ -96,6 +96,8 @@ describe('attachments off, and the daily bound', () => {
       Description: Match.stringLikeRegexp('^Conversation history'),
       Environment: { Variables: Match.objectLike({ [ATTACHMENTS_ENV.maxUploadsPerDay]: '10000', [ATTACHMENTS_ENV.maxUploadBytesPerDay]: '1000000' }) },
     });
+    const chat = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('^Chat routes') } }))[0] as any;
+    expect(Object.keys(chat.Properties.Environment.Variables).filter((k) => k.startsWith('ATTACHMENTS'))).toEqual([ATTACHMENTS_ENV.bucket]);
     expect(() => synth({ attachments: { maxUploadsPerDay: 10_001 } })).toThrow(/attachments.maxUploadsPerDay must be an integer from 1 to 10000/);
     expect(() => synth({ attachments: { maxUploadsPerDay: 0 } })).toThrow(/maxUploadsPerDay/);
     expect(() => synth({ attachments: { maxUploadBytesPerDay: 999_999 } })).toThrow(/maxUploadBytesPerDay/);
