@@ -57,8 +57,9 @@ test('the offline model acknowledges each file: type, size, pixels or pages', as
     { kind: 'image', format: 'png', bytes: image },
     { kind: 'document', format: 'pdf', name: 'report pdf', bytes: doc },
   ])));
-  expect(text.split('\n').slice(0, 3)).toEqual([
-    '[offline model] context: 0 messages',
+  const lines = text.split('\n');
+  expect(lines[0]).toMatch(/^\[offline model\] context: 0 messages · /);
+  expect(lines.slice(1, 3)).toEqual([
     `[offline model] image png, ${image.length} bytes, 40×30 px`,
     `[offline model] document pdf "report pdf", ${doc.length} bytes, 2 pages`,
   ]);

@@ -115,8 +115,7 @@ export function offlineReplyText(request: BrainRequest, version = 0): string {
   const t = w.table;
   const files = acknowledgedFiles(request).trimEnd();
   return [
-    `[offline model] context: ${prior} messages · ${w.first}`,
-    ...(files ? [files] : []),
+    `[offline model] context: ${prior} messages · ${w.first}${files ? `\n${files}` : ''}`,
     `## ${w.heading} ${version + 1}`,
     quote || '>',
     w.intros[pick % w.intros.length],
