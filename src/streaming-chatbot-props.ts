@@ -93,8 +93,9 @@ export interface ChatbotMonitoringOptions {
  */
 export interface ChatbotAttachmentsOptions {
   /**
-   * Create the attachments bucket and accept `attachmentIds` in messages.
-   * @default true
+   * Create the attachments bucket and accept `attachmentIds` in messages. Off by default until the
+   * web client can attach files (the upload API and the model side work; the page has no attach button yet).
+   * @default false
    */
   readonly enabled?: boolean;
   /**

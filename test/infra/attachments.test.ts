@@ -12,8 +12,8 @@ const statementsOf = (template: ReturnType<typeof synth>['template'], role: RegE
 };
 const bucketStatements = (statements: any[]) => statements.filter((s) => JSON.stringify(s.Resource).includes('ChatAttachmentsBucket'));
 
-describe('attachments on (the default)', () => {
-  const { template, chatbot } = synth();
+describe('attachments on (enabled: true)', () => {
+  const { template, chatbot } = synth({ attachments: { enabled: true } });
   const [bucketId, bucket] = Object.entries(template.findResources('AWS::S3::Bucket')).find(([id]) => id.startsWith('ChatAttachmentsBucket'))! as [string, any];
 
   test('the bucket is private, encrypted, owner-enforced and retained by default', () => {
@@ -82,8 +82,8 @@ describe('attachments on (the default)', () => {
 });
 
 describe('attachments off, and the daily bound', () => {
-  test('enabled: false makes no bucket, no grant, no variable and no CSP source', () => {
-    const { template, chatbot } = synth({ attachments: { enabled: false } });
+  test.each([['off by default', undefined], ['enabled: false', false]])('%s: no bucket, no grant, no variable and no CSP source', (_, enabled) => {
+    const { template, chatbot } = synth(enabled === undefined ? {} : { attachments: { enabled } });
     expect(chatbot.attachmentsBucket).toBeUndefined();
     expect(Object.keys(template.findResources('AWS::S3::Bucket')).filter((id) => id.includes('Attachments'))).toEqual([]);
     expect(JSON.stringify(template.toJSON())).not.toContain(ATTACHMENTS_ENV.bucket);
@@ -91,7 +91,7 @@ describe('attachments off, and the daily bound', () => {
   });
 
   test('maxUploadsPerDay and maxUploadBytesPerDay reach both functions, each checked at its edges', () => {
-    const { template } = synth({ attachments: { maxUploadsPerDay: 10_000, maxUploadBytesPerDay: 1_000_000 } });
+    const { template } = synth({ attachments: { enabled: true, maxUploadsPerDay: 10_000, maxUploadBytesPerDay: 1_000_000 } });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^Conversation history'),
       Environment: { Variables: Match.objectLike({ [ATTACHMENTS_ENV.maxUploadsPerDay]: '10000', [ATTACHMENTS_ENV.maxUploadBytesPerDay]: '1000000' }) },

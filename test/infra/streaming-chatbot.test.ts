@@ -242,9 +242,9 @@ describe('StreamingChatbot with default props', () => {
       expect(csp).not.toContain('unsafe-eval');
       expect(csp).toContain("frame-ancestors 'none'");
       expect(csp).toMatch(/connect-src 'self' ",\{"Fn::GetAtt":\["ChatSocketApi[^"]*","ApiEndpoint"\]\}," https:\/\/chat-/);
-      // The Region's S3 endpoint: presigned attachment uploads and thumbnails (docs/PROTOCOL.md §15).
-      expect(csp).toContain('.auth.ap-northeast-2.amazoncognito.com https://cognito-idp.ap-northeast-2.amazonaws.com https://*.s3.ap-northeast-2.amazonaws.com;');
-      expect(csp).toContain("img-src 'self' data: https://*.s3.ap-northeast-2.amazonaws.com;");
+      // Attachments are off by default: no S3 source (test/infra/attachments.test.ts has the on case).
+      expect(csp).toContain('.auth.ap-northeast-2.amazoncognito.com https://cognito-idp.ap-northeast-2.amazonaws.com;');
+      expect(csp).toContain("img-src 'self' data:;");
       expect(sec.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true });
       expect(sec.FrameOptions).toMatchObject({ FrameOption: 'DENY' });
       expect(sec.ContentTypeOptions).toMatchObject({ Override: true });
@@ -378,7 +378,7 @@ describe('StreamingChatbot props', () => {
   });
 
   test('removalPolicy DESTROY removes table, pool, bucket (emptied) and logs, without deletion protection', () => {
-    const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY, logRetention: logs.RetentionDays.ONE_WEEK });
+    const { template } = synth({ removalPolicy: RemovalPolicy.DESTROY, logRetention: logs.RetentionDays.ONE_WEEK, attachments: { enabled: true } });
     template.hasResource('AWS::DynamoDB::Table', { DeletionPolicy: 'Delete' });
     template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
     template.hasResource('AWS::Cognito::UserPool', { DeletionPolicy: 'Delete' });
