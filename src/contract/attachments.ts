@@ -170,9 +170,9 @@ export const ATTACHMENT_ERRORS = {
     code: 'BAD_REQUEST',
     message: `A message may carry at most ${MAX_IMAGES_PER_MESSAGE} images and ${MAX_DOCUMENTS_PER_MESSAGE} documents.`,
   }),
-  /** sendMessage.attachmentIds, until the chat handler gives attachments to the model. */
-  notInMessagesYet: (): AttachmentProblem => ({
-    status: 400, code: 'BAD_REQUEST', message: 'This version does not accept attachments in messages yet; send the text alone.',
+  /** sendMessage.attachmentIds on a split message (docs/PROTOCOL.md §15). */
+  notWithParts: (): AttachmentProblem => ({
+    status: 400, code: 'BAD_REQUEST', message: 'attachmentIds go with a whole message, not with the parts of a split one.',
   }),
   disabled: (): AttachmentProblem => ({ status: 404, code: 'NOT_FOUND', message: 'Attachments are turned off on this deployment.' }),
 } as const;
@@ -206,6 +206,22 @@ export function converseDocumentName(displayName: string): string {
   const cleaned = displayName.replace(/[^\p{L}\p{N}\s\-()[\]]/gu, ' ').replace(/\s+/g, ' ').trim();
   const cut = [...cleaned].slice(0, 200).join('').trim();
   return cut && /[\p{L}\p{N}]/u.test(cut) ? cut : 'document';
+}
+
+/** A file of a message, as history lists it (`MessageItem.attachments`, docs/PROTOCOL.md §15). */
+export type MessageAttachment = Pick<AttachmentInfo, 'attachmentId' | 'name' | 'contentType' | 'size' | 'width' | 'height'>;
+
+/** The {@link MessageAttachment} of an attachment's metadata. */
+export function messageAttachment(a: AttachmentInfo): MessageAttachment {
+  const m: MessageAttachment = { attachmentId: a.attachmentId, name: a.name, contentType: a.contentType, size: a.size };
+  if (a.width !== undefined && a.height !== undefined) Object.assign(m, { width: a.width, height: a.height });
+  return m;
+}
+
+/** Estimated input tokens of a message's file: an image by its pixels, a document by its bytes (four a token). */
+export function attachmentTokens(a: MessageAttachment): number {
+  if (attachmentKind(a.contentType) === 'image') return imageTokens(a.width ?? MAX_IMAGE_SIDE_PX, a.height ?? MAX_IMAGE_SIDE_PX);
+  return Math.ceil(a.size / 4);
 }
 
 /**

@@ -124,6 +124,8 @@ export interface ChatEnv {
   readonly rateLimitPerMinute: number;
   readonly telemetry: TelemetryEnv;
   readonly aws: AwsEnv;
+  /** The bucket messages' attachments are read from; undefined: attachments are off. */
+  readonly attachments?: AttachmentsEnv;
 }
 
 /** The history function's environment. */
@@ -307,6 +309,7 @@ export function chatFromEnv(env: EnvVars): ChatEnv {
     rateLimitPerMinute: positiveInt(env, ENV.rateLimitPerMinute, DEFAULT_RATE_LIMIT_PER_MINUTE),
     telemetry: telemetryFromEnv(env, 'chat'),
     aws: awsFromEnv(env),
+    attachments: attachmentsFromEnv(env),
   };
 }
 

@@ -4,7 +4,7 @@
  * can use it as it is. Fields may be added, never renamed or dropped.
  */
 
-import { MAX_ATTACHMENTS_PER_MESSAGE } from './attachments';
+import { MAX_ATTACHMENTS_PER_MESSAGE, MessageAttachment } from './attachments';
 import { hasVisibleText, invisibleTextMessage } from './text-checks';
 
 /** Ids are 8–64 characters of [A-Za-z0-9_-]. */
@@ -171,6 +171,8 @@ export interface MessageItem {
   parentId?: string;
   /** Present when its parent has more than one child: all siblings in creation order, itself at `index`. */
   versions?: MessageVersions;
+  /** User messages: the files sent with it (docs/PROTOCOL.md §15), in the order of `attachmentIds`. */
+  attachments?: MessageAttachment[];
 }
 
 /** The siblings of a message (itself included), oldest first, and its own 0-based position. */

@@ -5,7 +5,8 @@
  * attachment id is as missing as an unknown one (404).
  */
 import {
-  ATTACHMENT_ERRORS, AttachmentInfo, attachmentKey, AttachmentProblem, attachmentKind, checkCreateAttachment, CreateAttachmentResponse,
+  ATTACHMENT_ERRORS, AttachmentInfo, attachmentKey, AttachmentProblem, attachmentKind, checkCreateAttachment, converseDocumentName,
+  CreateAttachmentResponse, DOCUMENT_TYPES, IMAGE_TYPES, isImageType,
   DOWNLOAD_URL_SECONDS, MAX_ATTACHMENTS_PER_MESSAGE, MAX_DOCUMENTS_PER_MESSAGE, MAX_IMAGES_PER_MESSAGE, MAX_UPLOAD_BYTES_PER_DAY,
   MAX_UPLOADS_PER_DAY, maxBytesFor, PENDING_UPLOAD_EXPIRY_DAYS, UPLOAD_URL_SECONDS,
 } from '../contract/attachments';
@@ -15,6 +16,7 @@ import { verifyContent } from './domain/attachments';
 import { iso, newId } from './domain/ids';
 import { AttachmentRecord, AttachmentRecords, ObjectStore, ObjectTooLargeError } from './ports/attachments';
 import type { Clock } from './ports/clock';
+import type { TurnAttachment } from './ports/model';
 
 /** An HTTP answer of the attachment routes. */
 export interface AttachmentResponse {
@@ -25,8 +27,15 @@ export interface AttachmentResponse {
 
 /** An attachment the chat handler gives the model: its record and its verified bytes. */
 export interface LoadedAttachment {
-  record: AttachmentRecord;
+  record: Pick<AttachmentRecord, 'attachmentId' | 'name' | 'contentType'>;
   bytes: Uint8Array;
+}
+
+/** What the model is given of a file: an image block, or a document block named for Converse. */
+export function turnAttachment({ record, bytes }: LoadedAttachment): TurnAttachment {
+  const t = record.contentType;
+  if (isImageType(t)) return { kind: 'image', format: IMAGE_TYPES[t], bytes };
+  return { kind: 'document', format: DOCUMENT_TYPES[t], name: converseDocumentName(record.name), bytes };
 }
 
 /** A message's attachments as checked, or why they are refused. */
@@ -150,7 +159,7 @@ export class AttachmentService {
   }
 
   /** The bytes of attachments for the model (read again, checked again: the bucket is the truth). */
-  public async load(user: string, records: readonly AttachmentRecord[]): Promise<LoadedAttachment[]> {
+  public async load(user: string, records: ReadonlyArray<LoadedAttachment['record']>): Promise<LoadedAttachment[]> {
     return Promise.all(records.map(async (record) => {
       const bytes = await this.objects.read(attachmentKey(user, record.attachmentId), maxBytesFor(record.contentType));
       if (!bytes) throw new Error(`attachment ${record.attachmentId} has no object`);

@@ -1,11 +1,13 @@
+import { AttachmentService, turnAttachment } from './attachments';
 import { allowsModel, ChatConfig, modelChoice } from './config';
-import { ATTACHMENT_ERRORS } from '../contract/attachments';
+import { ATTACHMENT_ERRORS, AttachmentProblem, messageAttachment } from '../contract/attachments';
 import { ErrorCode, MAX_TITLE_CHARS, MAX_VERSIONS, MessagePart, parseClientFrame, RegenerateFrame, SendMessageFrame, utf8Bytes } from '../contract/protocol';
 import { realClock } from './adapters/clock';
 import { answersClaim, errorFrame, initialTitle, REFUSAL, replayable, turnOf } from './domain/acceptance';
 import { newId } from './domain/ids';
 import { CLAIM_POLL_MS, CLAIM_WAIT_MS, LEASE_MS, MAX_ANSWERED_PART_REFUSALS_PER_MINUTE, PART_BYTES_PER_MESSAGE } from './domain/runtime-limits';
 import { generateReply, ReplyOutcome } from './generate';
+import type { AttachmentRecord } from './ports/attachments';
 import type { Clock } from './ports/clock';
 import type { Model } from './ports/model';
 import type { Outbox } from './ports/outbox';
@@ -24,6 +26,8 @@ export interface ChatServiceDeps {
   model: Model;
   clock?: Clock;
   telemetry?: Telemetry;
+  /** Messages' files (docs/PROTOCOL.md §15); absent: attachments are off. */
+  attachments?: AttachmentService;
 }
 
 /** Per-call context from the handler. */
@@ -40,12 +44,14 @@ interface Accepting {
   parentId?: string;
   userMessageId?: string;
   modelId?: string;
+  attachmentIds?: string[];
 }
 
 /** A turn's tree place, and for a regenerate the text of the user message it answers. */
 interface Placed {
   place: TurnPlace;
   text?: string;
+  attachmentIds?: string[];
 }
 
 /** Most tokens the title call may answer with. */
@@ -106,13 +112,20 @@ export class ChatService {
     const fail = (code: ErrorCode, message: string) => this.refuse(out, code, message, frame.messageId);
     // Before any read or write: a model the deployment does not allow stores and spends nothing.
     if (frame.modelId !== undefined && !allowsModel(config, frame.modelId)) return fail('BAD_REQUEST', REFUSAL.unknownModel);
-    // Attachments are not given to the model yet (docs/PROTOCOL.md §15): refused before anything is stored.
-    if (frame.attachmentIds?.length) return fail('BAD_REQUEST', ATTACHMENT_ERRORS.notInMessagesYet().message);
+    if (frame.attachmentIds && (!this.deps.attachments || frame.part)) {
+      const p = this.deps.attachments ? ATTACHMENT_ERRORS.notWithParts() : ATTACHMENT_ERRORS.disabled();
+      return fail(p.code as ErrorCode, p.message);
+    }
 
     // A retry of a message already taken answers with the same ids; it only finishes a turn that
     // was never stored, and never starts a second generation.
     const existing = await store.claims.get(user, frame.messageId);
     if (existing) return this.resume(user, frame, existing, out, ctx);
+    // Attachments (docs/PROTOCOL.md §15): the caller's own ready files, before anything is stored.
+    if (frame.attachmentIds) {
+      const checked = await this.deps.attachments!.check(user, frame.attachmentIds, frame.messageId);
+      if ('error' in checked) return fail(checked.error.code as ErrorCode, checked.error.message);
+    }
 
     if (!frame.part) return this.acceptWhole(user, frame, frame.text, now, out, ctx);
     if (!(await this.partAllowed(user, frame.messageId, utf8Bytes(frame.text), now))) {
@@ -242,6 +255,7 @@ export class ChatService {
       modelId: modelChoice(config, modelId).modelId,
       ...(place ? { tree: place.place } : {}),
       ...(frame.userMessageId ? { userMessageId: frame.userMessageId } : {}),
+      ...(frame.attachmentIds ?? place?.attachmentIds ? { attachmentIds: frame.attachmentIds ?? place?.attachmentIds } : {}),
     };
     let won: boolean;
     try {
@@ -306,6 +320,15 @@ export class ChatService {
     const { conversationId, replyId, modelId } = turn;
     const text = claim.text ?? '';
     const accepted = { type: 'accepted' as const, messageId, conversationId, replyId, modelId };
+    // Files are bound to the user message before it is stored (a resend binds them again).
+    const files = claim.attachmentIds ? await this.bindFiles(user, claim, turn.messageId) : undefined;
+    if (files && 'error' in files) {
+      await store.claims.delete(user, [messageId]);
+      if (claim.created) await store.conversations.dropNew(user, conversationId, replyId);
+      else await store.conversations.releaseLease(user, conversationId, replyId);
+      return this.refuse(out, files.error.code as ErrorCode, files.error.message, messageId);
+    }
+    if (files) turn.attachments = files.records.map(messageAttachment);
     const stored = await storeTurn(store, user, turn, text, rerun, () => this.clock.now());
     if (stored.state === 'exists') {
       // Another invocation created the reply and generates it (it holds the same lease).
@@ -323,8 +346,9 @@ export class ChatService {
     this.telemetry.info('message accepted', { conversationId, replyId, chars: text.length, created: claim.created });
     await out.post(accepted);
 
+    const loaded = files ? (await this.deps.attachments!.load(user, files.records)).map(turnAttachment) : undefined;
     const outcome = await generateReply({ ...this.deps, clock: this.clock, telemetry: this.telemetry },
-      { user, turn, text, calib, deadline: ctx.deadline, leaseUntil: stored.leaseUntil }, out);
+      { user, turn, text, calib, deadline: ctx.deadline, leaseUntil: stored.leaseUntil, ...(loaded ? { files: loaded } : {}) }, out);
 
     if (claim.created && TITLED.has(outcome.state) && outcome.text.trim()) {
       await this.makeTitle(user, conversationId, text, outcome.text, out);
@@ -359,6 +383,15 @@ export class ChatService {
     if (frame.userMessageId !== undefined) return placeReply(tree, user, conversationId, frame.userMessageId);
     const place = await placeMessage(tree, user, conversationId, conversation?.tree, created, frame.parentId);
     return typeof place === 'string' ? place : { place };
+  }
+
+  /** A claimed message's files, checked again (still the user's, ready, this message's) and bound to it. */
+  private async bindFiles(user: string, claim: Claim, messageId: string): Promise<{ records: AttachmentRecord[] } | { error: AttachmentProblem }> {
+    const a = this.deps.attachments;
+    if (!a) return { error: ATTACHMENT_ERRORS.disabled() };
+    const checked = await a.check(user, claim.attachmentIds!, messageId);
+    if ('error' in checked) return checked;
+    return (await a.use(user, checked.records, claim.conversationId, messageId)) ? checked : { error: ATTACHMENT_ERRORS.notFound() };
   }
 
   /** Answers a message with an error frame (and counts it). */

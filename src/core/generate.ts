@@ -1,3 +1,4 @@
+import { AttachmentService, turnAttachment } from './attachments';
 import { ChatConfig, modelChoice } from './config';
 import { METRICS } from '../contract/metrics';
 import { MessageStatus, StopReason, Usage, utf8Bytes } from '../contract/protocol';
@@ -7,10 +8,10 @@ import {
   CHECKPOINT_MS, DEADLINE_MARGIN_MS, LEASE_MS, LEASE_SAFETY_MS, MAX_REPLY_BYTES, MAX_WINDOW_MESSAGES, STOP_POLL_MS, WINDOW_PAGE,
 } from './domain/runtime-limits';
 import { cutUtf8 } from './domain/text';
-import { clampCalibration, estimateTokens, WindowBuilder } from './domain/window';
+import { clampCalibration, estimateTokens, filesTokens, WindowBuilder } from './domain/window';
 import { streamWithRetries } from './model-retry';
 import type { Clock } from './ports/clock';
-import { Model, ModelError, ModelFinish, Turn } from './ports/model';
+import { Model, ModelError, ModelFinish, Turn, TurnAttachment } from './ports/model';
 import type { Outbox } from './ports/outbox';
 import type { Messages, Store, StoredMessage, TurnRef } from './ports/store';
 import type { Telemetry } from './ports/telemetry';
@@ -25,6 +26,8 @@ export interface GenerateDeps {
   model: Model;
   clock: Clock;
   telemetry: Telemetry;
+  /** Reads earlier turns' files for the window (docs/PROTOCOL.md §15). */
+  attachments?: AttachmentService;
 }
 
 /** One reply to generate. */
@@ -38,6 +41,8 @@ export interface ReplyJob {
   deadline?: number;
   /** Epoch ms until which this reply holds the conversation's lease (it set it, see turn.ts). */
   leaseUntil: number;
+  /** The user message's files as the model takes them (their metadata is `turn.attachments`). */
+  files?: TurnAttachment[];
 }
 
 /** How a reply ended. */
@@ -53,9 +58,10 @@ export interface ReplyOutcome {
 const NO_USAGE: Usage = { inputTokens: 0, outputTokens: 0 };
 
 /** Reads the newest turns before (and including) the new user message, within the token budget. */
-export async function loadWindow(messages: Messages, job: Pick<ReplyJob, 'user' | 'turn' | 'text' | 'calib'>, budget: number,
-  tree?: TreeNodes): Promise<{ turns: Turn[]; estimate: number }> {
-  const own = estimateTokens(job.text);
+export async function loadWindow(messages: Messages, job: Pick<ReplyJob, 'user' | 'turn' | 'text' | 'calib' | 'files'>, budget: number,
+  tree?: TreeNodes, attachments?: AttachmentService): Promise<{ turns: Turn[]; estimate: number }> {
+  const own = estimateTokens(job.text) + filesTokens(job.turn.attachments);
+  const asked: Turn = { role: 'user', text: job.text, ...(job.files?.length ? { attachments: job.files } : {}) };
   // The budget is in calibrated tokens, as the builder counts the history.
   const builder = new WindowBuilder(Math.max(0, budget - Math.ceil(own * job.calib)), job.calib, MAX_WINDOW_MESSAGES);
   if (tree && job.turn.tree) {
@@ -65,7 +71,7 @@ export async function loadWindow(messages: Messages, job: Pick<ReplyJob, 'user' 
       page = await walk.take(WINDOW_PAGE);
       builder.add(page as StoredMessage[]);
     }
-    return { turns: [...builder.result(), { role: 'user', text: job.text }], estimate: builder.estimatedTokens + own };
+    return { turns: [...(await withFiles(builder, job.user, attachments)), asked], estimate: builder.estimatedTokens + own };
   }
   let cursor: string | undefined;
   do {
@@ -73,7 +79,19 @@ export async function loadWindow(messages: Messages, job: Pick<ReplyJob, 'user' 
     builder.add(page.items.filter((m) => m.messageId !== job.turn.messageId));
     cursor = page.nextCursor;
   } while (cursor && !builder.full);
-  return { turns: [...builder.result(), { role: 'user', text: job.text }], estimate: builder.estimatedTokens + own };
+  return { turns: [...(await withFiles(builder, job.user, attachments)), asked], estimate: builder.estimatedTokens + own };
+}
+
+/** The window's turns with their files' bytes; a file that cannot be read leaves its turn text only. */
+async function withFiles(builder: WindowBuilder, user: string, attachments: AttachmentService | undefined): Promise<Turn[]> {
+  const turns = builder.result();
+  if (!attachments) return turns;
+  return Promise.all(turns.map(async (t) => {
+    const files = builder.files.get(t);
+    if (!files) return t;
+    const loaded = await attachments.load(user, files).catch(() => undefined);
+    return loaded ? { ...t, attachments: loaded.map(turnAttachment) } : t;
+  }));
 }
 
 /**
@@ -197,7 +215,7 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
   try {
     // The user's instructions are read beside the window, not after it (one round trip, not two).
     const [w, instructions] = await Promise.all([
-      loadWindow(store.messages, job, config.historyTokenBudget, store.tree), store.instructions.get(job.user),
+      loadWindow(store.messages, job, config.historyTokenBudget, store.tree, deps.attachments), store.instructions.get(job.user),
     ]);
     window = w;
     system = turnSystemPrompt(config.systemPrompt, instructions?.text);

@@ -185,6 +185,7 @@ export class HistoryService {
     const item: MessageItem = { messageId: s.messageId, role: s.role, text: s.text, status: effectiveStatus(s, now), createdAt: s.createdAt };
     if (s.usage) item.usage = s.usage;
     if (s.modelId) item.modelId = s.modelId;
+    if (s.attachments) item.attachments = s.attachments;
     return item;
   }
 

@@ -138,7 +138,7 @@ export async function placeMessage(tree: TreeNodes, user: string, conversationId
 
 /** Where a regenerated reply goes: below the user message `userMessageId`, with its text. */
 export async function placeReply(tree: TreeNodes, user: string, conversationId: string,
-  userMessageId: string): Promise<{ place: TurnPlace; text: string } | PlaceRefusal> {
+  userMessageId: string): Promise<{ place: TurnPlace; text: string; attachmentIds?: string[] } | PlaceRefusal> {
   const node = await tree.find(user, conversationId, userMessageId);
   if (!node || node.role !== 'user') return 'missing';
   const init = await implicitKids(tree, user, conversationId, node, undefined);
@@ -147,6 +147,7 @@ export async function placeReply(tree: TreeNodes, user: string, conversationId: 
   const parentSk = anc[0];
   return {
     text: node.text,
+    ...(node.attachments?.length ? { attachmentIds: node.attachments.map((a) => a.attachmentId) } : {}),
     place: {
       parentId: node.parentId ?? (parentSk ? idOfSk(parentSk) : conversationId),
       ...(parentSk ? { parentSk } : {}),

@@ -38,7 +38,9 @@ export function chatDeps(env: ChatEnv, options: WiringOptions = {}): Wired<ChatH
   const bedrock = createBedrockClient(env.aws);
   const connections = new ConnectionsClients(env.aws);
   const store = new ConversationStore(doc, env.tableName);
-  const service = new ChatService({ config: chatConfig(env), store, model: new BedrockModel(bedrock), telemetry });
+  const s3 = env.attachments ? createS3Client(env.aws, env.attachments.s3Endpoint) : undefined;
+  const attachments = env.attachments && s3 ? attachmentService(doc, env.tableName, s3, env.attachments) : undefined;
+  const service = new ChatService({ config: chatConfig(env), store, model: new BedrockModel(bedrock), telemetry, attachments });
   return {
     service,
     telemetry,
@@ -47,6 +49,7 @@ export function chatDeps(env: ChatEnv, options: WiringOptions = {}): Wired<ChatH
       doc.destroy();
       bedrock.destroy();
       connections.destroy();
+      s3?.destroy();
     },
   };
 }

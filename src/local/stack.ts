@@ -253,6 +253,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       bedrockEndpoint: modelEndpoint,
       localCredentials: true,
     };
+    // Attachments: an S3-compatible endpoint beside the stack, answering CORS for the site (docs/LOCAL.md).
+    let attachments: HistoryEnv['attachments'];
+    if (options.attachments !== false) {
+      const origins = [url, ...hosts.allowed.map((h) => `http://${h}`)];
+      const s3 = await startS3Server({ host, buckets: [LOCAL_ATTACHMENTS_BUCKET], allowedOrigins: origins, dataDir: dataDir && path.join(dataDir, 's3') });
+      closers.push(() => s3.close());
+      attachments = { bucket: LOCAL_ATTACHMENTS_BUCKET, s3Endpoint: s3.endpoint.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, '//127.0.0.1') };
+    }
     const chatEnv: ChatEnv = {
       tableName: dynamo.tableName,
       modelId: model.modelId,
@@ -265,15 +273,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       rateLimitPerMinute: DEFAULT_RATE_LIMIT_PER_MINUTE,
       telemetry,
       aws,
+      attachments,
     };
-    // Attachments: an S3-compatible endpoint beside the stack, answering CORS for the site (docs/LOCAL.md).
-    let attachments: HistoryEnv['attachments'];
-    if (options.attachments !== false) {
-      const origins = [url, ...hosts.allowed.map((h) => `http://${h}`)];
-      const s3 = await startS3Server({ host, buckets: [LOCAL_ATTACHMENTS_BUCKET], allowedOrigins: origins, dataDir: dataDir && path.join(dataDir, 's3') });
-      closers.push(() => s3.close());
-      attachments = { bucket: LOCAL_ATTACHMENTS_BUCKET, s3Endpoint: s3.endpoint.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, '//127.0.0.1') };
-    }
     const historyEnv: HistoryEnv = { tableName: dynamo.tableName, telemetry, aws, attachments };
     const authorizerEnv: AuthorizerEnv = {
       auth: checkAuthMode({ mode: 'generic', issuer: auth.issuer, audience: LOCAL_CLIENT_ID, jwksUri: `${url}${JWKS_PATH}` }),

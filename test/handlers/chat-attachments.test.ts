@@ -1,37 +1,146 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../src/contract/attachments';
+import { ATTACHMENTS_ENV } from '../../src/contract/attachments-env';
 import { handler as chat } from '../../src/handlers/chat.lambda';
-import { Emulators, id, startEmulators, wsEvent } from '../support/harness';
+import { handler as history } from '../../src/handlers/history.lambda';
+import { S3Server, startS3Server } from '../../src/local/s3-server';
+import { pdf, png } from '../support/files';
+import { chatService, Emulators, id, outbox, startEmulators, wsEvent } from '../support/harness';
 
-// sendMessage.attachmentIds (docs/PROTOCOL.md §15): checked for shape, and — until the chat handler
-// gives attachments to the model — refused with BAD_REQUEST before anything is stored.
+// sendMessage.attachmentIds (docs/PROTOCOL.md §15) through the deployed chat and history handlers,
+// against dynalite, the local S3 endpoint and the local model server (which records each request):
+// the caller's own ready files become the turn's image/document blocks, and stay in its history.
 
+const BUCKET = 'chat-attachments-test';
+const ORIGIN = 'http://127.0.0.1:8787';
 let em: Emulators;
-beforeAll(async () => { em = await startEmulators(); });
-afterAll(async () => { await em.close(); });
+let s3: S3Server;
 
-async function send(user: string, frame: Record<string, unknown>) {
-  const conn = id('conn');
+beforeAll(async () => {
+  s3 = await startS3Server({ host: '127.0.0.1', buckets: [BUCKET], allowedOrigins: [ORIGIN] });
+  em = await startEmulators({ [ATTACHMENTS_ENV.bucket]: BUCKET, [ATTACHMENTS_ENV.s3Endpoint]: s3.endpoint });
+});
+afterAll(async () => {
+  await em.close();
+  await s3.close();
+});
+
+async function req(user: string, method: string, path: string, body?: unknown) {
+  const r = await history({
+    rawPath: `/api${path}`,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    isBase64Encoded: false,
+    requestContext: { http: { method }, authorizer: { jwt: { claims: { sub: user }, scopes: [] } } },
+  } as any);
+  return { status: r.statusCode, body: r.body ? JSON.parse(r.body) : undefined };
+}
+
+/** A ready attachment of `user`: slot, the browser's presigned PUT, complete. */
+async function ready(user: string, name: string, contentType: string, bytes: Buffer): Promise<string> {
+  const slot = await req(user, 'POST', '/attachments', { name, contentType, size: bytes.length });
+  expect(slot.status).toBe(201);
+  const put = await fetch(slot.body.upload.url, { method: 'PUT', body: new Uint8Array(bytes), headers: { ...slot.body.upload.headers, origin: ORIGIN } });
+  expect(put.status).toBe(200);
+  expect((await req(user, 'POST', `/attachments/${slot.body.attachmentId}/complete`)).status).toBe(200);
+  return slot.body.attachmentId;
+}
+
+async function send(user: string, frame: Record<string, unknown>, conn = id('conn')) {
   await chat(wsEvent('sendMessage', user, conn, JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '사진 봐 주세요', ...frame })));
   return em.sink.frames(conn);
 }
 
-async function itemsOf(user: string) {
+async function itemsOf(user: string, prefix = '') {
   const r = await em.doc.send(new QueryCommand({ TableName: em.env.TABLE_NAME, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `U#${user}` } }));
-  return r.Items ?? [];
+  return (r.Items ?? []).filter((i) => String(i.sk).startsWith(prefix));
 }
 
-test('a message naming attachments is refused with its messageId, and nothing is stored', async () => {
-  const user = id('att');
-  const frames = await send(user, { messageId: 'msg-with-files-1', attachmentIds: [id('a'), id('b')] });
-  expect(frames).toEqual([{
-    type: 'error',
-    code: 'BAD_REQUEST',
-    retryable: false,
-    messageId: 'msg-with-files-1',
-    message: 'This version does not accept attachments in messages yet; send the text alone.',
-  }]);
-  expect(await itemsOf(user)).toEqual([]);
+/** The replies' requests (a new conversation's title is asked by a Converse call without the files). */
+const streamed = () => em.brain.requests.filter((r) => r.streaming);
+const lastStreamed = () => streamed()[streamed().length - 1];
+const lastUser = () => [...lastStreamed().messages].reverse().find((m) => m.role === 'user')!;
+
+describe('a message with an image and a document', () => {
+  const user = id('files');
+  const image = png(30, 20);
+  const doc = pdf(2, '보고서');
+  let imageId: string;
+  let docId: string;
+  let conversationId: string;
+
+  beforeAll(async () => {
+    imageId = await ready(user, 'cat.png', 'image/png', image);
+    docId = await ready(user, '보고서_2024.final.pdf', 'application/pdf', doc);
+  });
+
+  test('the model request carries exactly those blocks with their bytes, and history lists them', async () => {
+    em.brain.script = { tokens: ['고양이와 보고서네요'] };
+    const before = streamed().length;
+    const frames = await send(user, { messageId: 'msg-files-1', attachmentIds: [imageId, docId] });
+    expect(frames[0]).toMatchObject({ type: 'accepted', messageId: 'msg-files-1' });
+    expect(frames.map((f) => f.type)).toContain('done');
+    conversationId = frames[0].conversationId;
+    expect(streamed().length).toBe(before + 1);
+    const files = lastUser().files!;
+    expect(files.map((f) => ({ kind: f.kind, format: f.format, name: f.name }))).toEqual([
+      { kind: 'image', format: 'png', name: undefined },
+      { kind: 'document', format: 'pdf', name: '보고서 2024 final pdf' },
+    ]);
+    expect(Buffer.from(files[0].bytes).equals(image)).toBe(true);
+    expect(Buffer.from(files[1].bytes).equals(doc)).toBe(true);
+
+    const page = await req(user, 'GET', `/conversations/${conversationId}/messages`);
+    const asked = page.body.items.find((m: any) => m.role === 'user');
+    expect(asked.attachments).toEqual([
+      { attachmentId: imageId, name: 'cat.png', contentType: 'image/png', size: image.length, width: 30, height: 20 },
+      { attachmentId: docId, name: '보고서_2024.final.pdf', contentType: 'application/pdf', size: doc.length },
+    ]);
+    expect((await req(user, 'GET', `/attachments/${imageId}`)).body).toMatchObject({ conversationId });
+  });
+
+  test('the next turn sends the earlier turn\'s files again in the history window', async () => {
+    em.brain.script = { tokens: ['네'] };
+    await send(user, { conversationId, text: '다시 요약해 주세요' });
+    const messages = lastStreamed().messages;
+    expect(messages.map((m) => [m.role, (m.files ?? []).length])).toEqual([['user', 2], ['assistant', 0], ['user', 0]]);
+    expect(Buffer.from(messages[0].files![0].bytes).equals(image)).toBe(true);
+  });
+
+  test('files used by one message are NOT_FOUND for another; the conversation delete removes them', async () => {
+    const frames = await send(user, { conversationId, messageId: 'msg-files-reuse', attachmentIds: [imageId] });
+    expect(frames).toEqual([expect.objectContaining({ type: 'error', code: 'NOT_FOUND', messageId: 'msg-files-reuse' })]);
+    expect((await req(user, 'DELETE', `/conversations/${conversationId}`)).status).toBe(204);
+    expect((await req(user, 'GET', `/attachments/${imageId}`)).status).toBe(404);
+    expect(s3.keys(BUCKET).filter((k) => k.startsWith(`u/${user}/`))).toEqual([]);
+  });
+});
+
+test('another user\'s attachment (or a missing one) is NOT_FOUND with the messageId, and nothing is stored', async () => {
+  const owner = id('own');
+  const other = id('oth');
+  const theirs = await ready(owner, 'a.png', 'image/png', png(4, 4));
+  for (const ids of [[theirs], [id('missing')]]) {
+    const frames = await send(other, { messageId: 'msg-not-mine', attachmentIds: ids });
+    expect(frames).toEqual([{ type: 'error', code: 'NOT_FOUND', retryable: false, messageId: 'msg-not-mine', message: 'There is no such attachment.' }]);
+  }
+  expect(await itemsOf(other)).toEqual([]);
+  const [record] = await itemsOf(owner, 'A');
+  expect(record.messageId).toBeUndefined();
+});
+
+test('a resend of a message with files is accepted once, with the same ids and one model call', async () => {
+  const user = id('resend');
+  const file = await ready(user, 'b.png', 'image/png', png(8, 8));
+  em.brain.script = { tokens: ['한 번'] };
+  const before = streamed().length;
+  const frame = { messageId: 'msg-files-resend', attachmentIds: [file] };
+  const [first] = await send(user, frame);
+  const again = await send(user, frame);
+  expect(again).toEqual([first]);
+  expect(streamed().length).toBe(before + 1);
+  const [conv] = (await req(user, 'GET', '/conversations')).body.items;
+  const page = await req(user, 'GET', `/conversations/${conv.conversationId}/messages`);
+  expect(page.body.items.filter((m: any) => m.role === 'user').map((m: any) => m.attachments.length)).toEqual([1]);
 });
 
 test(`attachmentIds must be up to ${MAX_ATTACHMENTS_PER_MESSAGE} distinct ids; an empty list is no attachment`, async () => {
@@ -42,9 +151,24 @@ test(`attachmentIds must be up to ${MAX_ATTACHMENTS_PER_MESSAGE} distinct ids; a
     expect(frame).toMatchObject({ type: 'error', code: 'BAD_REQUEST', message: expect.stringContaining('attachmentIds') });
   }
   const [atEdge] = await send(user, { attachmentIds: ids(MAX_ATTACHMENTS_PER_MESSAGE) });
-  expect(atEdge).toMatchObject({ type: 'error', code: 'BAD_REQUEST', message: expect.stringContaining('does not accept attachments') });
+  expect(atEdge).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
+  const [split] = await send(user, { attachmentIds: [id('att')], part: { index: 0, count: 2 } });
+  expect(split).toMatchObject({ type: 'error', code: 'BAD_REQUEST', message: expect.stringContaining('split') });
   expect(await itemsOf(user)).toEqual([]);
   em.brain.script = { tokens: ['네'] };
   const [accepted] = await send(user, { attachmentIds: [] });
   expect(accepted).toMatchObject({ type: 'accepted' });
+});
+
+test('a deployment without the attachments bucket answers NOT_FOUND and stores nothing', async () => {
+  const user = id('off');
+  const { service, close } = chatService(em);
+  try {
+    const conn = id('conn');
+    await service.handleFrame(user, JSON.stringify({ action: 'sendMessage', messageId: 'msg-off-1', text: '파일', attachmentIds: [id('att')] }), outbox(em, conn));
+    expect(em.sink.frames(conn)).toEqual([expect.objectContaining({ type: 'error', code: 'NOT_FOUND', messageId: 'msg-off-1', message: 'Attachments are turned off on this deployment.' })]);
+  } finally {
+    close();
+  }
+  expect(await itemsOf(user)).toEqual([]);
 });

@@ -1,3 +1,4 @@
+import { attachmentTokens, MessageAttachment } from '../../contract/attachments';
 import type { Turn } from '../ports/model';
 import type { StoredMessage } from '../ports/store';
 
@@ -25,6 +26,11 @@ export function estimateTokens(text: string): number {
   return textTokens(text) + TURN_FRAME_TOKENS;
 }
 
+/** Estimated tokens of a message's files (docs/PROTOCOL.md §15). */
+export function filesTokens(files: readonly MessageAttachment[] | undefined): number {
+  return (files ?? []).reduce((n, f) => n + attachmentTokens(f), 0);
+}
+
 /** Calibration is clamped so one odd usage report cannot make the window useless. */
 export function clampCalibration(ratio: number): number {
   if (!Number.isFinite(ratio) || ratio <= 0) return 1;
@@ -49,6 +55,8 @@ export class WindowBuilder {
   /** No more messages are needed: the budget (or the message cap) is reached. */
   public full = false;
   public seen = 0;
+  /** The files of the window's user turns (their bytes are read after the window is chosen). */
+  public readonly files = new Map<Turn, readonly MessageAttachment[]>();
 
   constructor(private readonly budget: number, private readonly calib: number, private readonly maxMessages: number) {}
 
@@ -65,10 +73,12 @@ export class WindowBuilder {
       const reply = this.pendingReply;
       this.pendingReply = undefined;
       if (!reply) continue; // failed or incomplete turn: skipped whole, roles stay alternating
-      const cost = Math.ceil((estimateTokens(m.text) + estimateTokens(reply.text)) * this.calib);
+      const cost = Math.ceil((estimateTokens(m.text) + filesTokens(m.attachments) + estimateTokens(reply.text)) * this.calib);
       if (this.used + cost > this.budget) { this.full = true; return; }
       this.used += cost;
-      this.turns.push([{ role: 'user', text: m.text }, { role: 'assistant', text: reply.text }]);
+      const asked: Turn = { role: 'user', text: m.text };
+      if (m.attachments?.length) this.files.set(asked, m.attachments);
+      this.turns.push([asked, { role: 'assistant', text: reply.text }]);
     }
   }
 
@@ -79,6 +89,6 @@ export class WindowBuilder {
 
   /** Estimated (uncalibrated) tokens of the window, to calibrate against Bedrock's usage later. */
   public get estimatedTokens(): number {
-    return this.turns.reduce((n, [u, a]) => n + estimateTokens(u.text) + estimateTokens(a.text), 0);
+    return this.turns.reduce((n, [u, a]) => n + estimateTokens(u.text) + filesTokens(this.files.get(u)) + estimateTokens(a.text), 0);
   }
 }

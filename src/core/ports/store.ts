@@ -4,6 +4,7 @@
  * of every call and part of every key, so another user's ids simply do not exist.
  */
 import type { TreeNodes, TreeRoot, TurnPlace } from './tree';
+import type { MessageAttachment } from '../../contract/attachments';
 import type { ConversationSummary, MessageItem, MessageStatus, StopReason, Usage } from '../../contract/protocol';
 
 /** A conversation as stored. */
@@ -41,6 +42,8 @@ export interface TurnRef {
   requestId?: string;
   /** The model that writes the reply (stored on it, remembered by the conversation). */
   modelId?: string;
+  /** The user message's files (docs/PROTOCOL.md §15), stored on it. */
+  attachments?: MessageAttachment[];
 }
 
 /**
@@ -61,6 +64,8 @@ export interface Claim {
   userMessageId?: string;
   /** The model chosen at acceptance: a resend finishes the turn with it. Absent on older claims. */
   modelId?: string;
+  /** The message's attachments (docs/PROTOCOL.md §15): a resend stores and answers the same turn. */
+  attachmentIds?: string[];
 }
 
 /** A reply's stop flag (absent once its conversation is deleted). */

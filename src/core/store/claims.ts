@@ -33,6 +33,7 @@ export class DynamoClaims implements Claims {
     };
     if (item.tree) claim.tree = item.tree;
     if (item.userMessageId) claim.userMessageId = item.userMessageId;
+    if (Array.isArray(item.attachmentIds) && item.attachmentIds.length) claim.attachmentIds = item.attachmentIds;
     return claim;
   }
 

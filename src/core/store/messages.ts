@@ -21,6 +21,7 @@ export function toMessage(item: Record<string, any>): StoredMessage {
   };
   if (item.usage) m.usage = item.usage as Usage;
   if (typeof item.modelId === 'string') m.modelId = item.modelId;
+  if (Array.isArray(item.attachments) && item.attachments.length) m.attachments = item.attachments;
   return m;
 }
 
@@ -69,6 +70,7 @@ export class DynamoMessages implements Messages {
         status: 'complete',
         createdAt,
         ...userTreeAttributes(turn, replySk),
+        ...(turn.attachments?.length ? { attachments: turn.attachments } : {}),
       });
     }
     if (turn.tree) {
