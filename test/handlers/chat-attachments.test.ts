@@ -143,6 +143,33 @@ test('a resend of a message with files is accepted once, with the same ids and o
   expect(page.body.items.filter((m: any) => m.role === 'user').map((m: any) => m.attachments.length)).toEqual([1]);
 });
 
+test('a resend finishing a claimed but unstored turn stores and sends the claim\'s files; a regenerate sends them again', async () => {
+  const user = id('claimed');
+  const file = await ready(user, 'c.png', 'image/png', png(12, 6));
+  em.brain.script = { tokens: ['시작'] };
+  const [start] = await send(user, { text: '대화 시작' });
+  const conversationId = start.conversationId;
+  // The precondition: an invocation claimed the message with its files and died before storing its turn.
+  const messageId = id('msg');
+  const claim = { conversationId, replyId: id('reply'), t: Date.now(), text: '이 사진', created: false, attachmentIds: [file] };
+  expect(await em.store.claims.put(user, messageId, claim, claim.t)).toBe(true);
+  em.brain.script = { tokens: ['사진이네요'] };
+  const frames = await send(user, { messageId, conversationId, text: '이 사진', attachmentIds: [file] });
+  expect(frames[0]).toMatchObject({ type: 'accepted', messageId, replyId: claim.replyId });
+  expect(lastUser().files!.map((f) => f.format)).toEqual(['png']);
+  // (A claim made by hand has no tree place: its turn is read from the store, not the active path.)
+  const stored = await em.store.messages.newestFirst(user, conversationId, 10);
+  expect(stored.items.find((m) => m.messageId === messageId)!.attachments).toEqual([
+    { attachmentId: file, name: 'c.png', contentType: 'image/png', size: png(12, 6).length, width: 12, height: 6 },
+  ]);
+
+  const conn = id('conn');
+  await chat(wsEvent('regenerate', user, conn, JSON.stringify({ action: 'regenerate', messageId: id('rgn'), conversationId, userMessageId: messageId })));
+  expect(em.sink.frames(conn)[0]).toMatchObject({ type: 'accepted' });
+  expect(lastUser().files!.map((f) => f.format)).toEqual(['png']);
+  expect(Buffer.from(lastUser().files![0].bytes).equals(png(12, 6))).toBe(true);
+});
+
 test(`attachmentIds must be up to ${MAX_ATTACHMENTS_PER_MESSAGE} distinct ids; an empty list is no attachment`, async () => {
   const user = id('shape');
   const ids = (n: number) => Array.from({ length: n }, () => id('att'));
