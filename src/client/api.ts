@@ -75,7 +75,8 @@ export class HistoryApi {
     await this.call('DELETE', `/conversations/${encodeURIComponent(conversationId)}`);
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** One call: `path` below the API's base URL, `body` sent as JSON; a non-2xx answer throws {@link ApiRequestError}. */
+  async call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { authorization: `Bearer ${await this.token()}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(`${this.baseUrl.replace(/\/+$/, '')}${path}`, {

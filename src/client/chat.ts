@@ -11,6 +11,7 @@ import { openEditor } from './edit-message';
 import { errorKey, t, type TextKey } from './i18n';
 import { MessageList } from './message-list';
 import { AssistantMessage, userMessage } from './message-view';
+import type { ModelPicker } from './models';
 import { acceptTimeoutFrom, acceptWait, classifyDelta, HttpFollower, MAX_RESENDS, storedOutcome, type PendingSend, type Reply } from './replies';
 import type { Sidebar } from './sidebar';
 import type { ChatSocket, ConnectionState } from './socket';
@@ -23,6 +24,7 @@ export interface ChatDeps {
   api: HistoryApi;
   socket: ChatSocket;
   sidebar: Sidebar;
+  picker: ModelPicker;
   setGenerating(generating: boolean): void;
   /** Shows a passing message; it follows a language switch. */
   toast(key: TextKey): void;
@@ -71,7 +73,7 @@ export class ChatController {
     this.olderCursor = undefined;
     this.list.clear(!conversationId);
     this.deps.sidebar.select(conversationId);
-    this.updateTitle();
+    this.updateTitle(true);
     this.updateGenerating();
     if (!conversationId) return;
     if (!this.deps.sidebar.title(conversationId)) void this.readTitle(conversationId, token);
@@ -112,7 +114,7 @@ export class ChatController {
     this.start({
       messageId,
       conversationId,
-      frames: buildSendFrames({ messageId, text, conversationId, parentId }, this.deps.config.limits.maxFrameBytes),
+      frames: buildSendFrames({ messageId, text, conversationId, parentId, modelId: this.deps.picker.value }, this.deps.config.limits.maxFrameBytes),
       elements: [userMessage(text, messageId, parentId, versions), view.element],
       view,
     });
@@ -147,6 +149,7 @@ export class ChatController {
         this.replies.set(r.replyId, r);
         p.view.setReplyId(r.replyId);
         if (p.regenerates) p.view.setVersions(addedVersion(p.regenerates, r.replyId));
+        p.view.model = frame.modelId;
         if (!p.conversationId) this.adoptNewConversation(p, frame.conversationId);
         if (p.stopRequested) r.stopPending = !this.deps.socket.send({ action: 'stop', replyId: r.replyId });
         // A send repeated on a newer connection may have been generating on the old one already.
@@ -206,10 +209,11 @@ export class ChatController {
     if (this.conversationId === conversationId) location.hash = '#/';
   }
 
-  /** Re-renders the title after a rename or language switch. */
-  updateTitle(): void {
+  /** Re-renders the title (and the model shown) after a rename or language switch; `opened`: see ModelPicker.show. */
+  updateTitle(opened?: boolean): void {
     const id = this.conversationId;
     this.title.textContent = id ? this.deps.sidebar.title(id) || this.titles.get(id) || t('untitled') : t('newChat');
+    this.deps.picker.show(id && this.deps.sidebar.summary(id)?.modelId, opened);
     document.title = `${this.title.textContent} · ${t('appTitle')}`;
   }
 
@@ -388,7 +392,7 @@ export class ChatController {
     r.view.finish(reason, usage);
     const known = this.deps.sidebar.title(r.conversationId);
     const now = new Date().toISOString();
-    this.deps.sidebar.upsert({ conversationId: r.conversationId, title: known ?? '', createdAt: now, updatedAt: now });
+    this.deps.sidebar.upsert({ conversationId: r.conversationId, title: known ?? '', createdAt: now, updatedAt: now, modelId: r.view.model });
     this.updateGenerating();
   }
 
@@ -411,6 +415,7 @@ export class ChatController {
     if (live) return live.view.element;
     const view = new AssistantMessage(() => this.list.followIfAtEnd(), m.messageId, m.parentId);
     view.setVersions(m.versions);
+    view.model = m.modelId;
     const outcome = storedOutcome(m);
     view.markdown.replace(m.text, outcome.final);
     if (outcome.final) {

@@ -27,7 +27,7 @@ export class Composer {
   private readonly ime: CompositionState;
   private generating = false;
 
-  constructor(private readonly parts: ComposerParts, private maxChars: number) {
+  constructor(private readonly parts: ComposerParts, private readonly maxChars: number) {
     const { form, input, stop } = parts;
     this.ime = trackComposition(input);
     input.addEventListener('keydown', (e) => {
@@ -58,12 +58,6 @@ export class Composer {
     this.generating = generating;
     this.parts.stop.hidden = !generating;
     this.parts.send.hidden = generating;
-    this.refresh();
-  }
-
-  /** Changes the character limit (from config.json). */
-  setMaxChars(maxChars: number): void {
-    this.maxChars = maxChars;
     this.refresh();
   }
 

@@ -41,6 +41,7 @@ const en = {
   signInLocalHint: 'Local stack: any user name signs you in as that user.',
   signInFailed: 'Sign-in failed. Please try again.',
   model: 'Model',
+  instructions: 'Instructions…',
   connOnline: 'Connected',
   connConnecting: 'Connecting…',
   connOffline: 'Reconnecting…',
@@ -75,7 +76,6 @@ const en = {
   notConfirmed: 'The server did not confirm this message. Check your connection, then try again.',
   charCount: '{count} / {max} characters',
   tooLong: 'Too long by {over} characters: shorten the message to send it.',
-  loadingOlder: 'Loading older messages…',
   emptyChat: 'Ask anything. Answers stream in as they are written.',
   stopped: 'Stopped.',
   interrupted: 'This answer was interrupted before it finished.',
@@ -131,6 +131,7 @@ const ko: Record<TextKey, string> = {
   signInLocalHint: '로컬 스택: 아무 사용자 이름으로나 그 사용자로 로그인합니다.',
   signInFailed: '로그인하지 못했습니다. 다시 시도해 주세요.',
   model: '모델',
+  instructions: '지침…',
   connOnline: '연결됨',
   connConnecting: '연결 중…',
   connOffline: '다시 연결 중…',
@@ -165,7 +166,6 @@ const ko: Record<TextKey, string> = {
   notConfirmed: '서버가 이 메시지를 확인하지 않았습니다. 연결을 확인한 뒤 다시 시도해 주세요.',
   charCount: '{count} / {max}자',
   tooLong: '{over}자 초과: 메시지를 줄여야 보낼 수 있습니다.',
-  loadingOlder: '이전 메시지를 불러오는 중…',
   emptyChat: '무엇이든 물어보세요. 답변은 작성되는 대로 바로 표시됩니다.',
   stopped: '중지되었습니다.',
   interrupted: '답변이 끝나기 전에 중단되었습니다.',
@@ -259,7 +259,7 @@ export function labelled<E extends HTMLElement>(el: E, key: TextKey): E {
 /**
  * Applies the current language to markup: `data-i18n` sets text (filled with the JSON object in
  * `data-i18n-vars`, if any), `data-i18n-label` sets aria-label (and title), `data-i18n-placeholder`
- * sets placeholder. Static markup and the dynamic text made with {@link localize} alike.
+ * sets placeholder, `data-ko`/`data-en` (a model name) the text in that language. Static markup and the dynamic text made with {@link localize} alike.
  */
 export function translateDom(root: ParentNode = document): void {
   document.documentElement.lang = current;
@@ -272,6 +272,7 @@ export function translateDom(root: ParentNode = document): void {
     el.setAttribute('aria-label', text);
     el.title = text;
   }
+  for (const el of root.querySelectorAll<HTMLElement>('[data-en]')) el.textContent = el.dataset[current]!;
   for (const el of root.querySelectorAll<HTMLElement>('[data-i18n-placeholder]')) {
     el.setAttribute('placeholder', t(el.dataset.i18nPlaceholder as TextKey));
   }

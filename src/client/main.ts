@@ -5,16 +5,17 @@
 import { ApiRequestError, HistoryApi, pageSizesFrom } from './api';
 import { ChatController } from './chat';
 import { Composer } from './composer';
-import { byId } from './dom';
+import { byId, h } from './dom';
 import { initLang, lang, localize, setLang, t, translateDom, type Lang, type TextKey } from './i18n';
 import { mountIcons } from './icons';
+import { modelPicker } from './models';
 import { SettingsMenu } from './settings-menu';
 import { Sidebar } from './sidebar';
 import { SidebarSearch } from './sidebar-search';
 import { signIn, SessionExpiredError, type Session } from './sign-in';
 import { ChatSocket, type ConnectionState } from './socket';
 import { initTheme, setTheme, themeChoice, type ThemeChoice } from './theme';
-import type { ClientConfig } from '../contract/protocol';
+import { MAX_INSTRUCTIONS_BYTES, type ClientConfig } from '../contract/protocol';
 
 async function loadConfig(): Promise<ClientConfig> {
   const res = await fetch('/config.json', { cache: 'no-store' });
@@ -134,15 +135,16 @@ async function start(): Promise<void> {
     },
     fatal: (e) => (e instanceof SessionExpiredError ? sessionEnded() : toastText(String(e))),
   });
-  const chat = new ChatController({ config, api, socket, sidebar, toast, sessionEnded, setGenerating: (g) => composer.setGenerating(g) });
+  const modelButton = byId<HTMLButtonElement>('model-button');
+  const picker = modelPicker(config, modelButton, byId('model-panel'));
+  const setGenerating = (g: boolean) => {
+    composer.setGenerating(g);
+    modelButton.disabled = g;
+  };
+  const chat = new ChatController({ config, api, socket, sidebar, picker, toast, sessionEnded, setGenerating });
 
   byId('user-name').textContent = session.userName;
   byId('user-name').title = session.userName;
-  const model = byId('model-badge');
-  const { provider, modelId } = config.model;
-  model.textContent = modelId && modelId !== provider ? `${provider} · ${modelId}` : provider;
-  const nameModel = () => (model.title = `${t('model')}: ${model.textContent}`);
-  nameModel();
 
   byId('sign-out').addEventListener('click', () => {
     socket.stop();
@@ -156,12 +158,13 @@ async function start(): Promise<void> {
     chat.updateTitle();
     composer.refresh();
     showConnection();
-    nameModel();
   };
   new SettingsMenu({
     value: (setting) => (setting === 'lang' ? lang() : themeChoice()),
     choose: (setting, value) => (setting === 'lang' ? switchLanguage(value as Lang) : setTheme(value as ThemeChoice)),
   });
+  byId('instructions-item').addEventListener('click', () => void import('./instructions.js').then(
+    (m) => m.openInstructions({ api, h, maxBytes: MAX_INSTRUCTIONS_BYTES, saved: toastText }), () => toast('loadFailed')));
   // The empty state's suggested prompts send themselves.
   byId('empty-chat').addEventListener('click', (e) => {
     const suggestion = (e.target as Element).closest('.suggestion');

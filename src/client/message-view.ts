@@ -7,6 +7,7 @@ import { h } from './dom';
 import { errorKey, labelled, localize, type TextKey } from './i18n';
 import { icon } from './icons';
 import { StreamingMarkdown } from './markdown';
+import { modelTag } from './models';
 import { versionSwitcher } from './versions';
 import type { MessageStatus, MessageVersions as Versions, StopReason, Usage } from '../contract/protocol';
 
@@ -55,6 +56,8 @@ export class AssistantMessage {
   private readonly meta: HTMLElement;
   private readonly errorLine: HTMLElement;
   private versions?: Versions;
+  /** The model that writes it (from `accepted` or the stored item). */
+  model?: string;
 
   constructor(onRender: () => void, replyId?: string, parentId?: string) {
     const typing = h('span', { 'class': 'typing', 'aria-hidden': 'true' });
@@ -96,6 +99,7 @@ export class AssistantMessage {
     const usageLine = h('span', { class: 'usage' });
     if (reported) localize(usageLine, 'usage', { input: reported.inputTokens, output: reported.outputTokens });
     else localize(usageLine, 'usageNotReported');
+    if (this.model) this.meta.append(modelTag('span', this.model, { class: 'model-name' }));
     this.meta.append(usageLine, this.actions());
   }
 

@@ -1,5 +1,6 @@
 /**
- * The settings menu (a menu button, WAI-ARIA menu pattern): language and theme as radio items.
+ * The settings menu (a menu button, WAI-ARIA menu pattern): language and theme as radio items,
+ * and plain items (no `data-setting`) whose own click handler opens something.
  * Enter/Space/ArrowDown open it on the checked item, arrows/Home/End move, Escape closes it back
  * to the button, Tab or a click outside closes it.
  */
@@ -13,12 +14,13 @@ export interface SettingsEvents {
   choose(setting: string, value: string): void;
 }
 
-/** The settings menu wired to its markup in index.html. */
+/** The settings menu wired to its markup in index.html (or another menu button and its panel, e.g. the model picker). */
 export class SettingsMenu {
-  private readonly button = byId<HTMLButtonElement>('settings-button');
-  private readonly panel = byId('settings-panel');
-
-  constructor(private readonly events: SettingsEvents) {
+  constructor(
+    private readonly events: SettingsEvents,
+    private readonly button = byId<HTMLButtonElement>('settings-button'),
+    private readonly panel = byId('settings-panel'),
+  ) {
     this.refresh();
     this.button.addEventListener('click', () => (this.panel.hidden ? this.open() : this.close(true)));
     this.button.addEventListener('keydown', (e) => {
@@ -27,27 +29,27 @@ export class SettingsMenu {
       this.open();
     });
     this.panel.addEventListener('click', (e) => {
-      const item = (e.target as Element).closest<HTMLElement>('[role="menuitemradio"]');
+      const item = (e.target as Element).closest<HTMLElement>('[role^="menuitem"]');
       if (!item) return;
-      this.events.choose(item.dataset.setting!, item.dataset.value!);
+      if (item.dataset.setting) this.events.choose(item.dataset.setting, item.dataset.value!);
       this.refresh();
       this.close(true);
     });
     this.panel.addEventListener('keydown', (e) => this.onKey(e));
     document.addEventListener('pointerdown', (e) => {
-      if (!this.panel.hidden && !(e.target as Element).closest('.settings-menu')) this.close(false);
+      if (!this.panel.hidden && !this.button.parentElement!.contains(e.target as Node)) this.close(false);
     });
   }
 
   /** Marks the current values checked. */
   refresh(): void {
-    for (const item of this.items()) {
+    for (const item of this.items('radio')) {
       item.setAttribute('aria-checked', String(this.events.value(item.dataset.setting!) === item.dataset.value));
     }
   }
 
-  private items(): HTMLElement[] {
-    return Array.from(this.panel.querySelectorAll<HTMLElement>('[role="menuitemradio"]'));
+  private items(kind = ''): HTMLElement[] {
+    return Array.from(this.panel.querySelectorAll<HTMLElement>(`[role^="menuitem${kind}"]`));
   }
 
   private open(): void {

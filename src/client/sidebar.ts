@@ -65,6 +65,11 @@ export class Sidebar {
     }
   }
 
+  /** What we know of a conversation. */
+  summary(conversationId: string): ConversationSummary | undefined {
+    return this.items.get(conversationId);
+  }
+
   /** The title we know for a conversation. */
   title(conversationId: string): string | undefined {
     return this.items.get(conversationId)?.title;

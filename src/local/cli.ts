@@ -3,6 +3,7 @@
  * `dev` starts the local stack and prints one `ready` line with its URL.
  */
 import { validAllowHost } from './host-check';
+import { MODEL_FORMS } from './model-list';
 import { LocalStackError, startLocalStack } from './stack';
 
 // commander is ESM-only; esbuild inlines it into the bundled bin either way.
@@ -10,7 +11,7 @@ type Commander = typeof import('commander', { with: { 'resolution-mode': 'import
 
 /** Builds the command line program. */
 export async function program() {
-  const { Command, InvalidArgumentError, Option }: Commander = await import('commander');
+  const { Command, InvalidArgumentError }: Commander = await import('commander');
   const integer = (min: number, max: number) => (value: string): number => {
     const n = Number(value);
     if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`must be a whole number from ${min} to ${max}`);
@@ -20,6 +21,7 @@ export async function program() {
     if (!validAllowHost(value)) throw new InvalidArgumentError('must be a host name or IP address, optionally with :port');
     return [...previous, value];
   };
+  const collect = (value: string, previous: string[]): string[] => [...previous, value];
   const positive = (value: string): number => {
     const n = Number(value);
     if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number above 0');
@@ -36,9 +38,9 @@ export async function program() {
       + '(repeatable; name or name:port); requests naming any other host get 403', allowHost, [] as string[])
     .option('--data-dir <d>', 'where the embedded DynamoDB and the sign-in key are kept', '.chatbot')
     .option('--in-memory', 'keep nothing on disk', false)
-    .addOption(new Option('--model <m>', 'auto: Bedrock when AWS credentials resolve, else offline')
-      .choices(['auto', 'bedrock', 'openai', 'offline']).default('auto'))
-    .option('--model-id <id>', 'Bedrock model or inference profile id, or the OpenAI-compatible model name')
+    .option('--model <m>', `the models offered, the first the default: ${MODEL_FORMS}. `
+      + 'auto: Bedrock when AWS credentials resolve, else offline and offline-fast (default: "auto")', collect, [] as string[])
+    .option('--model-id <id>', 'the id of a bare bedrock entry (Bedrock model or inference profile) or openai entry (model name)')
     .option('--region <r>', 'AWS Region for Bedrock')
     .option('--openai-base-url <u>', 'OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 (Ollama)')
     .option('--offline-cps <n>', 'characters per second of the offline model', positive)
@@ -59,7 +61,7 @@ async function dev(opts: Record<string, any>): Promise<void> {
       allowHosts: opts.allowHost,
       dataDir: opts.dataDir,
       inMemory: opts.inMemory,
-      model: opts.model,
+      model: opts.model.length ? opts.model : undefined,
       modelId: opts.modelId,
       region: opts.region,
       openaiBaseUrl: opts.openaiBaseUrl,
@@ -99,7 +101,7 @@ async function dev(opts: Record<string, any>): Promise<void> {
   // Only now: whoever waits for the ready line may send Ctrl-C at once, and without the handlers
   // above that signal would kill the process before the store is flushed.
   process.stdout.write(`${s.modelDescription}\n`);
-  if (s.modelWarning) process.stderr.write(`cdk-streaming-chatbot: ${s.modelWarning}\n`);
+  for (const line of s.modelWarning?.split('\n') ?? []) process.stderr.write(`cdk-streaming-chatbot: ${line}\n`);
   if (opts.host !== '127.0.0.1' || opts.allowHost.length > 0) process.stdout.write(`answers to: ${s.allowedHosts.join(', ')} (--allow-host adds names)\n`);
   process.stdout.write(s.dataDir ? `data: ${s.dataDir}\n` : 'data: in memory (nothing kept)\n');
   process.stdout.write(`cdk-streaming-chatbot ready at ${s.url} (${Date.now() - started} ms)\n`);

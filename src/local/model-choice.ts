@@ -1,23 +1,31 @@
 /**
- * Which model the local stack talks to (docs/PROTOCOL.md §4 `--model`): real Bedrock when asked or when
- * credentials resolve under `auto`, an OpenAI-compatible server, or the offline demo model.
+ * Which models the local stack offers (docs/LOCAL.md §3, `--model`): the offline demo model, real
+ * Bedrock models (when credentials resolve) and OpenAI-compatible servers, one or several; the
+ * first is the default. `auto` (the default flag): Bedrock when credentials resolve, else offline.
  */
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import { bedrockBrain } from './model/bedrock';
 import { Brain } from './model/brain';
-import { offlineBrain } from './model/offline';
+import { OFFLINE_DEFAULT_CPS, offlineBrain } from './model/offline';
 import { DEFAULT_OPENAI_BASE_URL, openaiBrain } from './model/openai';
-import { DEFAULT_REGION, ENV } from '../contract/env';
+import { routedBrain } from './model/routes';
+import { ModelListError, ModelSpec, parseModelList, shortModelName } from './model-list';
+import { DEFAULT_REGION, ENV, ModelLabel } from '../contract/env';
 import { DEFAULT_MODEL_ID, DEFAULT_TITLE_MODEL_ID } from '../contract/models';
 
-/** The `--model` values. */
+/** The single-model `--model` values of earlier versions (each still works alone). */
 export type ModelFlag = 'auto' | 'bedrock' | 'openai' | 'offline';
-/** What the stack ends up using (`config.json` `model.provider`). */
+/** Who answers a model (`config.json` `model.provider`). */
 export type ModelProvider = 'bedrock' | 'openai' | 'offline';
 
 /** OpenAI-compatible model used when `--model-id` is not given (an Ollama model that writes Korean). */
 export const DEFAULT_OPENAI_MODEL_ID = 'qwen2.5:7b';
 /** The model id the offline brain is addressed by. */
 export const OFFLINE_MODEL_ID = 'offline';
+/** The faster offline model `auto` offers next to it when there are no credentials (to show the picker). */
+export const OFFLINE_FAST_MODEL_ID = 'offline-fast';
+/** How many times faster than `--offline-cps` the offline-fast model streams. */
+export const OFFLINE_FAST_FACTOR = 5;
 /** How long `auto`/`bedrock` wait for the credential chain (instance metadata can be slow to fail). */
 export const CREDENTIAL_PROBE_MS = 5000;
 
@@ -29,17 +37,33 @@ export class LocalStackError extends Error {
   }
 }
 
-/** Options that pick the model. */
+/** Options that pick the models. */
 export interface ModelOptions {
-  readonly model?: ModelFlag;
+  /**
+   * The `--model` values: one or several entries (each value may be a comma list), first the
+   * default. @default 'auto'
+   */
+  readonly model?: ModelFlag | string | readonly string[];
+  /** The id of a bare `bedrock` or `openai` entry. */
   readonly modelId?: string;
   readonly region?: string;
+  /** The server of `openai` entries without `@URL`. */
   readonly openaiBaseUrl?: string;
-  /** Offline model speed, characters per second. @default 50 */
+  /** Offline model speed, characters per second. @default OFFLINE_DEFAULT_CPS */
   readonly offlineCps?: number;
 }
 
-/** The chosen model. `brain` is set when the local model server answers (not for real Bedrock). */
+/** One model the stack offers. */
+export interface LocalModel {
+  readonly provider: ModelProvider;
+  readonly modelId: string;
+  readonly label: ModelLabel;
+}
+
+/**
+ * The chosen models; the top-level fields describe the default (the first). `brain` is set when
+ * the local model server answers (any model not on Bedrock); it routes each model id to its brain.
+ */
 export interface ModelSelection {
   readonly provider: ModelProvider;
   readonly modelId: string;
@@ -47,9 +71,13 @@ export interface ModelSelection {
   readonly titleModelId?: string;
   readonly region: string;
   readonly brain?: Brain;
-  /** One line for the console, e.g. `model: offline (no AWS credentials found)`. */
+  /** Releases what `brain` holds (the Bedrock client of Bedrock models served through it). */
+  readonly close?: () => void;
+  /** Every model offered, the default first. */
+  readonly models: readonly LocalModel[];
+  /** Lines for the console, one per model, e.g. `model: offline (no AWS credentials found; …)`. */
   readonly description: string;
-  /** One line when the model will not answer as chosen (e.g. nothing listens at `--openai-base-url`). */
+  /** Lines (one per problem) when a model will not answer as chosen (e.g. nothing listens at its URL). */
   readonly warning?: string;
 }
 
@@ -109,55 +137,117 @@ export async function checkOpenAiServer(baseUrl: string, modelId: string, apiKey
   return undefined;
 }
 
-/** Picks the model for the flags given. Throws {@link LocalStackError} for `bedrock` without credentials. */
+/** A model resolved from its entry, with its brain (none: real Bedrock). */
+interface Resolved extends LocalModel {
+  readonly titleModelId?: string;
+  readonly brain?: Brain;
+  readonly description: string;
+  readonly warning?: Promise<string | undefined>;
+}
+
+const BILLED = 'a paid model: every message is billed to your AWS account, use --model offline for the free offline model';
+
+/**
+ * Picks the models for the flags given. Throws {@link LocalStackError} for a bad `--model` list
+ * and for Bedrock entries without credentials.
+ */
 export async function selectModel(options: ModelOptions): Promise<ModelSelection> {
-  const flag = options.model ?? 'auto';
-  const envRegion = process.env[ENV.region] ?? process.env[ENV.defaultRegion];
-  const offline = (why: string): ModelSelection => ({
-    provider: 'offline',
-    modelId: OFFLINE_MODEL_ID,
-    region: options.region ?? envRegion ?? DEFAULT_REGION,
-    brain: offlineBrain({ cps: options.offlineCps }),
-    description: `model: offline (${why}; no language model, replies quote your message)`,
-  });
-  switch (flag) {
-    case 'offline':
-      return offline('--model offline');
-    case 'openai': {
-      const baseUrl = options.openaiBaseUrl ?? DEFAULT_OPENAI_BASE_URL;
-      const modelId = options.modelId ?? DEFAULT_OPENAI_MODEL_ID;
-      return {
-        provider: 'openai',
-        modelId,
-        region: options.region ?? envRegion ?? DEFAULT_REGION,
-        brain: openaiBrain({ baseUrl, apiKey: process.env.OPENAI_API_KEY }),
-        description: `model: openai ${modelId} at ${baseUrl} (--model openai)`,
-        warning: await checkOpenAiServer(baseUrl, modelId, process.env.OPENAI_API_KEY),
-      };
-    }
-    case 'bedrock':
-    case 'auto': {
-      const probe = await probeAws(options.region ?? envRegion);
-      if (!probe.ok) {
-        if (flag === 'auto') return offline('no AWS credentials found');
-        throw new LocalStackError(`--model bedrock needs AWS credentials, and none resolved (${probe.reason}). `
-          + 'Configure a profile (aws configure / AWS_PROFILE) or use --model offline.');
-      }
-      const region = options.region ?? probe.region ?? envRegion ?? DEFAULT_REGION;
-      const modelId = options.modelId ?? DEFAULT_MODEL_ID;
-      // With the default model, titles come from the construct's cheap default title model too.
-      const titleModelId = options.modelId ? undefined : DEFAULT_TITLE_MODEL_ID;
-      const why = flag === 'auto' ? 'AWS credentials found' : '--model bedrock';
-      return {
-        provider: 'bedrock',
-        modelId,
-        titleModelId,
-        region,
-        description: `model: bedrock ${modelId} in ${region} (${why}; a paid model: every message is billed to your AWS account, `
-          + 'use --model offline for the free offline model)',
-      };
-    }
-    default:
-      throw new LocalStackError(`Unknown --model "${String(flag)}": use auto, bedrock, openai or offline.`);
+  let specs: ModelSpec[];
+  try {
+    specs = parseModelList(options.model);
+  } catch (err) {
+    if (err instanceof ModelListError) throw new LocalStackError(err.message);
+    throw err;
   }
+  const envRegion = process.env[ENV.region] ?? process.env[ENV.defaultRegion];
+  const cps = options.offlineCps ?? OFFLINE_DEFAULT_CPS;
+  const auto = specs[0].kind === 'auto';
+  const probe = specs.some((s) => s.kind === 'auto' || s.kind === 'bedrock') ? await probeAws(options.region ?? envRegion) : undefined;
+  const region = options.region ?? probe?.region ?? envRegion ?? DEFAULT_REGION;
+  if (auto) {
+    specs = probe!.ok ? [{ kind: 'bedrock', text: 'auto' }]
+      : [{ kind: 'offline', text: 'auto' }, { kind: 'offline-fast', text: 'auto' }];
+  } else if (probe && !probe.ok) {
+    const entry = specs.find((s) => s.kind === 'bedrock')!.text;
+    throw new LocalStackError(`--model ${entry} needs AWS credentials, and none resolved (${probe.reason}). `
+      + 'Configure a profile (aws configure / AWS_PROFILE) or use --model offline.');
+  }
+  const why = (s: ModelSpec, i: number) => (auto ? (probe!.ok ? 'AWS credentials found' : i === 0 ? 'no AWS credentials found' : 'also offered') : `--model ${s.text}`);
+  const label = (s: ModelSpec, ko: string, en: string): ModelLabel => (s.label ? { ko: s.label, en: s.label } : { ko, en });
+  const resolve = (s: ModelSpec, i: number): Resolved => {
+    switch (s.kind) {
+      case 'offline':
+      case 'auto':
+        return {
+          provider: 'offline',
+          modelId: OFFLINE_MODEL_ID,
+          label: label(s, '오프라인 데모', 'Offline demo'),
+          brain: offlineBrain({ cps }),
+          description: `model: offline (${why(s, i)}; the demo model, no language model: a fixed Markdown answer around your message)`,
+        };
+      case 'offline-fast':
+        return {
+          provider: 'offline',
+          modelId: OFFLINE_FAST_MODEL_ID,
+          label: label(s, '오프라인 데모 (빠름)', 'Offline demo (fast)'),
+          brain: offlineBrain({ cps: cps * OFFLINE_FAST_FACTOR }),
+          description: `model: offline-fast (${why(s, i)}; the demo model at ${cps * OFFLINE_FAST_FACTOR} characters a second)`,
+        };
+      case 'openai': {
+        const baseUrl = s.baseUrl ?? options.openaiBaseUrl ?? DEFAULT_OPENAI_BASE_URL;
+        const modelId = s.id ?? options.modelId ?? DEFAULT_OPENAI_MODEL_ID;
+        return {
+          provider: 'openai',
+          modelId,
+          label: label(s, `${modelId} (로컬)`, `${modelId} (local)`),
+          brain: openaiBrain({ baseUrl, apiKey: process.env.OPENAI_API_KEY }),
+          description: `model: openai ${modelId} at ${baseUrl} (${why(s, i)})`,
+          warning: checkOpenAiServer(baseUrl, modelId, process.env.OPENAI_API_KEY),
+        };
+      }
+      case 'bedrock': {
+        const modelId = s.id ?? options.modelId ?? DEFAULT_MODEL_ID;
+        const name = shortModelName(modelId);
+        return {
+          provider: 'bedrock',
+          modelId,
+          label: label(s, `${name} (Bedrock, 유료)`, `${name} (Bedrock, paid)`),
+          // With the default model, titles come from the construct's cheap default title model too.
+          titleModelId: s.id ?? options.modelId ? undefined : DEFAULT_TITLE_MODEL_ID,
+          description: `model: bedrock ${modelId} in ${region} (${why(s, i)}; ${BILLED})`,
+        };
+      }
+    }
+  };
+  const resolved = specs.map(resolve);
+  const ids = resolved.map((m) => m.modelId);
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice !== undefined) throw new LocalStackError(`--model names the model "${twice}" twice; each model may be offered once.`);
+  const first = resolved[0];
+  // Real Bedrock alone: the chat handler talks to AWS itself. Otherwise the local model server
+  // answers every model, Bedrock ones through the proxy brain.
+  let brain: Brain | undefined;
+  let close: (() => void) | undefined;
+  if (resolved.some((m) => m.provider !== 'bedrock')) {
+    let proxy: ReturnType<typeof bedrockBrain> | undefined;
+    const brainOf = (m: Resolved) => m.brain ?? (proxy ??= bedrockBrain({ region }));
+    const routes = new Map(resolved.map((m) => [m.modelId, brainOf(m)] as const));
+    if (first.titleModelId) routes.set(first.titleModelId, brainOf(first));
+    brain = routedBrain(routes);
+    close = () => proxy?.close();
+  }
+  const warnings = (await Promise.all(resolved.map((m) => m.warning))).filter((w): w is string => w !== undefined);
+  const lines = resolved.map((m) => m.description);
+  if (resolved.length > 1) lines.push(`models: ${ids.map((id, i) => (i === 0 ? `${id} (default)` : id)).join(', ')}; each conversation picks one in the client`);
+  return {
+    provider: first.provider,
+    modelId: first.modelId,
+    titleModelId: first.titleModelId,
+    region,
+    brain,
+    close,
+    models: resolved.map((m) => ({ provider: m.provider, modelId: m.modelId, label: m.label })),
+    description: lines.join('\n'),
+    warning: warnings.length ? warnings.join('\n') : undefined,
+  };
 }

@@ -41,6 +41,7 @@ const HTTP_ERRORS: Record<BrainErrorType, [number, string]> = {
   throttlingException: [429, 'ThrottlingException'],
   validationException: [400, 'ValidationException'],
   accessDeniedException: [403, 'AccessDeniedException'],
+  resourceNotFoundException: [404, 'ResourceNotFoundException'],
   modelStreamErrorException: [424, 'ModelStreamErrorException'],
   serviceUnavailableException: [503, 'ServiceUnavailableException'],
   internalServerException: [500, 'InternalServerException'],

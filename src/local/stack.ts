@@ -15,7 +15,7 @@ import { HttpApi, TokenVerifier } from './http-api';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';
 import { interruptOrphanedReplies, LocalTable } from './interrupted';
 import { JWKS_PATH, LOCAL_CLIENT_ID, LocalAuth } from './local-sign-in';
-import { LocalStackError, ModelOptions, ModelProvider, selectModel } from './model-choice';
+import { LocalModel, LocalStackError, ModelOptions, ModelProvider, selectModel } from './model-choice';
 import { startModelServer } from './model-server';
 import { guarded } from './safe-url';
 import { findClientDir, serveStatic } from './static-client';
@@ -32,7 +32,7 @@ import { createHistoryHandler } from '../handlers/history';
 import { chatDeps, historyDeps } from '../handlers/wiring';
 
 export { LocalStackError } from './model-choice';
-export type { ModelFlag, ModelProvider } from './model-choice';
+export type { LocalModel, ModelFlag, ModelProvider } from './model-choice';
 
 /** Options of {@link startLocalStack} (the CLI flags of docs/PROTOCOL.md §4, plus knobs for tests). */
 export interface LocalStackOptions extends ModelOptions {
@@ -67,11 +67,14 @@ export interface LocalStack {
   readonly url: string;
   /** `ws://host:port/ws`. */
   readonly wsUrl: string;
+  /** The default model's provider and id. */
   readonly modelProvider: ModelProvider;
   readonly modelId: string;
-  /** One line saying which model is in use, and why. */
+  /** Every model offered (`config.json` `models`, the chat handler's allowed list), the default first. */
+  readonly models: readonly LocalModel[];
+  /** Lines saying which models are offered, and why (one per model). */
   readonly modelDescription: string;
-  /** One line when the chosen model will not answer (checked at start), e.g. nothing listens at the OpenAI URL. */
+  /** Lines when a chosen model will not answer (checked at start), e.g. nothing listens at the OpenAI URL. */
   readonly modelWarning?: string;
   /** The `host:port` names the stack answers to (others get 403). */
   readonly allowedHosts: readonly string[];
@@ -225,6 +228,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (dynamoResult.status === 'rejected') throw dynamoResult.reason;
     if (gatewayResult.status === 'rejected') throw gatewayResult.reason;
     const model = modelResult.value;
+    if (model.close) closers.push(async () => model.close!());
     const dynamo = dynamoResult.value;
     const { gateway, connections, bind } = gatewayResult.value;
     if (dataDir) await sweepInterrupted(dynamo, log, 'left streaming by the last run');
@@ -247,6 +251,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const chatEnv: ChatEnv = {
       tableName: dynamo.tableName,
       modelId: model.modelId,
+      models: model.models.map((m) => ({ modelId: m.modelId, label: m.label, inferenceConfig: {} })),
       titleModelId: model.titleModelId ?? model.modelId,
       inferenceConfig: {},
       historyTokenBudget: options.historyTokenBudget ?? DEFAULT_HISTORY_TOKEN_BUDGET,
@@ -286,6 +291,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       apiUrl: HISTORY_API_PREFIX,
       auth: { mode: 'local' },
       model: { provider: model.provider, modelId: model.modelId },
+      models: model.models.map((m) => ({ modelId: m.modelId, label: m.label })),
+      defaultModelId: model.modelId,
       limits: { maxInputChars: DEFAULT_MAX_INPUT_CHARS, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES },
     });
     ready = (req, res) => {
@@ -303,6 +310,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       wsUrl: `ws://${urlHost}:${port}/ws`,
       modelProvider: model.provider,
       modelId: model.modelId,
+      models: model.models,
       modelDescription: model.description,
       modelWarning: model.warning,
       allowedHosts: hosts.allowed,

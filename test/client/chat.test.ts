@@ -23,7 +23,8 @@ test('a Korean message streams in, completes with token usage, and is still ther
   const answer = await waitForAnswer(page);
   await expect(answer.locator('.markdown').innerText()).resolves.toContain('안녕하세요, 스트리밍 테스트입니다');
   await expect(answer.locator('.usage').innerText()).resolves.toMatch(/토큰: 입력 \d+ · 출력 \d+/);
-  expect(await page.locator('#model-badge').innerText()).toMatch(/offline/);
+  expect(await page.locator('#model-name').innerText()).toBe('오프라인 데모');
+  expect(await answer.locator('.model-name').innerText()).toBe('오프라인 데모');
   const url = page.url();
   expect(url).toMatch(/#\/c\/[A-Za-z0-9_-]{8,64}$/);
 

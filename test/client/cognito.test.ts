@@ -38,7 +38,8 @@ test('managed login with code + PKCE, token refresh, reload, and sign-out throug
   // The code is not left in the address bar.
   expect(new URL(page.url()).search).toBe('');
   expect(await page.locator('#user-name').innerText()).toBe('jisoo@example.com');
-  expect(await page.locator('#model-badge').innerText()).toContain('bedrock');
+  // config.json without `models`: the one model, named by its id.
+  expect(await page.locator('#model-name').innerText()).toContain('claude-sonnet-4-5');
 
   // The short-lived token was refreshed with the refresh token before it was presented.
   await page.locator('#connection[data-state="online"]').waitFor();

@@ -153,10 +153,10 @@ test('the sidebar groups conversations Today / Yesterday / Previous 7 days / Old
 test('a language switch re-translates code-block Copy buttons (also while "Copied" shows) and the toast', async () => {
   const { context, page } = await openApp(env.browser, env.stack.url, { permissions: ['clipboard-read', 'clipboard-write'] });
   await signIn(page, 'retranslate');
-  // The offline model quotes this back, so the answer has two code blocks.
+  // The offline model quotes this back, so its quote has two code blocks.
   await send(page, 'Two blocks:\n\n```js\nlet a = 1;\n```\n\n```py\nb = 2\n```');
   const answer = await waitForAnswer(page);
-  const buttons = answer.locator('.code-block .copy-code');
+  const buttons = answer.locator('blockquote .code-block .copy-code');
   expect(await buttons.allInnerTexts()).toEqual(['Copy', 'Copy']);
   await buttons.first().click();
   await answer.locator('.copy-code', { hasText: 'Copied' }).waitFor();

@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { api, chat, login, newMessageId, openSocket } from './lib/chat';
 import { createDocumentClient } from '../../src/core/aws';
+import { DEFAULT_SYSTEM_PROMPT } from '../../src/core/prompts';
 import { ConversationStore } from '../../src/core/store';
 import { startDynamo } from '../../src/local/dynamo';
 import { offlineReplyText } from '../../src/local/model-server';
@@ -22,7 +23,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const QUESTION = '긴 답을 천천히 보내 주세요.';
 
-/** 5 characters a second: the offline reply (300+ characters) streams for a minute, far past the 5 s drain. */
+/** 5 characters a second: the offline reply (500+ characters) streams for a minute, far past the 5 s drain. */
 function start(dataDir: string, cps = 5): Promise<CliProcess> {
   return startCli([process.execPath, CLI, 'dev', '--port', '0', '--data-dir', dataDir, '--model', 'offline', '--offline-cps', String(cps)],
     { cwd: dir, env: offlineEnv(dir) });
@@ -67,7 +68,7 @@ async function expectRecovered(cli: CliProcess, conversationId: string, replyId:
   const page = await api(cli.url, token, `/conversations/${conversationId}/messages`);
   const reply = page.body.items.find((m: any) => m.messageId === replyId);
   expect(reply).toMatchObject({ status: 'interrupted' });
-  const full = offlineReplyText({ modelId: 'offline', messages: [{ role: 'user', content: [{ text: QUESTION }] }], system: [], inferenceConfig: {}, streaming: true });
+  const full = offlineReplyText({ modelId: 'offline', messages: [{ role: 'user', content: [{ text: QUESTION }] }], system: [DEFAULT_SYSTEM_PROMPT], inferenceConfig: {}, streaming: true });
   // The checkpointed text: at least what was stored while it ran, a prefix of the whole reply, not all of it.
   expect(reply.text.startsWith(storedBefore)).toBe(true);
   expect(full.startsWith(reply.text)).toBe(true);

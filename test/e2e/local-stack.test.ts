@@ -35,7 +35,7 @@ describe('local stack end to end', () => {
       conversationId = reply.accepted.conversationId;
       expect(reply.deltas.length).toBeGreaterThan(0);
       expect(reply.deltas.map((d) => d.seq)).toEqual(reply.deltas.map((_, i) => i));
-      expect(reply.text).toMatch(/^\[offline model\] context: 0 messages\n/);
+      expect(reply.text).toMatch(/^\[offline model\] context: 0 messages · 오프라인 데모 모델/);
       expect(reply.text).toContain('안녕하세요! 서울의 날씨는 어때요?');
       expect(Array.from(reply.text).length).toBeGreaterThanOrEqual(300);
       expect(reply.done).toMatchObject({ conversationId, stopReason: 'end_turn' });

@@ -66,6 +66,47 @@ describe('model selection', () => {
     }
   });
 
+  test('auto without credentials offers offline and offline-fast (5× --offline-cps), offline the default, both on the local model server', async () => {
+    noCredentials();
+    const m = await selectModel({ offlineCps: 10 });
+    expect(m.models).toEqual([
+      { provider: 'offline', modelId: 'offline', label: { ko: '오프라인 데모', en: 'Offline demo' } },
+      { provider: 'offline', modelId: 'offline-fast', label: { ko: '오프라인 데모 (빠름)', en: 'Offline demo (fast)' } },
+    ]);
+    expect(m.description).toMatch(/offline-fast \(also offered; the demo model at 50 characters a second\)/);
+    const answer = await m.brain!.converse({ modelId: 'offline-fast', messages: [{ role: 'user', content: [{ text: 'hi' }] }], system: [], inferenceConfig: {}, streaming: false }, new AbortController().signal);
+    expect((await answer.next()).value).toBe('hi');
+  });
+
+  test('a list: the first is the default; Bedrock entries need credentials and then go through the local model server', async () => {
+    noCredentials();
+    await expect(selectModel({ model: ['offline', 'bedrock:eu.amazon.nova-lite-v1:0'] })).rejects.toThrow(/--model bedrock:eu\.amazon\.nova-lite-v1:0 needs AWS credentials/);
+    someCredentials();
+    const m = await selectModel({ model: ['bedrock', 'offline,bedrock:eu.amazon.nova-lite-v1:0=Nova'], region: 'eu-west-1' });
+    try {
+      expect(m).toMatchObject({ provider: 'bedrock', modelId: DEFAULT_BEDROCK_MODEL_ID, titleModelId: DEFAULT_BEDROCK_TITLE_MODEL_ID, region: 'eu-west-1' });
+      expect(m.models.map((x) => [x.provider, x.modelId, x.label.en])).toEqual([
+        ['bedrock', DEFAULT_BEDROCK_MODEL_ID, 'claude-sonnet-4-5 (Bedrock, paid)'],
+        ['offline', 'offline', 'Offline demo'],
+        ['bedrock', 'eu.amazon.nova-lite-v1:0', 'Nova'],
+      ]);
+      expect(m.brain).toBeDefined();
+      expect(m.description.split('\n')).toHaveLength(4);
+      // An id the stack does not offer is refused as Bedrock refuses an unknown model.
+      await expect(m.brain!.converse({ modelId: 'other', messages: [], system: [], inferenceConfig: {}, streaming: true }, new AbortController().signal))
+        .rejects.toMatchObject({ type: 'resourceNotFoundException', message: expect.stringContaining('serves no model "other"') });
+    } finally {
+      m.close?.();
+    }
+  });
+
+  test('the same model twice, or a bad list, is a LocalStackError before anything starts', async () => {
+    noCredentials();
+    await expect(selectModel({ model: 'offline,offline' })).rejects.toThrow(/names the model "offline" twice/);
+    await expect(selectModel({ model: 'openai:m@http://a/v1,openai:m@http://b/v1' })).rejects.toThrow(/"m" twice/);
+    await expect(selectModel({ model: 'offline,gpt' })).rejects.toBeInstanceOf(LocalStackError);
+  });
+
   test('openai and offline need no credentials', async () => {
     noCredentials();
     expect(await selectModel({ model: 'openai' })).toMatchObject({ provider: 'openai', description: expect.stringContaining('http://127.0.0.1:11434/v1') });

@@ -30,6 +30,7 @@ export type BrainErrorType =
   | 'throttlingException'
   | 'validationException'
   | 'accessDeniedException'
+  | 'resourceNotFoundException'
   | 'modelStreamErrorException'
   | 'serviceUnavailableException'
   | 'internalServerException'

@@ -18,9 +18,13 @@ const ROOT = path.join(__dirname, '..', '..', '..');
 /** The CLI under test; CHATBOT_CLI points the suite at another build (e.g. an installed package). */
 const CLI = process.env.CHATBOT_CLI ?? path.join(ROOT, 'assets', 'local', 'cli', 'index.js');
 
-/** Starts `cdk-streaming-chatbot dev --port 0 --in-memory` and waits for its ready line. */
+/**
+ * Starts `cdk-streaming-chatbot dev --port 0 --in-memory` and waits for its ready line. The
+ * model is `--model offline` unless `extraArgs` names models itself (`--model` is a list).
+ */
 export function startStack(extraArgs: string[] = ['--offline-cps', '400']): Promise<RunningStack> {
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'dev', '--port', '0', '--in-memory', '--model', 'offline', ...extraArgs], {
+  const model = extraArgs.includes('--model') ? [] : ['--model', 'offline'];
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'dev', '--port', '0', '--in-memory', ...model, ...extraArgs], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
