@@ -1,18 +1,14 @@
 /**
  * Korean and English UI text. The language comes from the browser (Korean when it prefers
- * Korean, else English) and can be switched; the choice is remembered in localStorage. Korean
- * ships in the first load; English is fetched (strings-en.ts, its own chunk) before the first
- * render only when the page is in English, or when the person switches to it.
+ * Korean, else English) and can be switched; the choice is remembered in localStorage. Each
+ * language's table is its own chunk, fetched before the first render (while /config.json is, so
+ * it adds no wait) for the page's language only, and on a switch for the other one.
  */
 import type { ko } from './strings-ko';
 import type { ErrorCode } from '../contract/protocol';
 
 /** The UI languages. */
 export type Lang = 'ko' | 'en';
-
-
-
-
 
 /** Every UI string key: the Korean table's; another table missing one (or with one more) is a type error. */
 export type TextKey = keyof typeof ko;

@@ -13,7 +13,7 @@ import type { CognitoAuthConfig } from '../contract/protocol';
  */
 export interface SessionDeps {
   /** The error {@link Session.idToken} rejects with when the person has to sign in again. */
-  expired(): Error;
+  expired: () => Error;
   /** Refresh this long before the ID token expires. */
   marginSeconds: number;
 }

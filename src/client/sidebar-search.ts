@@ -18,7 +18,7 @@ import type { checkSearchQuery as CheckSearchQuery } from '../contract/search';
  */
 export interface SearchDeps {
   api: HistoryApi;
-  onError(e: unknown): void;
+  onError: (e: unknown) => void;
   h: typeof H;
   byId: typeof ById;
   localize: typeof Localize;
