@@ -150,8 +150,8 @@ export class ChatController {
         };
         this.replies.set(r.replyId, r);
         p.view.setReplyId(r.replyId);
-        if (p.regenerates) p.view.setVersions(addedVersion(p.regenerates, r.replyId));
         p.view.model = frame.modelId;
+        if (p.regenerates) p.view.setVersions(addedVersion(p.regenerates, r.replyId));
         if (!p.conversationId) this.adoptNewConversation(p, frame.conversationId);
         if (p.stopRequested) r.stopPending = !this.deps.socket.send({ action: 'stop', replyId: r.replyId });
         // A send repeated on a newer connection may have been generating on the old one already.
@@ -269,7 +269,7 @@ export class ChatController {
     this.start({
       messageId,
       conversationId,
-      frames: [{ action: 'regenerate', messageId, conversationId, userMessageId }],
+      frames: [{ action: 'regenerate', messageId, conversationId, userMessageId, modelId: this.deps.picker.value }],
       elements: [view.element],
       view,
       regenerates,
@@ -416,8 +416,8 @@ export class ChatController {
     const live = this.replies.get(m.messageId);
     if (live) return live.view.element;
     const view = new AssistantMessage(() => this.list.followIfAtEnd(), m.messageId, m.parentId);
-    view.setVersions(m.versions);
     view.model = m.modelId;
+    view.setVersions(m.versions);
     const outcome = storedOutcome(m);
     view.markdown.replace(m.text, outcome.final);
     if (outcome.final) {

@@ -3,7 +3,7 @@
  * `dev` starts the local stack and prints one `ready` line with its URL.
  */
 import { validAllowHost } from './host-check';
-import { MODEL_FORMS } from './model-list';
+import { MODEL_FORMS, parseModelList } from './model-list';
 import { LocalStackError, startLocalStack } from './stack';
 
 // commander is ESM-only; esbuild inlines it into the bundled bin either way.
@@ -21,7 +21,14 @@ export async function program() {
     if (!validAllowHost(value)) throw new InvalidArgumentError('must be a host name or IP address, optionally with :port');
     return [...previous, value];
   };
-  const collect = (value: string, previous: string[]): string[] => [...previous, value];
+  const models = (value: string, previous: string[]): string[] => {
+    try {
+      parseModelList(value);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+    return [...previous, value];
+  };
   const positive = (value: string): number => {
     const n = Number(value);
     if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number above 0');
@@ -39,7 +46,7 @@ export async function program() {
     .option('--data-dir <d>', 'where the embedded DynamoDB and the sign-in key are kept', '.chatbot')
     .option('--in-memory', 'keep nothing on disk', false)
     .option('--model <m>', `the models offered, the first the default: ${MODEL_FORMS}. `
-      + 'auto: Bedrock when AWS credentials resolve, else offline and offline-fast (default: "auto")', collect, [] as string[])
+      + 'auto: Bedrock when AWS credentials resolve, else offline and offline-fast (default: "auto")', models, [] as string[])
     .option('--model-id <id>', 'the id of a bare bedrock entry (Bedrock model or inference profile) or openai entry (model name)')
     .option('--region <r>', 'AWS Region for Bedrock')
     .option('--openai-base-url <u>', 'OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 (Ollama)')

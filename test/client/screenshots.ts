@@ -1,12 +1,15 @@
 /**
  * Writes the README's screenshots to test-output/screenshots/: the empty state (light and dark),
  * a long Korean answer (heading, list, code, table), the same answer at phone width in dark mode,
- * and the settings menu. Not a test: run it after `npx projen bundle` and look at the PNGs.
+ * the settings menu, and the first answer a newcomer gets from the offline demo model. Not a
+ * test: run it after `npx projen bundle` and look at the PNGs.
  *
  *   npx ts-node --transpile-only --project tsconfig.dev.json test/client/screenshots.ts
  *
- * The answer comes from the fake OpenAI-compatible server of test/local/lib (real HTTP and SSE),
- * so the local stack runs with `--model openai` pointed at it; nothing leaves the machine.
+ * The long answer comes from the fake OpenAI-compatible server of test/local/lib (real HTTP and
+ * SSE), so that stack runs with `--model openai` pointed at it; the first-answer shot runs a
+ * second stack with the models `npm start` offers without AWS credentials (offline and
+ * offline-fast). Nothing leaves the machine.
  */
 import * as fs from 'fs';
 import * as path from 'path';
@@ -76,6 +79,18 @@ async function main(): Promise<void> {
       await page.locator('li.msg.assistant table').scrollIntoViewIfNeeded();
       await shoot(page, 'table-phone-dark.png');
     });
+    // What `npm start` answers first on a machine without AWS credentials.
+    const offline = await startStack(['--model', 'offline,offline-fast', '--offline-cps', '2000']);
+    try {
+      await session(browser, offline.url, 'shots-first', { locale: 'ko-KR', colorScheme: 'light', viewport: { width: 1100, height: 1040 } }, async (page) => {
+        await send(page, '서울에서 부산까지 가장 빠른 방법은?');
+        await waitForAnswer(page);
+        await page.locator('li.msg.assistant .hljs').first().waitFor();
+        await shoot(page, 'first-answer-offline.png');
+      });
+    } finally {
+      await offline.stop();
+    }
   } finally {
     await browser.close();
     await stack.stop();

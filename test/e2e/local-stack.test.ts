@@ -162,8 +162,12 @@ describe('local stack end to end', () => {
       apiUrl: '/api',
       auth: { mode: 'local' },
       model: { provider: 'offline', modelId: stack.modelId },
+      models: [{ modelId: 'offline', label: { ko: '오프라인 데모', en: 'Offline demo' } }],
+      defaultModelId: 'offline',
       limits: { maxInputChars: 16000, maxFrameBytes: 32768 },
     });
+    // The chat handler allows exactly the models the client lists.
+    expect(stack.environment.chat.models?.map((m) => m.modelId)).toEqual(config.models.map((m: { modelId: string }) => m.modelId));
     const jwks = await (await fetch(`${stack.url}/local/.well-known/jwks.json`)).json();
     expect(jwks.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
     expect(jwks.keys[0].d).toBeUndefined();

@@ -122,6 +122,10 @@ process.stdout.write = (chunk, ...rest) => {
     expect(r.stderr).toMatch(/--port/);
     const m = await runCli(['dev', '--model', 'gpt'], { cwd: home, env: offlineEnv(home) });
     expect(m.code).not.toBe(0);
-    expect(m.stderr).toMatch(/choices/);
+    expect(m.stderr).toMatch(/--model "gpt": unknown kind "gpt" \(forms: auto, offline, /);
+    // A list is checked as a whole (auto stands alone) before the stack starts too.
+    const list = await runCli(['dev', '--model', 'offline', '--model', 'auto'], { cwd: home, env: offlineEnv(home) });
+    expect(list.code).toBe(1);
+    expectOneLineError(list.stderr, /--model auto stands alone/);
   });
 });
