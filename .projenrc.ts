@@ -63,10 +63,17 @@ const project = new awscdk.AwsCdkConstructLibrary({
     `@aws-sdk/client-bedrock-runtime@${AWS_SDK}`,
     `@aws-sdk/client-apigatewaymanagementapi@${AWS_SDK}`,
     `@aws-sdk/client-lambda@${AWS_SDK}`,
+    // Attachments (docs/PROTOCOL.md §6): the history function presigns the browser's upload and
+    // thumbnail URLs and both functions read, check and delete the objects. Same SDK version,
+    // bundled like the other clients.
+    `@aws-sdk/client-s3@${AWS_SDK}`,
+    `@aws-sdk/s3-request-presigner@${AWS_SDK}`,
     `@aws-lambda-powertools/logger@${POWERTOOLS}`,
     `@aws-lambda-powertools/metrics@${POWERTOOLS}`,
     '@smithy/eventstream-codec@4.5.2',
     '@smithy/util-utf8@4.5.2',
+    // The local S3 emulator checks every request's SigV4 signature by recomputing it (src/local/s3-server.ts).
+    '@smithy/signature-v4@5.7.5',
     'aws-jwt-verify@5.2.1',
     '@types/aws-lambda@8.10.164',
     'ws@8.23.0',

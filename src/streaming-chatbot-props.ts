@@ -87,6 +87,28 @@ export interface ChatbotMonitoringOptions {
   readonly dashboardName?: string;
 }
 
+/**
+ * Attachments: images and documents in a message (docs/PROTOCOL.md §15), uploaded by the browser
+ * straight to a private bucket with presigned URLs. Per-file limits are Bedrock Converse's own.
+ */
+export interface ChatbotAttachmentsOptions {
+  /**
+   * Create the attachments bucket and accept `attachmentIds` in messages.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Upload slots one user may take per UTC day (used or not), 1–10,000.
+   * @default 200
+   */
+  readonly maxUploadsPerDay?: number;
+  /**
+   * Declared bytes one user may upload per UTC day, 1 MB – 10 GB.
+   * @default 200_000_000
+   */
+  readonly maxUploadBytesPerDay?: number;
+}
+
 /** Props of `StreamingChatbot`. */
 export interface StreamingChatbotProps {
   /**
@@ -165,6 +187,11 @@ export interface StreamingChatbotProps {
    * @default - enabled, no alarm actions
    */
   readonly monitoring?: ChatbotMonitoringOptions;
+  /**
+   * Attachments (images and documents) and their bucket.
+   * @default - enabled, 200 uploads and 200 MB per user and day
+   */
+  readonly attachments?: ChatbotAttachmentsOptions;
   /**
    * Custom domain of the site.
    * @default - the distribution's *.cloudfront.net domain

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -9,11 +9,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { ATTACHMENTS_ENV, attachmentsToEnv } from './contract/attachments-env';
 import { chatToEnv, cognitoAuthToEnv, historyToEnv, telemetryToEnv } from './contract/env';
 import { DEFAULT_METRICS_NAMESPACE } from './contract/metrics';
 import { DEFAULT_MODEL_ID, DEFAULT_TITLE_MODEL_ID } from './contract/models';
 import { ClientConfig, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_INPUT_CHARS } from './contract/protocol';
 import { HISTORY_API_PREFIX } from './contract/routes';
+import { AttachmentsBucket } from './infra/attachments-bucket';
 import { ConversationTable } from './infra/conversation-table';
 import { HistoryApi } from './infra/history-api';
 import * as limits from './infra/limits';
@@ -68,6 +70,8 @@ export class StreamingChatbot extends Construct {
   public readonly dashboard?: cloudwatch.Dashboard;
   /** The alarms (empty when monitoring is disabled). */
   public readonly alarms: cloudwatch.Alarm[];
+  /** Holds the attachments, unless they are turned off. */
+  public readonly attachmentsBucket?: s3.Bucket;
   /** The site's URL (`https://…`). */
   public readonly siteUrl: string;
   /** The WebSocket URL (`wss://…/chat`). */
@@ -97,8 +101,19 @@ export class StreamingChatbot extends Construct {
     this.table = conversations.table;
 
     const powertools = telemetryToEnv({ serviceName: service, namespace });
+    // The attachments bucket is made after the site (its CORS names the site); its name is read lazily,
+    // so both functions' environments (and the chat one's size check) include it from the start.
+    const attachmentsOn = props.attachments?.enabled ?? true;
+    let attachments: AttachmentsBucket | undefined;
+    const attachmentsEnv = attachmentsOn ? attachmentsToEnv({
+      bucket: Lazy.string({ produce: () => attachments!.bucket.bucketName }),
+      maxUploadsPerDay: props.attachments?.maxUploadsPerDay,
+      maxUploadBytesPerDay: props.attachments?.maxUploadBytesPerDay,
+    }) : {};
     const chatEnvironment = {
       ...powertools,
+      // The chat function reads the bucket only (the daily bound is the history function's).
+      ...(attachmentsOn ? { [ATTACHMENTS_ENV.bucket]: attachmentsEnv[ATTACHMENTS_ENV.bucket] } : {}),
       ...chatToEnv({
         tableName: this.table.tableName,
         modelId,
@@ -129,18 +144,15 @@ export class StreamingChatbot extends Construct {
     this.webSocketUrl = socket.url;
     conversations.grantData(this.chatFunction);
     grantModelInvoke(this, this.chatFunction, [...models.map((m) => m.modelId), titleModelId]);
-    acknowledgeWildcards(defaultPolicyOf(this.chatFunction.role)!,
-      [MODEL_REGION_WILDCARD, SocketApi.CONNECTIONS_WILDCARD, ConversationTable.KMS_WILDCARDS]);
 
     const history = new HistoryApi(this, 'History', {
-      environment: { ...powertools, ...historyToEnv({ tableName: this.table.tableName }) },
+      environment: { ...powertools, ...historyToEnv({ tableName: this.table.tableName }), ...attachmentsEnv },
       throttle,
       logs: logSettings,
     });
     this.httpApi = history.api;
     this.historyFunction = history.historyFunction;
     conversations.grantData(this.historyFunction);
-    acknowledgeWildcards(defaultPolicyOf(this.historyFunction.role)!, [ConversationTable.KMS_WILDCARDS]);
 
     // CloudFormation resolves these in dependency order, but the constructs need them in a
     // cycle: the distribution's CSP names the sign-in domain, and the sign-in client's callback
@@ -155,10 +167,22 @@ export class StreamingChatbot extends Construct {
       webAclArn: props.webAclArn,
       removalPolicy,
       logs: logSettings,
+      attachmentsOrigin: attachmentsOn ? `https://*.s3.${stack.region}.amazonaws.com` : undefined,
     });
     this.bucket = web.bucket;
     this.distribution = web.distribution;
     this.siteUrl = web.siteUrl;
+
+    // Attachments (docs/PROTOCOL.md §15): a bucket whose CORS answers only the site.
+    if (attachmentsOn) {
+      attachments = new AttachmentsBucket(this, 'Attachments', { siteUrl: this.siteUrl, removalPolicy });
+      this.attachmentsBucket = attachments.bucket;
+      attachments.grantHistory(this.historyFunction);
+      attachments.grantChat(this.chatFunction);
+    }
+    acknowledgeWildcards(defaultPolicyOf(this.chatFunction.role)!,
+      [MODEL_REGION_WILDCARD, SocketApi.CONNECTIONS_WILDCARD, ConversationTable.KMS_WILDCARDS, AttachmentsBucket.OBJECTS_WILDCARD]);
+    acknowledgeWildcards(defaultPolicyOf(this.historyFunction.role)!, [ConversationTable.KMS_WILDCARDS, AttachmentsBucket.OBJECTS_WILDCARD]);
 
     const auth = new Auth(this, 'Auth', {
       siteUrl: this.siteUrl,
@@ -275,4 +299,6 @@ function validate(props: StreamingChatbotProps): void {
   limits.checkWebAclArn(props.webAclArn);
   limits.checkNamespace(props.metricsNamespace);
   limits.checkTableName(props.tableOptions?.tableName);
+  limits.checkInteger('attachments.maxUploadsPerDay', props.attachments?.maxUploadsPerDay, { min: 1, max: 10_000 });
+  limits.checkInteger('attachments.maxUploadBytesPerDay', props.attachments?.maxUploadBytesPerDay, { min: 1_000_000, max: 10_000_000_000 });
 }

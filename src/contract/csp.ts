@@ -9,6 +9,8 @@ export interface CspOptions {
   readonly connectSources: readonly string[];
   /** Deployed sites upgrade http to https; the local stack's `ws://` must stay as it is. */
   readonly upgradeInsecureRequests: boolean;
+  /** Where attachments are uploaded to and their thumbnails shown from (the bucket's origin). */
+  readonly attachmentSources?: readonly string[];
 }
 
 export function buildContentSecurityPolicy(options: CspOptions): string {
@@ -16,9 +18,9 @@ export function buildContentSecurityPolicy(options: CspOptions): string {
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    ["img-src 'self' data:", ...(options.attachmentSources ?? [])].join(' '),
     "font-src 'self' data:",
-    ["connect-src 'self'", ...options.connectSources].join(' '),
+    ["connect-src 'self'", ...options.connectSources, ...(options.attachmentSources ?? [])].join(' '),
     "object-src 'none'",
     "base-uri 'self'",
     "form-action 'self'",

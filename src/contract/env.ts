@@ -3,6 +3,7 @@
  * and default once. The construct fills the functions' variables with `*ToEnv`, the `*.lambda.ts`
  * wiring reads them back with `*FromEnv`; the local stack builds the typed objects directly.
  */
+import { AttachmentsEnv, attachmentsFromEnv } from './attachments-env';
 import { DEFAULT_METRICS_NAMESPACE } from './metrics';
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_INPUT_CHARS } from './protocol';
 
@@ -130,6 +131,8 @@ export interface HistoryEnv {
   readonly tableName: string;
   readonly telemetry: TelemetryEnv;
   readonly aws: AwsEnv;
+  /** Undefined: attachments are off. */
+  readonly attachments?: AttachmentsEnv;
 }
 
 /** How the authorizer verifies ID tokens: a Cognito user pool, or any RS256 issuer (local stack, tests). */
@@ -309,7 +312,7 @@ export function chatFromEnv(env: EnvVars): ChatEnv {
 
 /** Reads the history function's environment. */
 export function historyFromEnv(env: EnvVars): HistoryEnv {
-  return { tableName: required(env, ENV.tableName), telemetry: telemetryFromEnv(env, 'history'), aws: awsFromEnv(env) };
+  return { tableName: required(env, ENV.tableName), telemetry: telemetryFromEnv(env, 'history'), aws: awsFromEnv(env), attachments: attachmentsFromEnv(env) };
 }
 
 function isLoopback(host: string): boolean {

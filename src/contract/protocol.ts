@@ -4,6 +4,7 @@
  * can use it as it is. Fields may be added, never renamed or dropped.
  */
 
+import { MAX_ATTACHMENTS_PER_MESSAGE } from './attachments';
 import { hasVisibleText, invisibleTextMessage } from './text-checks';
 
 /** Ids are 8–64 characters of [A-Za-z0-9_-]. */
@@ -68,6 +69,8 @@ export interface SendMessageFrame {
   parentId?: string;
   /** One of the deployment's models (config.json `models`); absent: the conversation's, or the default. */
   modelId?: string;
+  /** The caller's ready attachments (docs/PROTOCOL.md §15), at most {@link MAX_ATTACHMENTS_PER_MESSAGE}. */
+  attachmentIds?: string[];
 }
 
 /** Answers a user message again: a new reply, sibling of its other replies (docs/PROTOCOL.md §13). */
@@ -340,6 +343,13 @@ export function parseClientFrame(raw: string, limits: FrameLimits = DEFAULT_LIMI
         if (!isId(f.parentId)) return fail('BAD_REQUEST', 'parentId must be 8–64 characters [A-Za-z0-9_-].', ids);
         if (frame.conversationId === undefined) return fail('BAD_REQUEST', 'parentId needs the conversationId.', ids);
         frame.parentId = f.parentId;
+      }
+      if (f.attachmentIds !== undefined) {
+        const a = f.attachmentIds;
+        if (!Array.isArray(a) || a.length > MAX_ATTACHMENTS_PER_MESSAGE || !a.every(isId) || new Set(a).size !== a.length) {
+          return fail('BAD_REQUEST', `attachmentIds must be at most ${MAX_ATTACHMENTS_PER_MESSAGE} distinct attachment ids.`, ids);
+        }
+        if (a.length) frame.attachmentIds = a as string[];
       }
       if (f.part !== undefined) {
         const p = f.part as Record<string, unknown> | null;

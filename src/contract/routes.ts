@@ -70,7 +70,7 @@ export function asyncRoute(routeKey: string): AsyncRoute | undefined {
 export const HISTORY_API_PREFIX = '/api';
 
 /** HTTP methods of the history routes. */
-export type HistoryMethod = 'GET' | 'PUT' | 'PATCH' | 'DELETE';
+export type HistoryMethod = 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'POST';
 
 /** One history route; `path` is below {@link HISTORY_API_PREFIX}, `{name}` a path parameter. */
 export interface HistoryRoute {
@@ -88,6 +88,11 @@ export const HISTORY_ROUTES: readonly HistoryRoute[] = [
   { method: 'GET', path: '/instructions' },
   { method: 'PUT', path: '/instructions' },
   { method: 'PUT', path: '/conversations/{id}/active' },
+  // Attachments (§15).
+  { method: 'POST', path: '/attachments' },
+  { method: 'GET', path: '/attachments/{id}' },
+  { method: 'POST', path: '/attachments/{id}/complete' },
+  { method: 'GET', path: '/attachments/{id}/content' },
 ];
 
 /** A matched route: the API's route key (`GET /api/conversations/{id}`) and its path parameters. */

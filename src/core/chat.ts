@@ -1,4 +1,5 @@
 import { allowsModel, ChatConfig, modelChoice } from './config';
+import { ATTACHMENT_ERRORS } from '../contract/attachments';
 import { ErrorCode, MAX_TITLE_CHARS, MAX_VERSIONS, MessagePart, parseClientFrame, RegenerateFrame, SendMessageFrame, utf8Bytes } from '../contract/protocol';
 import { realClock } from './adapters/clock';
 import { answersClaim, errorFrame, initialTitle, REFUSAL, replayable, turnOf } from './domain/acceptance';
@@ -105,6 +106,8 @@ export class ChatService {
     const fail = (code: ErrorCode, message: string) => this.refuse(out, code, message, frame.messageId);
     // Before any read or write: a model the deployment does not allow stores and spends nothing.
     if (frame.modelId !== undefined && !allowsModel(config, frame.modelId)) return fail('BAD_REQUEST', REFUSAL.unknownModel);
+    // Attachments are not given to the model yet (docs/PROTOCOL.md §15): refused before anything is stored.
+    if (frame.attachmentIds?.length) return fail('BAD_REQUEST', ATTACHMENT_ERRORS.notInMessagesYet().message);
 
     // A retry of a message already taken answers with the same ids; it only finishes a turn that
     // was never stored, and never starts a second generation.

@@ -2,10 +2,11 @@ import {
   ApiError, ConversationSummary, DEFAULT_CONVERSATION_PAGE, DEFAULT_MESSAGE_PAGE, Instructions, isId, MAX_INSTRUCTIONS_BYTES, MAX_PAGE,
   MAX_TITLE_CHARS, MessageItem, Page, charCount, SetActiveResponse, UNAUTHORIZED_BODY, utf8Bytes,
 } from '../contract/protocol';
-import { matchHistoryRoute } from '../contract/routes';
+import { HistoryRoute, matchHistoryRoute } from '../contract/routes';
 import { checkSearchQuery, DEFAULT_SEARCH_PAGE, SEARCH_QUERY_PARAM, titleMatches } from '../contract/search';
 import { hasVisibleText, invisibleTextMessage } from '../contract/text-checks';
 import { realClock } from './adapters/clock';
+import type { AttachmentService } from './attachments';
 import { REFUSAL } from './domain/acceptance';
 import { newId } from './domain/ids';
 import { fittingCount } from './domain/page-budget';
@@ -28,6 +29,8 @@ export interface HistoryRequest {
 export interface HistoryResponse {
   statusCode: number;
   body?: unknown;
+  /** Extra headers (a redirect's `location`). */
+  headers?: Record<string, string>;
 }
 
 class HttpError extends Error {
@@ -55,9 +58,10 @@ function parseLimit(raw: string | undefined, fallback: number): number {
  * then its messages' claims. The conversation item goes first so it leaves the list at once and
  * a concurrent generator cannot recreate its reply (the reply updates are conditional).
  */
-export async function deleteConversation(store: Store, user: string, conversationId: string): Promise<boolean> {
+export async function deleteConversation(store: Store, user: string, conversationId: string, attachments?: AttachmentService): Promise<boolean> {
   if (!(await store.conversations.delete(user, conversationId))) return false;
   await store.claims.delete(user, await store.messages.deleteAll(user, conversationId));
+  await attachments?.deleteForConversation(user, conversationId);
   return true;
 }
 
@@ -66,7 +70,7 @@ export async function deleteConversation(store: Store, user: string, conversatio
  * conversation of another user is indistinguishable from a missing one (404).
  */
 export class HistoryService {
-  constructor(private readonly store: Store, private readonly clock: Clock = realClock) {}
+  constructor(private readonly store: Store, private readonly clock: Clock = realClock, private readonly attachments?: AttachmentService) {}
 
   public async handle(user: string | undefined, req: HistoryRequest): Promise<HistoryResponse> {
     if (!user) return { statusCode: 401, body: UNAUTHORIZED_BODY };
@@ -83,6 +87,7 @@ export class HistoryService {
     const path = req.path.length > 1 ? req.path.replace(/\/$/, '') : req.path;
     const match = matchHistoryRoute(req.method, path);
     if (!match) throw new HttpError(404, 'NOT_FOUND', 'No such route.');
+    if (match.route.path.startsWith('/attachments')) return this.attachment(user, match.route, match.pathParameters?.id, req);
     const conversationId = match.pathParameters?.id;
     // An id that cannot exist is as missing as one that does not.
     if (conversationId !== undefined && !isId(conversationId)) throw notFound();
@@ -102,7 +107,7 @@ export class HistoryService {
       case 'PUT /conversations/{id}/active':
         return this.setActive(user, conversationId!, req.body);
       case 'DELETE /conversations/{id}':
-        if (!(await deleteConversation(this.store, user, conversationId!))) throw notFound();
+        if (!(await deleteConversation(this.store, user, conversationId!, this.attachments))) throw notFound();
         return { statusCode: 204 };
       case 'GET /instructions': {
         const stored = await this.store.instructions.get(user);
@@ -112,6 +117,18 @@ export class HistoryService {
         return { statusCode: 200, body: await this.putInstructions(user, req.body) };
       default:
         throw new Error(`history route ${match.routeKey} has no implementation`);
+    }
+  }
+
+  /** The attachment routes (PROTOCOL §15); 404 when the deployment has no attachments bucket. */
+  private async attachment(user: string, route: HistoryRoute, id: string | undefined, req: HistoryRequest): Promise<HistoryResponse> {
+    const a = this.attachments;
+    if (!a) throw new HttpError(404, 'NOT_FOUND', 'Attachments are turned off on this deployment.');
+    switch (`${route.method} ${route.path}`) {
+      case 'POST /attachments': return a.create(user, req.body);
+      case 'GET /attachments/{id}': return a.info(user, id!);
+      case 'POST /attachments/{id}/complete': return a.complete(user, id!);
+      default: return a.content(user, id!);
     }
   }
 

@@ -30,7 +30,7 @@ export function createHistoryHandler(deps: HistoryHandlerDeps): HistoryHandler {
       });
       return {
         statusCode: r.statusCode,
-        headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' },
+        headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...r.headers },
         ...(r.body === undefined ? {} : { body: JSON.stringify(r.body) }),
       };
     } catch (err) {

@@ -8,6 +8,8 @@ export interface CspSources {
   readonly authDomainUrl: string;
   /** `https://cognito-idp.<region>.amazonaws.com` (OIDC discovery and JWKS) */
   readonly cognitoIdpUrl: string;
+  /** `https://*.s3.<region>.amazonaws.com` when attachments are on (presigned uploads and thumbnails). */
+  readonly attachmentsOrigin?: string;
 }
 
 /**
@@ -18,5 +20,6 @@ export function contentSecurityPolicy(sources: CspSources): string {
   return buildContentSecurityPolicy({
     connectSources: [sources.webSocketUrl, sources.authDomainUrl, sources.cognitoIdpUrl],
     upgradeInsecureRequests: true,
+    ...(sources.attachmentsOrigin ? { attachmentSources: [sources.attachmentsOrigin] } : {}),
   });
 }

@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { contentSecurityPolicy } from './csp';
 import { createLogGroup, LogSettings } from './log-group';
 import { acknowledgeFinding, acknowledgeWildcards, defaultPolicyOf } from './nag';
+import { privateBucketProps } from './private-bucket';
 import type { ClientConfig } from '../contract/protocol';
 import { HISTORY_API_PREFIX } from '../contract/routes';
 
@@ -31,6 +32,8 @@ export interface WebClientProps {
   readonly webAclArn?: string;
   readonly removalPolicy: RemovalPolicy;
   readonly logs: LogSettings;
+  /** The attachments bucket's origin for the CSP (a wildcard on the Region's S3 endpoint: the bucket's own name would make a cycle with its CORS, which names the site). */
+  readonly attachmentsOrigin?: string;
 }
 
 /**
@@ -54,14 +57,7 @@ export class WebClient extends Construct {
     this.logs = props.logs;
     const region = Stack.of(this).region;
 
-    this.bucket = new s3.Bucket(this, 'Bucket', {
-      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      encryption: s3.BucketEncryption.S3_MANAGED,
-      enforceSSL: true,
-      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: props.removalPolicy,
-      autoDeleteObjects: props.removalPolicy === RemovalPolicy.DESTROY,
-    });
+    this.bucket = new s3.Bucket(this, 'Bucket', privateBucketProps(props.removalPolicy));
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
       reason: 'The bucket holds only the public web client, rebuilt from the package on every deploy, and is read only by CloudFront through OAC; access logs would record nothing but CloudFront.',
@@ -71,6 +67,7 @@ export class WebClient extends Construct {
       webSocketUrl: props.webSocketUrl,
       authDomainUrl: props.authDomainUrl,
       cognitoIdpUrl: `https://cognito-idp.${region}.amazonaws.com`,
+      attachmentsOrigin: props.attachmentsOrigin,
     });
     this.responseHeadersPolicy = this.headersPolicy('SecurityHeaders', csp);
     // config.json names the back end: a stale copy after a redeploy would point at the old one.

@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import { EventStreamCodec, MessageHeaders } from '@smithy/eventstream-codec';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
 import { Brain, BrainError, BrainErrorType, BrainRequest, ConverseMessage, estimateTokens } from './model/brain';
+import { converseFiles, filesTokens } from './model/converse-files';
 import { requestUrl, safeDecode } from './safe-url';
 
 export * from './model/brain';
@@ -67,10 +68,12 @@ function toBrainRequest(modelId: string, body: any, streaming: boolean): BrainRe
   if (typeof body !== 'object' || body === null || !Array.isArray(body.messages) || body.messages.length === 0) {
     throw new BrainError('validationException', 'messages must be a non-empty list');
   }
-  const messages: ConverseMessage[] = body.messages.map((m: any) => ({
-    role: m?.role,
-    content: Array.isArray(m?.content) ? m.content : [],
-  }));
+  const messages: ConverseMessage[] = body.messages.map((m: any) => {
+    const content = Array.isArray(m?.content) ? m.content : [];
+    const files = converseFiles(m?.role, content);
+    const texts = content.filter((c: any) => c?.image === undefined && c?.document === undefined);
+    return { role: m?.role, content: texts, ...(files.length ? { files } : {}) };
+  });
   // Converse's own rules: starts with a user turn, roles alternate.
   messages.forEach((m, i) => {
     if (m.role !== (i % 2 === 0 ? 'user' : 'assistant')) {
@@ -82,7 +85,8 @@ function toBrainRequest(modelId: string, body: any, streaming: boolean): BrainRe
 }
 
 function inputEstimate(req: BrainRequest): number {
-  return estimateTokens(req.system.join('\n') + req.messages.map((m) => m.content.map((c) => c.text ?? '').join('')).join('\n'));
+  return estimateTokens(req.system.join('\n') + req.messages.map((m) => m.content.map((c) => c.text ?? '').join('')).join('\n'))
+    + req.messages.reduce((n, m) => n + filesTokens(m.files ?? []), 0);
 }
 
 async function handle(brain: Brain, req: Req, res: Res, raw: Buffer, onError: (type: string, message: string) => void): Promise<void> {

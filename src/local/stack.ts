@@ -17,6 +17,7 @@ import { interruptOrphanedReplies, LocalTable } from './interrupted';
 import { JWKS_PATH, LOCAL_CLIENT_ID, LocalAuth } from './local-sign-in';
 import { LocalModel, LocalStackError, ModelOptions, ModelProvider, selectModel } from './model-choice';
 import { startModelServer } from './model-server';
+import { startS3Server } from './s3-server';
 import { guarded } from './safe-url';
 import { findClientDir, serveStatic } from './static-client';
 import {
@@ -59,6 +60,8 @@ export interface LocalStackOptions extends ModelOptions {
    * for use from another machine): `name` (the stack's port) or `name:port`. Others get 403.
    */
   readonly allowHosts?: readonly string[];
+  /** Serve attachments (an S3-compatible endpoint beside the stack). @default true */
+  readonly attachments?: boolean;
 }
 
 /** A running local stack. */
@@ -89,6 +92,8 @@ export interface LocalStack {
 }
 
 const LOGIN_MAX_BODY_BYTES = 4096;
+/** The local stack's attachments bucket (in its S3 endpoint). */
+export const LOCAL_ATTACHMENTS_BUCKET = 'attachments';
 
 /** Makes sure `dir` exists and can be written, or throws a one-line {@link LocalStackError}. */
 function prepareDataDir(dir: string): void {
@@ -261,7 +266,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       telemetry,
       aws,
     };
-    const historyEnv: HistoryEnv = { tableName: dynamo.tableName, telemetry, aws };
+    // Attachments: an S3-compatible endpoint beside the stack, answering CORS for the site (docs/LOCAL.md).
+    let attachments: HistoryEnv['attachments'];
+    if (options.attachments !== false) {
+      const origins = [url, ...hosts.allowed.map((h) => `http://${h}`)];
+      const s3 = await startS3Server({ host, buckets: [LOCAL_ATTACHMENTS_BUCKET], allowedOrigins: origins, dataDir: dataDir && path.join(dataDir, 's3') });
+      closers.push(() => s3.close());
+      attachments = { bucket: LOCAL_ATTACHMENTS_BUCKET, s3Endpoint: s3.endpoint.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, '//127.0.0.1') };
+    }
+    const historyEnv: HistoryEnv = { tableName: dynamo.tableName, telemetry, aws, attachments };
     const authorizerEnv: AuthorizerEnv = {
       auth: checkAuthMode({ mode: 'generic', issuer: auth.issuer, audience: LOCAL_CLIENT_ID, jwksUri: `${url}${JWKS_PATH}` }),
       telemetry,
@@ -301,7 +314,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (pathname === '/config.json') return sendJson(res, 200, config(req));
       if (pathname === JWKS_PATH) return sendJson(res, 200, auth.jwks);
       if (pathname === '/local/login') return void login(auth, req, res);
-      serveStatic(clientDir, req, res, webSocketUrl(req));
+      serveStatic(clientDir, req, res, webSocketUrl(req), attachments?.s3Endpoint ? [attachments.s3Endpoint] : []);
     };
 
     let closed: Promise<void> | undefined;

@@ -25,14 +25,14 @@ const TYPES: Record<string, string> = {
  * The deployed Content-Security-Policy with the local WebSocket URL in `connect-src` and without
  * `upgrade-insecure-requests`, which would turn the local `ws://` into an unreachable `wss://`.
  */
-export function localContentSecurityPolicy(webSocketUrl: string): string {
-  return buildContentSecurityPolicy({ connectSources: [webSocketUrl], upgradeInsecureRequests: false });
+export function localContentSecurityPolicy(webSocketUrl: string, attachmentSources: readonly string[] = []): string {
+  return buildContentSecurityPolicy({ connectSources: [webSocketUrl], upgradeInsecureRequests: false, attachmentSources });
 }
 
 /** Security headers like the deployed CloudFront response headers policy. */
-export function securityHeaders(webSocketUrl: string): Record<string, string> {
+export function securityHeaders(webSocketUrl: string, attachmentSources: readonly string[] = []): Record<string, string> {
   return {
-    'content-security-policy': localContentSecurityPolicy(webSocketUrl),
+    'content-security-policy': localContentSecurityPolicy(webSocketUrl, attachmentSources),
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'referrer-policy': 'strict-origin-when-cross-origin',
@@ -52,7 +52,9 @@ export function findClientDir(from: string = __dirname): string | undefined {
 }
 
 /** Answers GET/HEAD for files of `root`; unknown extension-less paths get `index.html`. */
-export function serveStatic(root: string | undefined, req: IncomingMessage, res: ServerResponse, webSocketUrl: string): void {
+/** `attachmentSources`: the local S3 endpoint, for presigned uploads and thumbnails (docs/PROTOCOL.md §15). */
+export function serveStatic(root: string | undefined, req: IncomingMessage, res: ServerResponse, webSocketUrl: string,
+  attachmentSources: readonly string[] = []): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD' }).end();
     return;
@@ -88,7 +90,7 @@ export function serveStatic(root: string | undefined, req: IncomingMessage, res:
     'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
     'content-length': String(body.length),
     'cache-control': 'no-cache',
-    ...securityHeaders(webSocketUrl),
+    ...securityHeaders(webSocketUrl, attachmentSources),
   });
   res.end(req.method === 'HEAD' ? undefined : body);
 }

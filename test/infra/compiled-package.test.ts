@@ -49,6 +49,7 @@ test('the public API (jsii assembly and lib/index.js) is the construct and its p
   expect(Object.keys(assembly.types).sort()).toEqual([
     'cdk-streaming-chatbot.ChatModel',
     'cdk-streaming-chatbot.ChatModelLabel',
+    'cdk-streaming-chatbot.ChatbotAttachmentsOptions',
     'cdk-streaming-chatbot.ChatbotDomainOptions',
     'cdk-streaming-chatbot.ChatbotMonitoringOptions',
     'cdk-streaming-chatbot.ChatbotTableOptions',

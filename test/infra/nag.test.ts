@@ -37,13 +37,14 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     expect(new Set(reasons).size).toBeGreaterThan(10);
   });
 
-  test('the only IAM wildcards acknowledged are the model Region, @connections ids and the BucketDeployment handler', () => {
+  test('the only IAM wildcards acknowledged are the model Region, @connections ids, the BucketDeployment handler and attachment objects', () => {
     const wildcards = acknowledgements.filter((a) => a.id.startsWith('AwsSolutions-IAM5'));
     for (const w of wildcards) {
       const model = /bedrock:\*::foundation-model\/anthropic\.claude-[a-z0-9.-]+:0\]$/.test(w.id);
       const connections = /\/chat\/\*\/@connections\/\*\]$/.test(w.id);
       const deployment = w.path.includes('CDKBucketDeployment');
-      expect({ id: w.id, allowed: model || connections || deployment }).toEqual({ id: w.id, allowed: true });
+      const attachments = /^AwsSolutions-IAM5\[Resource::<ChatAttachmentsBucket[0-9A-F]+\.Arn>\/u\/\*\]$/.test(w.id);
+      expect({ id: w.id, allowed: model || connections || deployment || attachments }).toEqual({ id: w.id, allowed: true });
     }
   });
 

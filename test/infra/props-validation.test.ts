@@ -133,9 +133,11 @@ describe('limits, each at its edge and one over (bytes of UTF-8 where text)', ()
 });
 
 describe('the chat function environment fits Lambda\'s 4 KB, measured as Lambda does (JSON of the map)', () => {
-  // A named existing table leaves no deploy-time value in the environment, so every byte is known.
+  // A named existing table leaves no deploy-time value in the environment, so every byte is known
+  // (attachments off: their bucket's name is one, which the check counts at 255 bytes).
   const build = (systemPrompt?: string) => (stack: Stack) => ({
     existingTable: dynamodb.Table.fromTableName(stack, 'T', 'chat-table'),
+    attachments: { enabled: false },
     modelId: 'apac.anthropic.claude-sonnet-4-20250514-v1:0',
     inferenceConfig: { stopSequences: ['\n\nHuman:', '"end"'] },
     systemPrompt,

@@ -242,7 +242,9 @@ describe('StreamingChatbot with default props', () => {
       expect(csp).not.toContain('unsafe-eval');
       expect(csp).toContain("frame-ancestors 'none'");
       expect(csp).toMatch(/connect-src 'self' ",\{"Fn::GetAtt":\["ChatSocketApi[^"]*","ApiEndpoint"\]\}," https:\/\/chat-/);
-      expect(csp).toContain('.auth.ap-northeast-2.amazoncognito.com https://cognito-idp.ap-northeast-2.amazonaws.com;');
+      // The Region's S3 endpoint: presigned attachment uploads and thumbnails (docs/PROTOCOL.md §15).
+      expect(csp).toContain('.auth.ap-northeast-2.amazoncognito.com https://cognito-idp.ap-northeast-2.amazonaws.com https://*.s3.ap-northeast-2.amazonaws.com;');
+      expect(csp).toContain("img-src 'self' data: https://*.s3.ap-northeast-2.amazonaws.com;");
       expect(sec.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true });
       expect(sec.FrameOptions).toMatchObject({ FrameOption: 'DENY' });
       expect(sec.ContentTypeOptions).toMatchObject({ Override: true });
@@ -382,7 +384,8 @@ describe('StreamingChatbot props', () => {
     template.hasResource('AWS::Cognito::UserPool', { DeletionPolicy: 'Delete' });
     template.hasResourceProperties('AWS::Cognito::UserPool', { DeletionProtection: 'INACTIVE' });
     template.hasResource('AWS::S3::Bucket', { DeletionPolicy: 'Delete' });
-    template.resourceCountIs('Custom::S3AutoDeleteObjects', 1);
+    // The site bucket and the attachments bucket.
+    template.resourceCountIs('Custom::S3AutoDeleteObjects', 2);
     for (const g of Object.values(template.findResources('AWS::Logs::LogGroup')) as any[]) {
       expect(g.DeletionPolicy).toBe('Delete');
       expect(g.Properties.RetentionInDays).toBe(7);

@@ -2,7 +2,7 @@ import {
   BedrockRuntimeClient, ContentBlock, ConverseCommand, ConverseStreamCommand, Message, SystemContentBlock,
 } from '@aws-sdk/client-bedrock-runtime';
 import type { StopReason, Usage } from '../../contract/protocol';
-import { Model, ModelError, ModelFinish, ModelRequest, Turn } from '../ports/model';
+import { Model, ModelError, ModelFinish, ModelRequest, Turn, TurnAttachment } from '../ports/model';
 
 const THROTTLES = new Set(['ThrottlingException', 'ServiceQuotaExceededException', 'TooManyRequestsException']);
 
@@ -41,8 +41,14 @@ export function toStopReason(raw: string): StopReason {
   return STOP_REASONS[raw] ?? 'end_turn';
 }
 
+/** A turn's files become `image`/`document` blocks before its text (Converse needs a text block beside a document). */
 function toMessages(turns: Turn[]): Message[] {
-  return turns.map((t) => ({ role: t.role, content: [{ text: t.text } as ContentBlock] }));
+  return turns.map((t) => ({ role: t.role, content: [...(t.attachments ?? []).map(toBlock), { text: t.text } as ContentBlock] }));
+}
+
+function toBlock(a: TurnAttachment): ContentBlock {
+  if (a.kind === 'image') return { image: { format: a.format, source: { bytes: a.bytes } } };
+  return { document: { format: a.format, name: a.name, source: { bytes: a.bytes } } };
 }
 
 /** True when the error is the caller's own abort (stop or deadline), not a failure. */

@@ -1,10 +1,18 @@
+import type { DocumentFormat, ImageFormat } from '../../contract/attachments';
 import type { InferenceConfig } from '../../contract/env';
 import type { ErrorCode, StopReason, Usage } from '../../contract/protocol';
+
+/** A file of a user turn, as Converse takes it (an `image` or `document` block before the text). */
+export type TurnAttachment =
+  | { kind: 'image'; format: ImageFormat; bytes: Uint8Array }
+  | { kind: 'document'; format: DocumentFormat; name: string; bytes: Uint8Array };
 
 /** One Converse turn. */
 export interface Turn {
   role: 'user' | 'assistant';
   text: string;
+  /** A user turn's images and documents (docs/PROTOCOL.md §15). */
+  attachments?: TurnAttachment[];
 }
 
 /** What one reply asks of the model. */

@@ -39,3 +39,10 @@ export const rateSk = (minute: number) => `L#${minute}`;
 export const partBytesSk = (minute: number) => `${rateSk(minute)}#parts`;
 export const INSTRUCTIONS_SK = 'S#instructions';
 export const updatedSortKey = (updatedAt: string, conversationId: string) => `${updatedAt}#${conversationId}`;
+// - attachment      pk `U#{user}`  sk `A#{attachmentId}`              name, type, size, status, dims (TTL while unused)
+// - attachment link pk `U#{user}`  sk `AC#{conversationId}#{attachmentId}`  the attachments a conversation used
+// - daily uploads   pk `U#{user}`  sk `L#d{day}#uploads`             slots `n` and declared bytes `b` of a UTC day (TTL)
+export const attachmentSk = (attachmentId: string) => `A#${attachmentId}`;
+export const conversationAttachmentPrefix = (conversationId: string) => `AC#${conversationId}#`;
+export const conversationAttachmentSk = (conversationId: string, attachmentId: string) => `${conversationAttachmentPrefix(conversationId)}${attachmentId}`;
+export const dailyUploadsSk = (day: number) => `L#d${day}#uploads`;

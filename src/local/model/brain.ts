@@ -3,10 +3,21 @@
  * owns the wire (event-stream encoding, HTTP errors); a brain owns only the words and their timing.
  */
 
-/** One Converse message as Bedrock receives it (text blocks only are read). */
+/** A Converse `image` or `document` block as the server decoded it (the wire carries base64). */
+export interface ConverseFile {
+  readonly kind: 'image' | 'document';
+  readonly format: string;
+  /** Documents only. */
+  readonly name?: string;
+  readonly bytes: Uint8Array;
+}
+
+/** One Converse message as Bedrock receives it: its text blocks, and its files decoded by the server. */
 export interface ConverseMessage {
   readonly role: 'user' | 'assistant';
   readonly content: ReadonlyArray<{ readonly text?: string }>;
+  /** The message's `image`/`document` blocks, in order (docs/PROTOCOL.md §15). */
+  readonly files?: readonly ConverseFile[];
 }
 
 /** The parts of a Converse request a brain sees. */

@@ -1,5 +1,6 @@
 import { Brain, BrainRequest, lastUserText } from './brain';
 import { realClock } from '../../core/adapters/clock';
+import { sniff } from '../../core/domain/attachments';
 import type { Clock } from '../../core/ports/clock';
 
 /** Options of {@link offlineBrain}. */
@@ -112,8 +113,9 @@ export function offlineReplyText(request: BrainRequest, version = 0): string {
   const system = Array.from(request.system.join('\n'));
   const tail = (system.length > OFFLINE_SYSTEM_TAIL_CHARS ? '…' : '') + system.slice(-OFFLINE_SYSTEM_TAIL_CHARS).join('');
   const t = w.table;
+  const files = acknowledgedFiles(request).trimEnd();
   return [
-    `[offline model] context: ${prior} messages · ${w.first}`,
+    `[offline model] context: ${prior} messages · ${w.first}${files ? `\n${files}` : ''}`,
     `## ${w.heading} ${version + 1}`,
     quote || '>',
     w.intros[pick % w.intros.length],
@@ -122,6 +124,22 @@ export function offlineReplyText(request: BrainRequest, version = 0): string {
     snippet(pick, firstLine, Array.from(firstLine).length, new TextEncoder().encode(firstLine).length),
     w.last,
   ].join('\n\n') + '\n';
+}
+
+/**
+ * One line per file of the newest user message, what it received: `[offline model] image png,
+ * 48213 bytes, 1280×720 px` / `[offline model] document pdf "report pdf", 1234 bytes, 2 pages`.
+ */
+export function acknowledgedFiles(request: BrainRequest): string {
+  const last = [...request.messages].reverse().find((m) => m.role === 'user');
+  return (last?.files ?? []).map((f) => {
+    const found = sniff(f.bytes);
+    const detail = f.kind === 'image'
+      ? `, ${found.width ?? 0}×${found.height ?? 0} px`
+      : found.kind === 'pdf' ? `, ${found.pages ?? 0} ${found.pages === 1 ? 'page' : 'pages'}` : '';
+    const name = f.kind === 'document' ? ` "${f.name}"` : '';
+    return `[offline model] ${f.kind} ${f.format}${name}, ${f.bytes.length} bytes${detail}\n`;
+  }).join('');
 }
 
 /**
