@@ -42,11 +42,20 @@ async function load(l: Lang): Promise<Strings> {
  * not arrive, the other language is tried; rejects when neither does.
  */
 export async function initLang(): Promise<Lang> {
-  const saved = localStorage.getItem(STORAGE_KEY);
+  const saved = storedLang();
   const wanted = saved === 'ko' || saved === 'en' ? saved : detectLang(navigator.languages ?? [navigator.language]);
   const other = wanted === 'ko' ? 'en' : 'ko';
   current = await load(wanted).then(() => wanted, () => load(other).then(() => other));
   return current;
+}
+
+/** The remembered choice; none where the page may not use storage (the renderer tests' blank page). */
+function storedLang(): string | null {
+  try {
+    return localStorage.getItem(STORAGE_KEY);
+  } catch {
+    return null;
+  }
 }
 
 /** The language in use. */
