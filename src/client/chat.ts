@@ -7,10 +7,10 @@
  */
 import { ApiRequestError, type HistoryApi } from './api';
 import { byId, newId } from './dom';
-import { openEditor } from './edit-message';
 import { errorKey, t, type TextKey } from './i18n';
 import { MessageList } from './message-list';
 import { AssistantMessage, userMessage } from './message-view';
+import type { EditorDeps } from './edit-message';
 import type { ModelPicker } from './models';
 import { acceptTimeoutFrom, acceptWait, classifyDelta, HttpFollower, MAX_RESENDS, storedOutcome, type PendingSend, type Reply } from './replies';
 import type { Sidebar } from './sidebar';
@@ -25,6 +25,8 @@ export interface ChatDeps {
   socket: ChatSocket;
   sidebar: Sidebar;
   picker: ModelPicker;
+  /** What the inline editor (loaded on the first Edit) takes from the page. */
+  editor: EditorDeps;
   setGenerating(generating: boolean): void;
   /** Shows a passing message; it follows a language switch. */
   toast(key: TextKey): void;
@@ -236,13 +238,13 @@ export class ChatController {
     }
   }
 
-  /** Edit: the inline editor, which sends the new text as a sibling of user message `li`. */
+  /** Edit: the inline editor (its own chunk), which sends the new text as a sibling of user message `li`. */
   private edit(li: HTMLElement): void {
-    openEditor(li, this.deps.config.limits.maxInputChars, (text) => {
+    import('./edit-message.js').then((m) => m.openEditor(li, this.deps.config.limits.maxInputChars, (text) => {
       if (this.busy) return false;
       this.send(text, this.parentOf(li), li);
       return true;
-    });
+    }, this.deps.editor), () => this.deps.toast('loadFailed'));
   }
 
   /** The message user message `li` follows: as stored, else the answer above it, else the root. */

@@ -2,18 +2,33 @@
  * The inline editor of a sent message: a text box in place of the message that behaves as the
  * message box does (it is a {@link Composer}: Enter sends, never while an IME is composing;
  * Shift+Enter breaks the line; the character limit is shown and enforced). Escape (not the one
- * that cancels a composition) or Cancel puts the message back.
+ * that cancels a composition) or Cancel puts the message back. Its own chunk, fetched on the
+ * first Edit.
  */
-import { Composer } from './composer';
-import { h } from './dom';
-import { labelled, localize } from './i18n';
-import { imeHandles, trackComposition } from './keys';
+import type { Composer as ComposerClass } from './composer';
+import type { h as H } from './dom';
+import type { labelled as Labelled, localize as Localize } from './i18n';
+import type { imeHandles as ImeHandles, trackComposition as TrackComposition } from './keys';
+
+/**
+ * What the editor uses of the page. Passed in rather than imported: a module both the page and
+ * this chunk import would move into a chunk of its own, and the first load would grow.
+ */
+export interface EditorDeps {
+  Composer: typeof ComposerClass;
+  h: typeof H;
+  labelled: typeof Labelled;
+  localize: typeof Localize;
+  imeHandles: typeof ImeHandles;
+  trackComposition: typeof TrackComposition;
+}
 
 /**
  * Opens the editor on user message `li`. `submit` sends the new text (replacing `li`) and says
  * whether it went; when it did not (an answer is being written), the editor keeps the text.
  */
-export function openEditor(li: HTMLElement, maxChars: number, submit: (text: string) => boolean): void {
+export function openEditor(li: HTMLElement, maxChars: number, submit: (text: string) => boolean, deps: EditorDeps): void {
+  const { Composer, h, labelled, localize, imeHandles, trackComposition } = deps;
   const open = li.querySelector<HTMLElement>('.msg-editor textarea');
   if (open) return open.focus();
   const shown = [...li.querySelectorAll<HTMLElement>('.user-text, .user-actions')];
@@ -35,7 +50,7 @@ export function openEditor(li: HTMLElement, maxChars: number, submit: (text: str
     input.value = text;
     composer.refresh();
   };
-  const composer: Composer = new Composer({ form, input, send, stop: h('button'), counter, onSend, onStop: close }, maxChars);
+  const composer: ComposerClass = new Composer({ form, input, send, stop: h('button'), counter, onSend, onStop: close }, maxChars);
   const ime = trackComposition(input);
   input.addEventListener('keydown', (e) => {
     if (e.key !== 'Escape' || imeHandles(e, ime)) return;

@@ -6,16 +6,18 @@ import { ApiRequestError, HistoryApi, pageSizesFrom } from './api';
 import { ChatController } from './chat';
 import { Composer } from './composer';
 import { byId, h } from './dom';
-import { initLang, lang, localize, setLang, t, translateDom, type Lang, type TextKey } from './i18n';
+import { initLang, labelled, lang, localize, setLang, t, translateDom, type Lang, type TextKey } from './i18n';
 import { mountIcons } from './icons';
+import { imeHandles, trackComposition } from './keys';
 import { modelPicker } from './models';
 import { SettingsMenu } from './settings-menu';
 import { Sidebar } from './sidebar';
-import { SidebarSearch } from './sidebar-search';
+import type { SidebarSearch } from './sidebar-search';
 import { signIn, SessionExpiredError, type Session } from './sign-in';
 import { ChatSocket, type ConnectionState } from './socket';
 import { initTheme, setTheme, themeChoice, type ThemeChoice } from './theme';
 import { MAX_INSTRUCTIONS_BYTES, type ClientConfig } from '../contract/protocol';
+import { checkSearchQuery, MAX_SEARCH_QUERY_CHARS } from '../contract/search';
 
 async function loadConfig(): Promise<ClientConfig> {
   const res = await fetch('/config.json', { cache: 'no-store' });
@@ -87,11 +89,14 @@ function routeId(): string | undefined {
 }
 
 async function start(): Promise<void> {
-  initLang();
+  // config.json is fetched while the language's table (English only) is.
+  const configRead = loadConfig();
+  configRead.catch(() => undefined);
   initTheme();
+  await initLang();
   mountIcons();
   translateDom();
-  const config = await loadConfig();
+  const config = await configRead;
   const session: Session = await signIn(config, signInUi(config));
   byId('sign-in').hidden = true;
   byId('app').hidden = false;
@@ -111,11 +116,11 @@ async function start(): Promise<void> {
     onStop: () => chat.stop(),
   }, config.limits.maxInputChars);
   const historyError = (e: unknown) => (e instanceof ApiRequestError && e.status === 401 ? sessionEnded() : toast('loadFailed'));
-  const search = new SidebarSearch(api, historyError);
+  const search = lazySearch(api, historyError);
   const sidebar = new Sidebar(api, {
     deleted: (id) => {
       chat.forget(id);
-      search.forget(id);
+      void search.then((s) => s?.forget(id));
     },
     renamed: () => chat.updateTitle(),
     error: historyError,
@@ -141,7 +146,8 @@ async function start(): Promise<void> {
     composer.setGenerating(g);
     modelButton.disabled = g;
   };
-  const chat = new ChatController({ config, api, socket, sidebar, picker, toast, sessionEnded, setGenerating });
+  const editor = { Composer, h, labelled, localize, imeHandles, trackComposition };
+  const chat = new ChatController({ config, api, socket, sidebar, picker, editor, toast, sessionEnded, setGenerating });
 
   byId('user-name').textContent = session.userName;
   byId('user-name').title = session.userName;
@@ -150,15 +156,14 @@ async function start(): Promise<void> {
     socket.stop();
     void session.signOut().then(() => location.reload());
   });
-  const switchLanguage = (next: Lang) => {
-    setLang(next);
+  const switchLanguage = (next: Lang) => void setLang(next).then(() => {
     // Static markup and every dynamic string made with localize() (notes, usage, errors, labels).
     translateDom();
     sidebar.retranslate();
     chat.updateTitle();
     composer.refresh();
     showConnection();
-  };
+  }, () => toast('loadFailed'));
   new SettingsMenu({
     value: (setting) => (setting === 'lang' ? lang() : themeChoice()),
     choose: (setting, value) => (setting === 'lang' ? switchLanguage(value as Lang) : setTheme(value as ThemeChoice)),
@@ -188,6 +193,28 @@ async function start(): Promise<void> {
   // The title of a conversation opened by its address is known once the sidebar has loaded.
   await Promise.all([sidebar.reload().then(() => chat.updateTitle()), chat.open(routeId())]);
   composer.focus();
+}
+
+/**
+ * The sidebar search, fetched as its own chunk when the box is first focused or typed in; resolves
+ * with it then (undefined should the chunk not arrive).
+ */
+function lazySearch(api: HistoryApi, onError: (e: unknown) => void): Promise<SidebarSearch | undefined> {
+  const box = byId('conv-search');
+  return new Promise((resolve) => {
+    const load = () => {
+      box.removeEventListener('focus', load);
+      box.removeEventListener('input', load);
+      import('./sidebar-search.js').then(
+        (m) => resolve(new m.SidebarSearch({ api, onError, h, byId, localize, checkSearchQuery, maxChars: MAX_SEARCH_QUERY_CHARS })),
+        (e: unknown) => {
+          onError(e);
+          resolve(undefined);
+        });
+    };
+    box.addEventListener('focus', load);
+    box.addEventListener('input', load);
+  });
 }
 
 function closeDrawer(): void {

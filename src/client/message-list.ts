@@ -3,8 +3,8 @@
  * their place when older messages go in above, asks for older messages when its top comes into
  * view, offers a jump to the latest message while scrolled up, and copies code blocks.
  */
-import { copyCode } from './copy-code';
-import { byId } from './dom';
+import { byId, h } from './dom';
+import { localize } from './i18n';
 
 /** Within this many pixels of the end, the list follows a streaming answer. */
 const FOLLOW_SLACK_PX = 80;
@@ -34,7 +34,7 @@ export class MessageList {
     }, { root: this.scroller }).observe(byId('older-sentinel'));
     this.list.addEventListener('click', (e) => {
       const button = (e.target as Element).closest<HTMLButtonElement>('.copy-code');
-      if (button) void copyCode(button);
+      if (button) void import('./copy-code.js').then((m) => m.copyCode(button, h, localize), () => undefined);
     });
   }
 

@@ -1,10 +1,9 @@
 /**
- * Sign-in. Cognito mode: managed login with OAuth2 code + PKCE through oidc-client-ts (loaded
- * on demand), refresh by refresh token, sign-out through Cognito's /logout. Local mode: the local
+ * Sign-in. Cognito mode: managed login with OAuth2 code + PKCE through oidc-client-ts
+ * (oidc-session.ts, loaded on demand), refresh by refresh token, sign-out through Cognito's /logout. Local mode: the local
  * stack's username form (`POST /local/login`). Either way the rest of the client only sees a {@link Session}.
  */
-import type { User, UserManager } from 'oidc-client-ts';
-import type { ClientConfig, CognitoAuthConfig } from '../contract/protocol';
+import type { ClientConfig } from '../contract/protocol';
 
 /** A signed-in user, as the rest of the client sees one. */
 export interface Session {
@@ -95,71 +94,10 @@ async function localSession(ui: SignInUi): Promise<Session> {
   };
 }
 
-/** oidc-client-ts is its own chunk, fetched only in Cognito mode (the local stack never needs it). */
-async function cognitoManager(auth: CognitoAuthConfig): Promise<UserManager> {
-  const { UserManager: Manager } = await import('oidc-client-ts');
-  const domain = auth.domain.replace(/\/+$/, '');
-  const redirect = `${location.origin}/`;
-  return new Manager({
-    authority: `https://cognito-idp.${auth.region}.amazonaws.com/${auth.userPoolId}`,
-    // Given in full so the browser never fetches the discovery document: CloudFront's CSP allows
-    // connections to the managed-login domain only.
-    metadata: {
-      issuer: `https://cognito-idp.${auth.region}.amazonaws.com/${auth.userPoolId}`,
-      authorization_endpoint: `${domain}/oauth2/authorize`,
-      token_endpoint: `${domain}/oauth2/token`,
-      userinfo_endpoint: `${domain}/oauth2/userInfo`,
-      revocation_endpoint: `${domain}/oauth2/revoke`,
-      end_session_endpoint: `${domain}/logout`,
-    },
-    client_id: auth.clientId,
-    redirect_uri: redirect,
-    post_logout_redirect_uri: redirect,
-    response_type: 'code',
-    scope: 'openid email profile',
-    loadUserInfo: false,
-    automaticSilentRenew: true,
-  });
-}
-
-async function cognitoSession(auth: CognitoAuthConfig, ui: SignInUi): Promise<Session> {
-  const mgr = await cognitoManager(auth);
-  const url = new URL(location.href);
-  if (url.searchParams.has('code') && url.searchParams.has('state')) {
-    await mgr.signinRedirectCallback();
-    // Drop code/state from the address bar so a reload does not replay them.
-    history.replaceState(null, '', `${location.pathname}${location.hash}`);
-  }
-  let user: User | null = await mgr.getUser();
-  if (user && user.expired && user.refresh_token) {
-    user = await mgr.signinSilent().catch(() => null);
-  }
-  if (!user || user.expired) {
-    await ui.askRedirect();
-    await mgr.signinRedirect({ state: location.hash });
-    return new Promise<Session>(() => undefined); // the page is navigating away
-  }
-  const profile = user.profile;
-  const userName = String(profile.email ?? profile['cognito:username'] ?? profile.sub);
-  return {
-    userName,
-    async idToken() {
-      let u = await mgr.getUser();
-      if (u && (u.expires_in ?? 0) < EXPIRY_MARGIN_SECONDS) u = await mgr.signinSilent().catch(() => null);
-      if (!u?.id_token) throw new SessionExpiredError();
-      return u.id_token;
-    },
-    async signOut() {
-      await mgr.revokeTokens(['refresh_token']).catch(() => undefined);
-      await mgr.removeUser();
-      const domain = auth.domain.replace(/\/+$/, '');
-      // Cognito's /logout takes client_id + logout_uri rather than the OIDC end-session parameters.
-      location.assign(`${domain}/logout?client_id=${encodeURIComponent(auth.clientId)}&logout_uri=${encodeURIComponent(`${location.origin}/`)}`);
-    },
-  };
-}
-
 /** Signs in as the config says, asking the person through `ui` when needed. */
-export function signIn(config: ClientConfig, ui: SignInUi): Promise<Session> {
-  return config.auth.mode === 'cognito' ? cognitoSession(config.auth, ui) : localSession(ui);
+export async function signIn(config: ClientConfig, ui: SignInUi): Promise<Session> {
+  if (config.auth.mode !== 'cognito') return localSession(ui);
+  // The Cognito code and oidc-client-ts are one chunk, fetched only in Cognito mode.
+  const { cognitoSession } = await import('./oidc-session.js');
+  return cognitoSession(config.auth, ui, { expired: () => new SessionExpiredError(), marginSeconds: EXPIRY_MARGIN_SECONDS });
 }

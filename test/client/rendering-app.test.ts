@@ -1,7 +1,7 @@
 /**
  * The renderer inside the real app on the real local stack: a Korean message about `<script>`
  * comes back from the (quoting) offline model with every line after the tag (issue 14.3), and the
- * first load fetches neither highlight.js nor oidc-client-ts: highlight.js arrives as its own
+ * first load fetches only app.js and its language's strings, neither highlight.js nor oidc-client-ts: highlight.js arrives as its own
  * same-origin chunk when the first code block appears (issue 13.6).
  */
 import { openApp, screenshot, send, signIn, waitForAnswer } from './lib/browser';
@@ -43,8 +43,9 @@ test('the first load fetches no highlight.js and no OIDC library; highlight.js c
     await signIn(page, 'lazy-chunks');
     await send(page, '코드가 없는 답을 주세요');
     expect(await (await waitForAnswer(page)).locator('.markdown').innerText()).toBe('평범한 답입니다.');
-    // Only the app itself: not even esbuild's helper chunk, which only the lazy chunks use.
-    expect(scripts).toEqual(['/app.js']);
+    // Only the app itself and the page language's strings (English here): not even esbuild's
+    // helper chunk, which only highlight.js and oidc-client-ts use.
+    expect(scripts).toEqual(['/app.js', expect.stringMatching(/^\/chunks\/strings-en-\w+\.js$/)]);
 
     await page.getByRole('button', { name: 'Model qwen-test (local)' }).click();
     await page.getByRole('menuitemradio', { name: 'Offline demo' }).click();

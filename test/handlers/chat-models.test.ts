@@ -3,6 +3,7 @@ import { buildSendFrames, MAX_INSTRUCTIONS_BYTES } from '../../src/contract/prot
 import { TABLE_SCHEMA } from '../../src/contract/table-schema';
 import { INSTRUCTIONS_HEADING, DEFAULT_SYSTEM_PROMPT } from '../../src/core/prompts';
 import * as K from '../../src/core/store/item-keys';
+import { placeMessage } from '../../src/core/tree';
 import { handler as chat } from '../../src/handlers/chat.lambda';
 import { handler as history } from '../../src/handlers/history.lambda';
 import type { BrainRequest } from '../../src/local/model/brain';
@@ -165,7 +166,11 @@ describe('a resend keeps the model chosen when the message was first accepted', 
     const conversationId = start[0].conversationId;
     // The precondition: an invocation claimed the message for STRONG and died before storing its turn.
     const messageId = id('msg');
-    const claim = { conversationId, replyId: id('reply'), t: Date.now(), text: '이어서', created: false, modelId: STRONG };
+    // Its place on the tree was decided as the handler decides it: after the conversation's active leaf.
+    const root = (await em.store.conversations.get(user, conversationId))?.tree;
+    const tree = await placeMessage(em.store.tree!, user, conversationId, root, false);
+    if (typeof tree === 'string') throw new Error(`no place for the turn: ${tree}`);
+    const claim = { conversationId, replyId: id('reply'), t: Date.now(), text: '이어서', created: false, modelId: STRONG, tree };
     expect(await em.store.claims.put(user, messageId, claim, claim.t)).toBe(true);
     const before = streamed().length;
     const frames = await send(user, { messageId, text: '이어서', conversationId, modelId: FAST });

@@ -58,10 +58,12 @@ const STATIC_IMPORT = /(?:^|[;}\s])import\s*(?:[\w$*{}\s,]+from\s*)?["'](\.{1,2}
 
 /**
  * Gzipped bytes (level 9, as a CDN would serve it) of the built client's JavaScript: `firstLoad`
- * is app.js and what it imports statically (what a first visit downloads before anything shows);
- * `js` is every `.js` file, the chunks fetched on demand (highlight.js, oidc-client-ts) included.
+ * is what a first visit downloads before anything shows — app.js, what it imports statically and
+ * the strings chunk of the page's language — the larger of Korean (`firstLoadKo`) and English
+ * (`firstLoadEn`); `js` is every `.js` file, the chunks fetched on demand (highlight.js,
+ * oidc-client-ts, …) included.
  */
-export function clientGzipBytes(): { js: number; firstLoad: number; files: string[] } | undefined {
+export function clientGzipBytes(): { js: number; firstLoad: number; firstLoadKo: number; firstLoadEn: number; files: string[] } | undefined {
   if (!existsSync(CLIENT_DIR)) return undefined;
   const files: string[] = [];
   const walk = (dir: string) => {
@@ -83,6 +85,13 @@ export function clientGzipBytes(): { js: number; firstLoad: number; files: strin
     for (const m of readFileSync(file, 'utf8').matchAll(STATIC_IMPORT)) visit(join(dirname(file), m[1]));
   };
   visit(entry);
-  const firstLoad = [...seen].reduce((sum, f) => sum + gzip(f), 0);
-  return { js, firstLoad, files: files.map((f) => f.slice(ROOT.length + 1)) };
+  const inLang = (lang: string) => {
+    const strings = files.find((f) => new RegExp(`/chunks/strings-${lang}-\\w+\\.js$`).test(f));
+    const all = new Set(seen);
+    if (strings) all.add(strings);
+    return [...all].reduce((sum, f) => sum + gzip(f), 0);
+  };
+  const firstLoadKo = inLang('ko');
+  const firstLoadEn = inLang('en');
+  return { js, firstLoad: Math.max(firstLoadKo, firstLoadEn), firstLoadKo, firstLoadEn, files: files.map((f) => f.slice(ROOT.length + 1)) };
 }

@@ -6,6 +6,7 @@
 import DOMPurify from 'dompurify';
 // @ts-expect-error TS1479: marked is ESM-only; esbuild bundles it (see src/client/markdown.ts)
 import { marked } from 'marked';
+import { initLang } from '../../../src/client/i18n';
 import { StreamingMarkdown } from '../../../src/client/markdown';
 
 interface Result {
@@ -63,6 +64,8 @@ async function stream(text: string, deltaChars: number, render: (delta: string) 
 async function run(text: string, deltaChars: number, withNaive = true):
 Promise<{ incremental: Result; naive?: Result; chars: number; deltas: number }> {
   const host = document.getElementById('host')!;
+  // The UI strings (a code block's Copy) come from the page language's table, loaded as the app loads it.
+  await initLang();
 
   performance.clearMeasures('md-render');
   const md = new StreamingMarkdown();

@@ -35,5 +35,6 @@ export async function openRenderPage(browser: Browser, options: BrowserContextOp
     + `<style>${css}</style></head><body><div id="messages" class="messages"><ol class="message-list">`
     + '<li class="msg assistant" aria-busy="true"><div id="bubble" class="bubble"></div></li></ol></div></body></html>');
   await page.addScriptTag({ content: rendererBundle() });
+  await page.evaluate(() => (window as unknown as { langReady: Promise<unknown> }).langReady);
   return page;
 }
