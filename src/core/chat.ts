@@ -329,6 +329,8 @@ export class ChatService {
       return this.refuse(out, files.error.code as ErrorCode, files.error.message, messageId);
     }
     if (files) turn.attachments = files.records.map(messageAttachment);
+    // Read before the turn is stored: should the bucket fail, a resend finishes the claimed turn.
+    const loaded = files ? (await this.deps.attachments!.load(user, files.records)).map(turnAttachment) : undefined;
     const stored = await storeTurn(store, user, turn, text, rerun, () => this.clock.now());
     if (stored.state === 'exists') {
       // Another invocation created the reply and generates it (it holds the same lease).
@@ -346,7 +348,6 @@ export class ChatService {
     this.telemetry.info('message accepted', { conversationId, replyId, chars: text.length, created: claim.created });
     await out.post(accepted);
 
-    const loaded = files ? (await this.deps.attachments!.load(user, files.records)).map(turnAttachment) : undefined;
     const outcome = await generateReply({ ...this.deps, clock: this.clock, telemetry: this.telemetry },
       { user, turn, text, calib, deadline: ctx.deadline, leaseUntil: stored.leaseUntil, ...(loaded ? { files: loaded } : {}) }, out);
 

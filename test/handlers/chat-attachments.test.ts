@@ -1,6 +1,9 @@
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../src/contract/attachments';
+import { attachmentKey, MAX_ATTACHMENTS_PER_MESSAGE } from '../../src/contract/attachments';
 import { ATTACHMENTS_ENV } from '../../src/contract/attachments-env';
+import { awsFromEnv } from '../../src/contract/env';
+import { createS3Client } from '../../src/core/adapters/s3-objects';
 import { handler as chat } from '../../src/handlers/chat.lambda';
 import { handler as history } from '../../src/handlers/history.lambda';
 import { S3Server, startS3Server } from '../../src/local/s3-server';
@@ -168,6 +171,27 @@ test('a resend finishing a claimed but unstored turn stores and sends the claim\
   expect(em.sink.frames(conn)[0]).toMatchObject({ type: 'accepted' });
   expect(lastUser().files!.map((f) => f.format)).toEqual(['png']);
   expect(Buffer.from(lastUser().files![0].bytes).equals(png(12, 6))).toBe(true);
+});
+
+test('a file the bucket cannot give is INTERNAL before accepted; once it can, the resend finishes that turn', async () => {
+  const user = id('gone');
+  const bytes = png(5, 5);
+  const file = await ready(user, 'd.png', 'image/png', bytes);
+  const client = createS3Client(awsFromEnv(em.env), s3.endpoint);
+  try {
+    await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: attachmentKey(user, file) }));
+    const frame = { messageId: 'msg-files-gone', attachmentIds: [file] };
+    expect(await send(user, frame)).toEqual([expect.objectContaining({ type: 'error', code: 'INTERNAL', retryable: true, messageId: 'msg-files-gone' })]);
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: attachmentKey(user, file), Body: bytes, ContentType: 'image/png' }));
+    em.brain.script = { tokens: ['이제 보여요'] };
+    const before = streamed().length;
+    const [accepted] = await send(user, frame);
+    expect(accepted).toMatchObject({ type: 'accepted', messageId: 'msg-files-gone' });
+    expect(streamed().length).toBe(before + 1);
+    expect(Buffer.from(lastUser().files![0].bytes).equals(bytes)).toBe(true);
+  } finally {
+    client.destroy();
+  }
 });
 
 test(`attachmentIds must be up to ${MAX_ATTACHMENTS_PER_MESSAGE} distinct ids; an empty list is no attachment`, async () => {
