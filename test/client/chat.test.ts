@@ -73,6 +73,8 @@ test('the UI follows the browser language and can be switched between Korean and
 
   await page.getByRole('button', { name: '설정' }).click();
   await page.getByRole('menuitemradio', { name: 'English' }).click();
+  // The table of the other language is fetched first: wait until the page has switched.
+  await page.locator('html[lang="en"]').waitFor({ state: 'attached' });
   await expect(page.getByRole('button', { name: 'Send' }).count()).resolves.toBe(1);
   expect(await page.getByRole('textbox', { name: 'Message' }).count()).toBe(1);
   expect(await page.locator('html').getAttribute('lang')).toBe('en');

@@ -139,6 +139,8 @@ test('the sidebar groups conversations Today / Yesterday / Previous 7 days / Old
   // Headings follow the language.
   await page.getByRole('button', { name: 'Settings' }).click();
   await page.getByRole('menuitemradio', { name: '한국어' }).click();
+  // The table of the other language is fetched first: wait until the page has switched.
+  await page.locator('html[lang="ko"]').waitFor({ state: 'attached' });
   expect(await page.locator('.conv-group:visible h3').allInnerTexts()).toEqual(['오늘', '어제', '지난 7일']);
   // The phone drawer, in dark mode.
   await page.emulateMedia({ colorScheme: 'dark', reducedMotion: 'reduce' });

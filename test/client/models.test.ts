@@ -86,6 +86,8 @@ test('pick a model per conversation: sent with the message, named under each ans
   // Names follow a language switch; a new chat starts on the default model.
   await page.getByRole('button', { name: 'Settings' }).click();
   await page.getByRole('menuitemradio', { name: '한국어' }).click();
+  // The table of the other language is fetched first: wait until the page has switched.
+  await page.locator('html[lang="ko"]').waitFor({ state: 'attached' });
   expect(await page.locator('li.msg.assistant .model-name').first().innerText()).toBe('오프라인 데모');
   expect(await modelNames(page)).toEqual(['오프라인 데모', 'Fake Qwen']);
   expect(await pickedName(page)).toBe('Fake Qwen');

@@ -180,6 +180,8 @@ test('a failed answer has Regenerate (live and after a reload); a language switc
     await page.getByRole('menuitemradio', { name: '한국어' }).focus();
     await page.keyboard.press('Enter');
     await page.getByRole('menu').waitFor({ state: 'hidden' });
+    // The table of the other language is fetched first: wait until the page has switched.
+    await page.locator('html[lang="ko"]').waitFor({ state: 'attached' });
     const last = lastAnswer(page);
     expect(await last.locator('.msg-error').innerText()).toContain('모델이 답변하지 못했습니다');
     expect(await last.locator('.usage').innerText()).toBe('토큰: 보고되지 않음');
@@ -206,6 +208,8 @@ test('a language switch re-renders "Stopped." and the token counts of answers al
   expect(await stopped.locator('.note').innerText()).toBe('Stopped.');
   await page.getByRole('button', { name: 'Settings' }).click();
   await page.getByRole('menuitemradio', { name: '한국어' }).click();
+  // The table of the other language is fetched first: wait until the page has switched.
+  await page.locator('html[lang="ko"]').waitFor({ state: 'attached' });
   expect(await stopped.locator('.note').innerText()).toBe('중지되었습니다.');
   expect(await stopped.locator('.usage').innerText()).toBe('토큰: 보고되지 않음');
   expect(await complete.locator('.usage').innerText()).toBe(`토큰: 입력 ${counts[1]} · 출력 ${counts[2]}`);
@@ -213,6 +217,8 @@ test('a language switch re-renders "Stopped." and the token counts of answers al
   expect(await page.locator('html').getAttribute('lang')).toBe('ko');
   await page.getByRole('button', { name: '설정' }).click();
   await page.getByRole('menuitemradio', { name: 'English' }).click();
+  // The table of the other language is fetched first: wait until the page has switched.
+  await page.locator('html[lang="en"]').waitFor({ state: 'attached' });
   expect(await stopped.locator('.note').innerText()).toBe('Stopped.');
   expect(await complete.locator('.usage').innerText()).toBe(counts[0]);
   await context.close();
