@@ -2,51 +2,32 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   attachmentKey, MAX_IMAGE_BYTES, MAX_UPLOAD_BYTES_PER_DAY, MAX_UPLOADS_PER_DAY, PENDING_TAG,
 } from '../../src/contract/attachments';
-import { ATTACHMENTS_ENV } from '../../src/contract/attachments-env';
 import { awsFromEnv } from '../../src/contract/env';
 import { createS3Client } from '../../src/core/adapters/s3-objects';
 import { handler as chat } from '../../src/handlers/chat.lambda';
-import { handler as history } from '../../src/handlers/history.lambda';
 import { attachmentService } from '../../src/handlers/wiring';
-import { S3Server, startS3Server } from '../../src/local/s3-server';
+import type { S3Server } from '../../src/local/s3-server';
+import { AttachmentRig, historyRequest, startAttachmentRig, uploadAttachment } from '../support/attachments';
 import { exe, pdf, png } from '../support/files';
-import { Emulators, id, startEmulators, wsEvent } from '../support/harness';
+import { Emulators, id, wsEvent } from '../support/harness';
 
 // The upload slot API of docs/PROTOCOL.md §15 through the deployed history handler, against dynalite
 // and the local S3 endpoint: slots, the browser's presigned PUT, verification of the bytes, metadata,
 // thumbnails, another user's ids, refusals that keep nothing, the daily bound, conversation delete.
 
 const BUCKET = 'attachments-test';
-const ORIGIN = 'http://127.0.0.1:8787';
+let rig: AttachmentRig;
 let em: Emulators;
 let s3: S3Server;
 
 beforeAll(async () => {
-  s3 = await startS3Server({ host: '127.0.0.1', buckets: [BUCKET], allowedOrigins: [ORIGIN] });
-  em = await startEmulators({ [ATTACHMENTS_ENV.bucket]: BUCKET, [ATTACHMENTS_ENV.s3Endpoint]: s3.endpoint });
+  rig = await startAttachmentRig(BUCKET);
+  ({ em, s3 } = rig);
 });
-afterAll(async () => {
-  await em.close();
-  await s3.close();
-});
+afterAll(() => rig.close());
 
-async function req(user: string, method: string, path: string, body?: unknown) {
-  const r = await history({
-    rawPath: `/api${path}`,
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    isBase64Encoded: false,
-    requestContext: { http: { method }, authorizer: { jwt: { claims: { sub: user }, scopes: [] } } },
-  } as any);
-  return { status: r.statusCode, headers: r.headers ?? {}, body: r.body ? JSON.parse(r.body) : undefined };
-}
-
-/** Creates a slot and uploads `bytes` with what the slot says, as the browser does. */
-async function upload(user: string, name: string, contentType: string, bytes: Buffer, size = bytes.length) {
-  const slot = await req(user, 'POST', '/attachments', { name, contentType, size });
-  expect(slot.status).toBe(201);
-  const put = await fetch(slot.body.upload.url, { method: 'PUT', body: new Uint8Array(bytes), headers: { ...slot.body.upload.headers, origin: ORIGIN } });
-  return { id: slot.body.attachmentId as string, slot: slot.body, put };
-}
+const req = historyRequest;
+const upload = uploadAttachment;
 
 async function attachmentItems(user: string) {
   const r = await em.doc.send(new QueryCommand({

@@ -1,51 +1,37 @@
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { attachmentKey, MAX_ATTACHMENTS_PER_MESSAGE } from '../../src/contract/attachments';
-import { ATTACHMENTS_ENV } from '../../src/contract/attachments-env';
 import { awsFromEnv } from '../../src/contract/env';
 import { createS3Client } from '../../src/core/adapters/s3-objects';
 import { handler as chat } from '../../src/handlers/chat.lambda';
-import { handler as history } from '../../src/handlers/history.lambda';
-import { S3Server, startS3Server } from '../../src/local/s3-server';
+import type { S3Server } from '../../src/local/s3-server';
+import { AttachmentRig, historyRequest, startAttachmentRig, uploadAttachment } from '../support/attachments';
 import { pdf, png } from '../support/files';
-import { chatService, Emulators, id, outbox, startEmulators, wsEvent } from '../support/harness';
+import { chatService, Emulators, id, outbox, wsEvent } from '../support/harness';
 
 // sendMessage.attachmentIds (docs/PROTOCOL.md §15) through the deployed chat and history handlers,
 // against dynalite, the local S3 endpoint and the local model server (which records each request):
 // the caller's own ready files become the turn's image/document blocks, and stay in its history.
 
 const BUCKET = 'chat-attachments-test';
-const ORIGIN = 'http://127.0.0.1:8787';
+let rig: AttachmentRig;
 let em: Emulators;
 let s3: S3Server;
 
 beforeAll(async () => {
-  s3 = await startS3Server({ host: '127.0.0.1', buckets: [BUCKET], allowedOrigins: [ORIGIN] });
-  em = await startEmulators({ [ATTACHMENTS_ENV.bucket]: BUCKET, [ATTACHMENTS_ENV.s3Endpoint]: s3.endpoint });
+  rig = await startAttachmentRig(BUCKET);
+  ({ em, s3 } = rig);
 });
-afterAll(async () => {
-  await em.close();
-  await s3.close();
-});
+afterAll(() => rig.close());
 
-async function req(user: string, method: string, path: string, body?: unknown) {
-  const r = await history({
-    rawPath: `/api${path}`,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    isBase64Encoded: false,
-    requestContext: { http: { method }, authorizer: { jwt: { claims: { sub: user }, scopes: [] } } },
-  } as any);
-  return { status: r.statusCode, body: r.body ? JSON.parse(r.body) : undefined };
-}
+const req = historyRequest;
 
 /** A ready attachment of `user`: slot, the browser's presigned PUT, complete. */
 async function ready(user: string, name: string, contentType: string, bytes: Buffer): Promise<string> {
-  const slot = await req(user, 'POST', '/attachments', { name, contentType, size: bytes.length });
-  expect(slot.status).toBe(201);
-  const put = await fetch(slot.body.upload.url, { method: 'PUT', body: new Uint8Array(bytes), headers: { ...slot.body.upload.headers, origin: ORIGIN } });
+  const { id: attachmentId, put } = await uploadAttachment(user, name, contentType, bytes);
   expect(put.status).toBe(200);
-  expect((await req(user, 'POST', `/attachments/${slot.body.attachmentId}/complete`)).status).toBe(200);
-  return slot.body.attachmentId;
+  expect((await req(user, 'POST', `/attachments/${attachmentId}/complete`)).status).toBe(200);
+  return attachmentId;
 }
 
 async function send(user: string, frame: Record<string, unknown>, conn = id('conn')) {
