@@ -246,6 +246,8 @@ export class ChatService {
 
     // The conditional put on messageId: exactly one invocation of a message goes on. The claim
     // keeps the text, so a resend can store the turn if this invocation fails before it does.
+    // A regenerate answers with the files of the user message it answers.
+    const attachmentIds = frame.attachmentIds ?? place?.attachmentIds;
     const claim: Claim = {
       conversationId,
       replyId,
@@ -255,7 +257,7 @@ export class ChatService {
       modelId: modelChoice(config, modelId).modelId,
       ...(place ? { tree: place.place } : {}),
       ...(frame.userMessageId ? { userMessageId: frame.userMessageId } : {}),
-      ...(frame.attachmentIds ?? place?.attachmentIds ? { attachmentIds: frame.attachmentIds ?? place?.attachmentIds } : {}),
+      ...(attachmentIds ? { attachmentIds } : {}),
     };
     let won: boolean;
     try {

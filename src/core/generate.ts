@@ -13,7 +13,7 @@ import { streamWithRetries } from './model-retry';
 import type { Clock } from './ports/clock';
 import { Model, ModelError, ModelFinish, Turn, TurnAttachment } from './ports/model';
 import type { Outbox } from './ports/outbox';
-import type { Messages, Store, StoredMessage, TurnRef } from './ports/store';
+import type { Messages, Store, TurnRef } from './ports/store';
 import type { Telemetry } from './ports/telemetry';
 import type { TreeNodes } from './ports/tree';
 import { turnSystemPrompt } from './prompts';
@@ -67,18 +67,19 @@ export async function loadWindow(messages: Messages, job: Pick<ReplyJob, 'user' 
   if (tree && job.turn.tree) {
     // On the tree: the user message's ancestors, its active path (PROTOCOL §13).
     const walk = PathWalk.fromKeys(tree, job.user, job.turn.conversationId, job.turn.tree.anc);
-    for (let page: unknown[] = [undefined]; page.length > 0 && !builder.full;) {
-      page = await walk.take(WINDOW_PAGE);
-      builder.add(page as StoredMessage[]);
+    while (!builder.full) {
+      const page = await walk.take(WINDOW_PAGE);
+      if (page.length === 0) break;
+      builder.add(page);
     }
-    return { turns: [...(await withFiles(builder, job.user, attachments)), asked], estimate: builder.estimatedTokens + own };
+  } else {
+    let cursor: string | undefined;
+    do {
+      const page = await messages.newestFirst(job.user, job.turn.conversationId, WINDOW_PAGE, cursor, job.turn);
+      builder.add(page.items.filter((m) => m.messageId !== job.turn.messageId));
+      cursor = page.nextCursor;
+    } while (cursor && !builder.full);
   }
-  let cursor: string | undefined;
-  do {
-    const page = await messages.newestFirst(job.user, job.turn.conversationId, WINDOW_PAGE, cursor, job.turn);
-    builder.add(page.items.filter((m) => m.messageId !== job.turn.messageId));
-    cursor = page.nextCursor;
-  } while (cursor && !builder.full);
   return { turns: [...(await withFiles(builder, job.user, attachments)), asked], estimate: builder.estimatedTokens + own };
 }
 
