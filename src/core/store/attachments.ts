@@ -1,4 +1,4 @@
-import { PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as K from './item-keys';
 import { conditional, NEW, PK, SK, Table, TTL } from './table';
 import type { AttachmentRecord, AttachmentRecords, DailyUploadResult } from '../ports/attachments';
@@ -92,19 +92,14 @@ export class DynamoAttachments implements AttachmentRecords {
 
   public async listForConversation(user: string, conversationId: string): Promise<string[]> {
     const ids: string[] = [];
-    let start: Record<string, any> | undefined;
-    do {
-      const r = await this.table.doc.send(new QueryCommand({
-        TableName: this.table.name,
-        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-        ExpressionAttributeValues: { ':pk': K.userPk(user), ':prefix': K.conversationAttachmentPrefix(conversationId) },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }));
-      ids.push(...(r.Items ?? []).map((i) => i.attachmentId as string));
-      start = r.LastEvaluatedKey;
-    } while (start);
+    for await (const items of this.table.pages({
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+      ExpressionAttributeValues: { ':pk': K.userPk(user), ':prefix': K.conversationAttachmentPrefix(conversationId) },
+      ConsistentRead: true,
+    })) {
+      ids.push(...items.map((i) => i.attachmentId as string));
+    }
     return ids;
   }
 

@@ -196,19 +196,14 @@ export class DynamoMessages implements Messages {
   public async deleteAll(user: string, conversationId: string): Promise<string[]> {
     const pk = K.messagesPk(user, conversationId);
     const userMessages: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const r = await this.table.doc.send(new QueryCommand({
-        TableName: this.table.name,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': PK, '#sk': SK, '#r': 'role' },
-        ExpressionAttributeValues: { ':pk': pk },
-        ProjectionExpression: '#pk, #sk, messageId, #r, claimId',
-        ConsistentRead: true,
-        Limit: 100,
-        ExclusiveStartKey: start,
-      }));
-      const items = r.Items ?? [];
+    for await (const items of this.table.pages({
+      KeyConditionExpression: '#pk = :pk',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK, '#r': 'role' },
+      ExpressionAttributeValues: { ':pk': pk },
+      ProjectionExpression: '#pk, #sk, messageId, #r, claimId',
+      ConsistentRead: true,
+      Limit: 100,
+    })) {
       await this.table.deleteKeys(items.flatMap((item) => [
         { [PK]: item[PK], [SK]: item[SK] },
         ...(item.role === 'assistant' ? [this.pointerKey(user, item.messageId)] : []),
@@ -216,8 +211,7 @@ export class DynamoMessages implements Messages {
       // Claims: a user message's own, and a regenerated reply's request's (index items have neither).
       userMessages.push(...items.filter((i) => i.role === 'user').map((i) => i.messageId as string));
       userMessages.push(...items.filter((i) => typeof i.claimId === 'string').map((i) => i.claimId as string));
-      start = r.LastEvaluatedKey;
-    } while (start);
+    }
     return userMessages;
   }
 }

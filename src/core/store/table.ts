@@ -1,4 +1,4 @@
-import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TABLE_SCHEMA } from '../../contract/table-schema';
 import type { Clock } from '../ports/clock';
 
@@ -34,6 +34,19 @@ export class Table {
   /** A consistent read of one item. */
   public async get(key: Record<string, string>): Promise<Record<string, any> | undefined> {
     return (await this.doc.send(new GetCommand({ TableName: this.name, Key: key, ConsistentRead: true }))).Item;
+  }
+
+  /**
+   * The pages of a query on this table, one at a time, to its last (a caller may stop early). The
+   * next page is read only when the caller asks for it, after it has handled this one.
+   */
+  public async *pages(query: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): AsyncGenerator<Array<Record<string, any>>> {
+    let start: Record<string, any> | undefined;
+    do {
+      const r = await this.doc.send(new QueryCommand({ ...query, TableName: this.name, ExclusiveStartKey: start }));
+      yield r.Items ?? [];
+      start = r.LastEvaluatedKey;
+    } while (start);
   }
 
   /** Consistent reads of many items (BatchGetItem in chunks of 100, unprocessed keys retried); missing ones are absent. */

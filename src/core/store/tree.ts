@@ -82,22 +82,17 @@ export class DynamoTree implements TreeNodes {
     const index = await this.table.get({ [PK]: pk, [SK]: K.messageIndexSk(messageId) });
     if (index) return (await this.get(user, conversationId, [index.at]))[0];
     // A legacy message has no index item: the partition's keys, read until it is found.
-    let start: Record<string, any> | undefined;
-    do {
-      const r = await this.table.doc.send(new QueryCommand({
-        TableName: this.table.name,
-        KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
-        ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
-        ExpressionAttributeValues: { ':pk': pk, ':lo': K.MESSAGE_PREFIX, ':hi': K.MESSAGES_END },
-        ProjectionExpression: '#sk, messageId',
-        ConsistentRead: true,
-        Limit: FIND_PAGE,
-        ExclusiveStartKey: start,
-      }));
-      const hit = (r.Items ?? []).find((i) => i.messageId === messageId);
+    for await (const items of this.table.pages({
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lo AND :hi',
+      ExpressionAttributeNames: { '#pk': PK, '#sk': SK },
+      ExpressionAttributeValues: { ':pk': pk, ':lo': K.MESSAGE_PREFIX, ':hi': K.MESSAGES_END },
+      ProjectionExpression: '#sk, messageId',
+      ConsistentRead: true,
+      Limit: FIND_PAGE,
+    })) {
+      const hit = items.find((i) => i.messageId === messageId);
       if (hit) return (await this.get(user, conversationId, [hit[SK]]))[0];
-      start = r.LastEvaluatedKey;
-    } while (start);
+    }
     return undefined;
   }
 
