@@ -248,3 +248,16 @@ export function checkCreateAttachment(body: unknown): CheckedCreate {
   if (b.size > maxBytesFor(contentType)) return { error: ATTACHMENT_ERRORS.tooLarge(contentType) };
   return { ok: { name: b.name, contentType, size: b.size } };
 }
+
+/** config.json `attachments` (`ClientAttachmentsConfig` in protocol.ts): the same numbers the server enforces. */
+export function clientAttachmentsConfig() {
+  return {
+    imageTypes: Object.keys(IMAGE_TYPES),
+    documentTypes: Object.keys(DOCUMENT_TYPES),
+    maxImageBytes: MAX_IMAGE_BYTES,
+    maxDocumentBytes: MAX_DOCUMENT_BYTES,
+    maxImagesPerMessage: MAX_IMAGES_PER_MESSAGE,
+    maxDocumentsPerMessage: MAX_DOCUMENTS_PER_MESSAGE,
+    maxNameChars: MAX_ATTACHMENT_NAME_CHARS,
+  };
+}

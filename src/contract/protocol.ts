@@ -246,6 +246,20 @@ export interface ClientConfig {
   /** Which of `models` new conversations use. Absent: `model.modelId`. */
   defaultModelId?: string;
   limits: { maxInputChars: number; maxFrameBytes: number };
+  /** Present when the deployment accepts attachments (docs/PROTOCOL.md §15); absent: no attach UI. */
+  attachments?: ClientAttachmentsConfig;
+}
+
+/** What the client needs to offer attachments and pre-check files (the server checks again). */
+export interface ClientAttachmentsConfig {
+  /** MIME types a file may be declared as: images first, then documents. */
+  imageTypes: string[];
+  documentTypes: string[];
+  maxImageBytes: number;
+  maxDocumentBytes: number;
+  maxImagesPerMessage: number;
+  maxDocumentsPerMessage: number;
+  maxNameChars: number;
 }
 
 /** A model of the client's picker. */
