@@ -33,6 +33,12 @@ export interface ChatDeps {
   sessionEnded(): void;
 }
 
+/** Files sent with a message (PROTOCOL §15): their ids, and how its bubble shows them. */
+export interface SentFiles {
+  ids: string[];
+  show(li: HTMLElement): void;
+}
+
 /** The chat view's controller. */
 export class ChatController {
   private conversationId?: string;
@@ -105,7 +111,7 @@ export class ChatController {
    * Sends a message in the open conversation: after the active leaf, or (an edit) after
    * `parentId`, replacing the user message `replace` and everything below it.
    */
-  send(text: string, parentId?: string, replace?: HTMLElement): void {
+  send(text: string, parentId?: string, replace?: HTMLElement, files?: SentFiles): void {
     const messageId = newId();
     const conversationId = this.conversationId;
     // An edit of a stored message is its new version; one never accepted had no versions.
@@ -113,11 +119,14 @@ export class ChatController {
     const versions = stored ? addedVersion(versionIds(replace, replace.dataset.messageId!), messageId) : undefined;
     if (replace) this.cut(replace);
     const view = new AssistantMessage(() => this.list.followIfAtEnd(), undefined, messageId);
+    const user = userMessage(text, messageId, parentId, versions);
+    files?.show(user);
     this.start({
       messageId,
       conversationId,
-      frames: buildSendFrames({ messageId, text, conversationId, parentId, modelId: this.deps.picker.value }, this.deps.config.limits.maxFrameBytes),
-      elements: [userMessage(text, messageId, parentId, versions), view.element],
+      // A split message carries the same attachmentIds on every part.
+      frames: buildSendFrames({ messageId, text, conversationId, parentId, modelId: this.deps.picker.value, attachmentIds: files?.ids }, this.deps.config.limits.maxFrameBytes),
+      elements: [user, view.element],
       view,
     });
   }

@@ -26,6 +26,8 @@ export interface ComposerParts {
 export class Composer {
   private readonly ime: CompositionState;
   private generating = false;
+  /** Send waits while this is set (files still uploading); call {@link refresh} after changing it. */
+  hold = false;
 
   constructor(private readonly parts: ComposerParts, private readonly maxChars: number) {
     const { form, input, stop } = parts;
@@ -84,7 +86,7 @@ export class Composer {
       ? `${t('charCount', { count, max: this.maxChars })} — ${t('tooLong', { over })}`
       : t('charCount', { count, max: this.maxChars });
     input.setAttribute('aria-invalid', over > 0 ? 'true' : 'false');
-    send.disabled = over > 0 || input.value.trim() === '';
+    send.disabled = this.hold || over > 0 || input.value.trim() === '';
     // Grow with the text (CSSOM writes are allowed under a style-src 'self' CSP).
     input.style.height = 'auto';
     input.style.height = `${Math.min(input.scrollHeight, MAX_HEIGHT_PX)}px`;
@@ -92,7 +94,7 @@ export class Composer {
 
   private submit(): void {
     const text = this.parts.input.value;
-    if (this.generating || text.trim() === '' || charCount(text) > this.maxChars) return;
+    if (this.generating || this.hold || text.trim() === '' || charCount(text) > this.maxChars) return;
     this.parts.input.value = '';
     this.refresh();
     this.parts.onSend(text);

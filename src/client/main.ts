@@ -3,6 +3,7 @@
  * and the WebSocket together. Everything else lives in its own module.
  */
 import { ApiRequestError, HistoryApi, pageSizesFrom } from './api';
+import { attachHook } from './attach-hook';
 import { ChatController } from './chat';
 import { Composer } from './composer';
 import { byId, h } from './dom';
@@ -112,9 +113,10 @@ async function start(): Promise<void> {
     send: byId<HTMLButtonElement>('send'),
     stop: byId<HTMLButtonElement>('stop'),
     counter: byId('char-count'),
-    onSend: (text) => chat.send(text),
+    onSend: (text) => chat.send(text, undefined, undefined, attach?.take()),
     onStop: () => chat.stop(),
   }, config.limits.maxInputChars);
+  const attach = attachHook({ config: config.attachments, api, h, lang, composer }, () => toast('loadFailed'));
   const historyError = (e: unknown) => (e instanceof ApiRequestError && e.status === 401 ? sessionEnded() : toast('loadFailed'));
   const search = lazySearch(api, historyError);
   const sidebar = new Sidebar(api, {

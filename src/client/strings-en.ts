@@ -24,6 +24,7 @@ export const en: Strings = {
   messageLabel: 'Message',
   messagePlaceholder: 'Message (Enter to send, Shift+Enter for a new line)',
   send: 'Send',
+  'attach.button': 'Attach files',
   stop: 'Stop',
   retry: 'Retry',
   copy: 'Copy',

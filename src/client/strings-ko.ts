@@ -23,6 +23,7 @@ export const ko = {
   messageLabel: '메시지',
   messagePlaceholder: '메시지 입력 (Enter 전송, Shift+Enter 줄바꿈)',
   send: '보내기',
+  'attach.button': '파일 첨부',
   stop: '중지',
   retry: '다시 시도',
   copy: '복사',

@@ -412,16 +412,18 @@ export function checkMessageText(text: string, limits: FrameLimits = DEFAULT_LIM
 /**
  * Builds the frame(s) that send one message: a single frame when it fits in `maxFrameBytes`,
  * else `count` frames with `part: {index, count}`, each a consecutive slice of the text cut on
- * code-point boundaries and each (serialized) within `maxFrameBytes`.
+ * code-point boundaries and each (serialized) within `maxFrameBytes`. `attachmentIds` go on every
+ * frame (the parts of a split message carry the same list, PROTOCOL §15).
  */
 export function buildSendFrames(
-  message: { messageId: string; text: string; conversationId?: string; modelId?: string; parentId?: string },
+  message: { messageId: string; text: string; conversationId?: string; modelId?: string; parentId?: string; attachmentIds?: string[] },
   maxFrameBytes: number = DEFAULT_MAX_FRAME_BYTES,
 ): SendMessageFrame[] {
   const base: SendMessageFrame = { action: 'sendMessage', messageId: message.messageId, text: message.text };
   if (message.conversationId) base.conversationId = message.conversationId;
   if (message.modelId) base.modelId = message.modelId;
   if (message.parentId) base.parentId = message.parentId;
+  if (message.attachmentIds?.length) base.attachmentIds = message.attachmentIds;
   if (utf8Bytes(JSON.stringify(base)) <= maxFrameBytes) return [base];
 
   // Room for the text in each part: the frame envelope with the largest possible part numbers.

@@ -1,0 +1,44 @@
+/**
+ * The first-load part of attachments (PROTOCOL §15): the attach button, shown only when config.json
+ * offers attachments, and the listeners that hand files from the picker, a drop or a paste to the
+ * composer's attachments (attachments.ts, its own chunk, fetched with the first file or drag).
+ * Files are read inside the event: a DataTransfer is empty once its event is over (and during a
+ * drag, until the drop). A paste that has text too (a copy from a spreadsheet) stays a text paste.
+ */
+import type { AttachDeps, Attachments } from './attachments';
+import type { SentFiles } from './chat';
+import { byId } from './dom';
+
+/** What the page asks of the attachments once they are wired. */
+export interface AttachHook {
+  /** The ready files, in the order shown, for the message being sent (the strip is cleared); none: undefined. */
+  take(): SentFiles | undefined;
+}
+
+/** Wires the attach UI when `deps.config` is set; undefined (and no UI at all) when it is not. */
+export function attachHook(deps: Omit<AttachDeps, 'config'> & { config?: AttachDeps['config'] }, loadFailed: () => void): AttachHook | undefined {
+  const config = deps.config;
+  if (!config) return undefined;
+  const input = byId<HTMLInputElement>('attach-input');
+  const button = byId('attach');
+  let ready: Attachments | undefined;
+  let loading: Promise<Attachments> | undefined;
+  const use = (type: string, files: File[]) => void (loading ??= import('./attachments.js').then((m) => (ready = new m.Attachments({ ...deps, config }))))
+    .then((a) => a.on(type, files), loadFailed);
+  button.hidden = false;
+  button.onclick = () => input.click();
+  input.accept = [...config.imageTypes, ...config.documentTypes].join();
+  input.onchange = () => {
+    use('change', [...input.files!]);
+    input.value = '';
+  };
+  for (const type of ['paste', 'dragenter', 'dragover', 'dragleave', 'drop']) {
+    document.addEventListener(type, (e) => {
+      const d = (e as DragEvent).dataTransfer ?? (e as ClipboardEvent).clipboardData;
+      if (!d?.types.includes('Files') || (type === 'paste' && d.types.includes('text/plain'))) return;
+      e.preventDefault();
+      use(type, [...d.files]);
+    });
+  }
+  return { take: () => ready?.take() };
+}
