@@ -9,7 +9,7 @@ import { ApiRequestError, type HistoryApi } from './api';
 import { byId, newId } from './dom';
 import { errorKey, t, type TextKey } from './i18n';
 import { MessageList } from './message-list';
-import { AssistantMessage, userMessage } from './message-view';
+import { AssistantMessage, attachmentsSlot, userMessage } from './message-view';
 import type { EditorDeps } from './edit-message';
 import type { ModelPicker } from './models';
 import { acceptTimeoutFrom, acceptWait, classifyDelta, HttpFollower, MAX_RESENDS, storedOutcome, type PendingSend, type Reply } from './replies';
@@ -421,7 +421,10 @@ export class ChatController {
   }
 
   private itemElement(m: MessageItem): HTMLElement {
-    if (m.role === 'user') return userMessage(m.text, m.messageId, m.parentId, m.versions);
+    if (m.role === 'user') {
+      const files = m.attachments?.length ? attachmentsSlot(m.attachments, this.deps.api) : undefined;
+      return userMessage(m.text, m.messageId, m.parentId, m.versions, files);
+    }
     const live = this.replies.get(m.messageId);
     if (live) return live.view.element;
     const view = new AssistantMessage(() => this.list.followIfAtEnd(), m.messageId, m.parentId);

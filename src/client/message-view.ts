@@ -3,26 +3,50 @@
  * an assistant's answer is streamed Markdown with its token usage, status, actions (Copy,
  * Regenerate) and versions underneath.
  */
+import type { AttachmentViewDeps } from './attachment-view';
 import { h } from './dom';
 import { errorKey, labelled, localize, type TextKey } from './i18n';
 import { icon } from './icons';
 import { StreamingMarkdown } from './markdown';
 import { modelTag } from './models';
 import { versionSwitcher } from './versions';
+import type { MessageAttachment } from '../contract/attachments';
 import type { MessageStatus, MessageVersions as Versions, StopReason, Usage } from '../contract/protocol';
 
-/** A user's message in the list; `parentId`: the message it follows (PROTOCOL §13), when known. */
-export function userMessage(text: string, messageId?: string, parentId?: string, versions?: Versions): HTMLLIElement {
+/**
+ * A user's message in the list; `parentId`: the message it follows (PROTOCOL §13), when known;
+ * `files`: its attachments' view ({@link attachmentsSlot}), shown above the text.
+ */
+export function userMessage(text: string, messageId?: string, parentId?: string, versions?: Versions, files?: HTMLElement): HTMLLIElement {
   const body = h('div', { class: 'bubble user-text' }, text);
   const edit = labelled(h('button', { type: 'button', class: 'icon-btn msg-edit' }, icon('pencil')), 'editMessage');
   const li = h(
     'li',
     { 'class': 'msg user', 'data-message-id': messageId, 'data-parent-id': parentId },
     localize(h('span', { class: 'who visually-hidden' }), 'you'),
+    files,
     body,
   );
   li.append(h('div', { class: 'msg-actions user-actions' }, versionSwitcher(li, versions), edit));
   return li;
+}
+
+/**
+ * A message's files (PROTOCOL §15): a placeholder of their size (thumbnails keep their aspect
+ * ratio, documents their row height), replaced by attachment-view.ts, its own chunk, once loaded.
+ */
+export function attachmentsSlot(list: MessageAttachment[], api: AttachmentViewDeps['api']): HTMLElement {
+  const images = h('div', { class: 'attach-images' });
+  const docs = h('div', { class: 'attach-docs' });
+  for (const a of list) {
+    const image = a.contentType.startsWith('image/');
+    const box = h('span', { class: image ? 'attach-ph attach-thumb' : 'attach-ph attach-doc' });
+    if (a.width && a.height) box.style.aspectRatio = `${a.width}/${a.height}`;
+    (image ? images : docs).append(box);
+  }
+  const slot = h('div', { 'class': 'attachments', 'aria-busy': 'true' }, images, docs);
+  import('./attachment-view.js').then((m) => slot.replaceWith(m.renderAttachments(list, { api, h, localize })), () => undefined);
+  return slot;
 }
 
 /** UI text keys that {@link AssistantMessage.showError} takes besides protocol error codes. */

@@ -92,4 +92,7 @@ export const en: Strings = {
   err_MODEL_THROTTLED: 'The model is busy right now. Try again in a moment.',
   err_MODEL_ERROR: 'The model could not answer. Try again.',
   err_INTERNAL: 'Something went wrong on our side. Try again.',
+  attachSize: '{n} {unit}',
+  attachDownload: 'Download',
+  attachGone: 'This file is no longer available.',
 };

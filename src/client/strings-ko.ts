@@ -91,4 +91,7 @@ export const ko = {
   err_MODEL_THROTTLED: '지금은 모델이 바쁩니다. 잠시 뒤 다시 시도해 주세요.',
   err_MODEL_ERROR: '모델이 답변하지 못했습니다. 다시 시도해 주세요.',
   err_INTERNAL: '서버에 문제가 생겼습니다. 다시 시도해 주세요.',
+  attachSize: '{n}{unit}',
+  attachDownload: '다운로드',
+  attachGone: '이 파일은 더 이상 볼 수 없습니다.',
 };

@@ -120,12 +120,16 @@ export class AttachmentService {
     return r ? { statusCode: 200, body: attachmentInfo(r) } : problem(ATTACHMENT_ERRORS.notFound());
   }
 
-  /** `GET /attachments/{id}/content`: a redirect to a short-lived presigned GET of a verified file. */
-  public async content(user: string, attachmentId: string): Promise<AttachmentResponse> {
+  /**
+   * `GET /attachments/{id}/content`: a redirect to a short-lived presigned GET of a verified file;
+   * `redirect: false` (`?redirect=false`) answers `200 {url}` instead, for a script's fetch, which
+   * would otherwise follow the redirect to the bucket.
+   */
+  public async content(user: string, attachmentId: string, redirect = true): Promise<AttachmentResponse> {
     const r = await this.find(user, attachmentId);
     if (!r || r.status !== 'ready') return problem(ATTACHMENT_ERRORS.notFound());
     const url = await this.objects.presignGet(attachmentKey(user, attachmentId), r.contentType, DOWNLOAD_URL_SECONDS);
-    return { statusCode: 302, headers: { location: url }, body: { url } };
+    return redirect ? { statusCode: 302, headers: { location: url }, body: { url } } : { statusCode: 200, body: { url } };
   }
 
   /**

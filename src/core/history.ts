@@ -128,7 +128,7 @@ export class HistoryService {
       case 'POST /attachments': return a.create(user, req.body);
       case 'GET /attachments/{id}': return a.info(user, id!);
       case 'POST /attachments/{id}/complete': return a.complete(user, id!);
-      default: return a.content(user, id!);
+      default: return a.content(user, id!, req.query.redirect !== 'false');
     }
   }
 

@@ -63,6 +63,11 @@ test('an image: slot, presigned upload, verification, metadata and a thumbnail r
   const got = await fetch(thumb.headers.location as string);
   expect(got.headers.get('content-type')).toBe('image/png');
   expect(Buffer.from(await got.arrayBuffer())).toEqual(bytes);
+  // For a script's fetch (which would follow a redirect): the URL as JSON, no redirect.
+  const asJson = await req(user, 'GET', `/attachments/${attachmentId}/content`, undefined, { redirect: 'false' });
+  expect(asJson).toMatchObject({ status: 200, body: { url: expect.stringContaining(`/${BUCKET}/u/${user}/${attachmentId}?`) } });
+  expect(asJson.headers.location).toBeUndefined();
+  expect(Buffer.from(await (await fetch(asJson.body.url as string)).arrayBuffer())).toEqual(bytes);
 });
 
 test('a PDF reports its pages', async () => {

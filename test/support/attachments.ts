@@ -32,9 +32,10 @@ export async function startAttachmentRig(bucket: string): Promise<AttachmentRig>
 }
 
 /** One request to the history handler as `user` (a string body is sent as it is). */
-export async function historyRequest(user: string, method: string, path: string, body?: unknown) {
+export async function historyRequest(user: string, method: string, path: string, body?: unknown, query?: Record<string, string>) {
   const r = await history({
     rawPath: `/api${path}`,
+    ...(query ? { queryStringParameters: query } : {}),
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     isBase64Encoded: false,
     requestContext: { http: { method }, authorizer: { jwt: { claims: { sub: user }, scopes: [] } } },
