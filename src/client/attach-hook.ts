@@ -6,13 +6,13 @@
  * drag, until the drop). A paste that has text too (a copy from a spreadsheet) stays a text paste.
  */
 import type { AttachDeps, Attachments } from './attachments';
-import type { SentFiles } from './chat';
+import type { MessageAttachment } from '../contract/attachments';
 import { byId } from './dom';
 
 /** What the page asks of the attachments once they are wired. */
 export interface AttachHook {
   /** The ready files, in the order shown, for the message being sent (the strip is cleared); none: undefined. */
-  take(): SentFiles | undefined;
+  take(): MessageAttachment[] | undefined;
 }
 
 /** Wires the attach UI when `deps.config` is set; undefined (and no UI at all) when it is not. */

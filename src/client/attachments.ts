@@ -11,10 +11,10 @@
  * so the first load carries none of them.
  */
 import type { HistoryApi } from './api';
-import type { SentFiles } from './chat';
 import type { Composer } from './composer';
+import { sizeVars } from './attachment-view';
 import type { h as H } from './dom';
-import type { Lang } from './i18n';
+import type { Lang, localize as Localize } from './i18n';
 import type { AttachmentInfo, CreateAttachmentResponse, MessageAttachment } from '../contract/attachments';
 import type { ClientAttachmentsConfig } from '../contract/protocol';
 
@@ -26,11 +26,10 @@ export interface AttachDeps {
   config: ClientAttachmentsConfig;
   api: Pick<HistoryApi, 'call'>;
   h: typeof H;
+  localize: typeof Localize;
   lang(): Lang;
   /** Its send waits while a file uploads (`hold`). */
   composer: Pick<Composer, 'hold' | 'refresh'>;
-  /** How a sent message shows its files (attachment-view.ts); absent: the bubble shows its text only. */
-  render?(list: MessageAttachment[]): HTMLElement;
 }
 
 const TEXT = {
@@ -40,9 +39,6 @@ const TEXT = {
     pasted: '붙여넣은 이미지 {n}',
     remove: '{name} 빼기',
     progress: '올리는 중 {n}%',
-    bytes: '{n}바이트',
-    kb: '{n}KB',
-    mb: '{n}MB',
     errType: '이 형식은 첨부할 수 없습니다. 이미지는 png·jpeg·gif·webp, 문서는 pdf·csv·doc·docx·xls·xlsx·html·txt·md입니다.',
     errImageSize: '이미지는 {n}MB까지 첨부할 수 있습니다.',
     errDocumentSize: '문서는 {n}MB까지 첨부할 수 있습니다.',
@@ -61,9 +57,6 @@ const TEXT = {
     pasted: 'Pasted image {n}',
     remove: 'Remove {name}',
     progress: 'Uploading {n}%',
-    bytes: '{n} bytes',
-    kb: '{n} KB',
-    mb: '{n} MB',
     errType: 'This type cannot be attached: images png/jpeg/gif/webp, documents pdf/csv/doc/docx/xls/xlsx/html/txt/md.',
     errImageSize: 'An image may be at most {n} MB.',
     errDocumentSize: 'A document may be at most {n} MB.',
@@ -161,19 +154,12 @@ export class Attachments {
   }
 
   /** The ready files for the message being sent, in the order shown; clears the strip (failed files too). */
-  take(): SentFiles | undefined {
+  take(): MessageAttachment[] | undefined {
     const list = this.items.filter((i) => i.state === 'ready').map((i) => i.info!);
     for (const i of this.items) i.li.remove();
     this.items = [];
     this.update();
-    if (!list.length) return undefined;
-    return {
-      ids: list.map((a) => a.attachmentId),
-      show: (li) => {
-        const shown = this.deps.render?.(list);
-        if (shown) li.querySelector('.user-text')?.before(shown);
-      },
-    };
+    return list.length ? list : undefined;
   }
 
   private allowed(type: string | undefined): boolean {
@@ -257,28 +243,28 @@ export class Attachments {
     item.state = 'failed';
     item.li.classList.remove('uploading');
     item.li.classList.add('failed');
-    item.status.replaceChildren(this.say(this.deps.h('span', { class: 'attach-error', role: 'alert' }), r.key, r.vars));
+    item.status.replaceChildren(this.say(this.deps.h('span', { class: 'strip-error', role: 'alert' }), r.key, r.vars));
     this.update();
   }
 
   private progress(item: Item, percent: number): void {
     const bar = item.status.querySelector('progress');
     if (bar) bar.value = percent;
-    const text = item.status.querySelector<HTMLElement>('.attach-percent');
+    const text = item.status.querySelector<HTMLElement>('.strip-percent');
     if (text) this.say(text, 'progress', { n: percent });
   }
 
   /** The file's entry in the strip (an upload in progress until it is ready or fails). */
   private show(file: File, name: string, type: string, image: boolean): Item {
     const { h } = this.deps;
-    const preview = h('span', { 'class': image ? 'attach-thumb' : 'attach-thumb doc', 'aria-hidden': 'true' });
+    const preview = h('span', { 'class': image ? 'strip-thumb' : 'strip-thumb doc', 'aria-hidden': 'true' });
     if (image) void thumbnail(file).then((url) => url && preview.append(h('img', { src: url, alt: '' })));
-    const remove = h('button', { type: 'button', class: 'icon-btn attach-remove' }, h('span', { 'aria-hidden': 'true' }, '×'));
+    const remove = h('button', { type: 'button', class: 'icon-btn strip-remove' }, h('span', { 'aria-hidden': 'true' }, '×'));
     remove.append(this.say(h('span', { class: 'visually-hidden' }), 'remove', { name }));
-    const status = h('span', { class: 'attach-status' }, h('progress', { max: '100', value: '0', 'aria-hidden': 'true' }), this.say(h('span', { class: 'attach-percent' }), 'progress', { n: 0 }));
-    const li = h('li', { class: 'attach-item uploading' }, preview, h('span', { class: 'attach-meta' },
-      h('span', { class: 'attach-name', title: name }, name),
-      this.say(h('span', { class: 'attach-size' }), ...sizeText(file.size)),
+    const status = h('span', { class: 'strip-status' }, h('progress', { max: '100', value: '0', 'aria-hidden': 'true' }), this.say(h('span', { class: 'strip-percent' }), 'progress', { n: 0 }));
+    const li = h('li', { class: 'strip-item uploading' }, preview, h('span', { class: 'strip-meta' },
+      h('span', { class: 'strip-name', title: name }, name),
+      this.deps.localize(h('span', { class: 'strip-size' }), 'attachSize', sizeVars(file.size)),
       status), remove);
     const item: Item = { file, name, type, image, li, status, state: 'uploading' };
     remove.addEventListener('click', () => this.remove(item));
@@ -296,7 +282,7 @@ export class Attachments {
     this.update();
     // Focus stays in the strip (the next file's remove button), else goes back to the message box.
     const next = this.items[Math.min(at, this.items.length - 1)];
-    (next?.li.querySelector<HTMLElement>('.attach-remove') ?? document.getElementById('message-input'))?.focus();
+    (next?.li.querySelector<HTMLElement>('.strip-remove') ?? document.getElementById('message-input'))?.focus();
   }
 
   private update(): void {
@@ -325,13 +311,6 @@ export class Attachments {
     }
     return el;
   }
-}
-
-/** The size as the page shows it: bytes, then kB and MB of 1000 (the server's limits are in 10^6 bytes). */
-function sizeText(bytes: number): [Key, Vars] {
-  if (bytes < 1000) return ['bytes', { n: bytes }];
-  if (bytes < 1e6) return ['kb', { n: Math.round(bytes / 100) / 10 }];
-  return ['mb', { n: Math.round(bytes / 1e4) / 100 }];
 }
 
 /** A small data: URL of an image file, or undefined when the browser cannot decode it. */

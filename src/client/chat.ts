@@ -16,6 +16,7 @@ import { acceptTimeoutFrom, acceptWait, classifyDelta, HttpFollower, MAX_RESENDS
 import type { Sidebar } from './sidebar';
 import type { ChatSocket, ConnectionState } from './socket';
 import { addedVersion, versionIds } from './versions';
+import type { MessageAttachment } from '../contract/attachments';
 import { buildSendFrames, type ClientConfig, type MessageItem, type MessageStatus, type ServerFrame, type StopReason, type Usage } from '../contract/protocol';
 
 /** The parts the controller drives besides its own elements. */
@@ -33,11 +34,6 @@ export interface ChatDeps {
   sessionEnded(): void;
 }
 
-/** Files sent with a message (PROTOCOL §15): their ids, and how its bubble shows them. */
-export interface SentFiles {
-  ids: string[];
-  show(li: HTMLElement): void;
-}
 
 /** The chat view's controller. */
 export class ChatController {
@@ -111,7 +107,7 @@ export class ChatController {
    * Sends a message in the open conversation: after the active leaf, or (an edit) after
    * `parentId`, replacing the user message `replace` and everything below it.
    */
-  send(text: string, parentId?: string, replace?: HTMLElement, files?: SentFiles): void {
+  send(text: string, parentId?: string, replace?: HTMLElement, files?: MessageAttachment[]): void {
     const messageId = newId();
     const conversationId = this.conversationId;
     // An edit of a stored message is its new version; one never accepted had no versions.
@@ -119,13 +115,13 @@ export class ChatController {
     const versions = stored ? addedVersion(versionIds(replace, replace.dataset.messageId!), messageId) : undefined;
     if (replace) this.cut(replace);
     const view = new AssistantMessage(() => this.list.followIfAtEnd(), undefined, messageId);
-    const user = userMessage(text, messageId, parentId, versions);
-    files?.show(user);
+    // The files show in the bubble at once, as history will show them.
+    const user = userMessage(text, messageId, parentId, versions, files && attachmentsSlot(files, this.deps.api));
     this.start({
       messageId,
       conversationId,
       // A split message carries the same attachmentIds on every part.
-      frames: buildSendFrames({ messageId, text, conversationId, parentId, modelId: this.deps.picker.value, attachmentIds: files?.ids }, this.deps.config.limits.maxFrameBytes),
+      frames: buildSendFrames({ messageId, text, conversationId, parentId, modelId: this.deps.picker.value, attachmentIds: files?.map((f) => f.attachmentId) }, this.deps.config.limits.maxFrameBytes),
       elements: [user, view.element],
       view,
     });

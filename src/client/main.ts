@@ -116,7 +116,7 @@ async function start(): Promise<void> {
     onSend: (text) => chat.send(text, undefined, undefined, attach?.take()),
     onStop: () => chat.stop(),
   }, config.limits.maxInputChars);
-  const attach = attachHook({ config: config.attachments, api, h, lang, composer }, () => toast('loadFailed'));
+  const attach = attachHook({ config: config.attachments, api, h, localize, lang, composer }, () => toast('loadFailed'));
   const historyError = (e: unknown) => (e instanceof ApiRequestError && e.status === 401 ? sessionEnded() : toast('loadFailed'));
   const search = lazySearch(api, historyError);
   const sidebar = new Sidebar(api, {
