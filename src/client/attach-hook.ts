@@ -6,8 +6,8 @@
  * drag, until the drop). A paste that has text too (a copy from a spreadsheet) stays a text paste.
  */
 import type { AttachDeps, Attachments } from './attachments';
-import type { MessageAttachment } from '../contract/attachments';
 import { byId } from './dom';
+import type { MessageAttachment } from '../contract/attachments';
 
 /** What the page asks of the attachments once they are wired. */
 export interface AttachHook {

@@ -11,8 +11,8 @@
  * so the first load carries none of them.
  */
 import type { HistoryApi } from './api';
-import type { Composer } from './composer';
 import { sizeVars } from './attachment-view';
+import type { Composer } from './composer';
 import type { h as H } from './dom';
 import type { Lang, localize as Localize } from './i18n';
 import type { AttachmentInfo, CreateAttachmentResponse, MessageAttachment } from '../contract/attachments';
@@ -27,9 +27,9 @@ export interface AttachDeps {
   api: Pick<HistoryApi, 'call'>;
   h: typeof H;
   localize: typeof Localize;
-  lang(): Lang;
   /** Its send waits while a file uploads (`hold`). */
   composer: Pick<Composer, 'hold' | 'refresh'>;
+  lang(): Lang;
 }
 
 const TEXT = {
@@ -75,11 +75,22 @@ type Vars = Record<string, string | number>;
 
 /** Types by file extension, for files the browser names no (or a vaguer) type for, e.g. Markdown. */
 const BY_EXTENSION: Record<string, string> = {
-  png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp',
-  pdf: 'application/pdf', csv: 'text/csv', doc: 'application/msword', xls: 'application/vnd.ms-excel',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+  pdf: 'application/pdf',
+  csv: 'text/csv',
+  doc: 'application/msword',
+  xls: 'application/vnd.ms-excel',
   docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  html: 'text/html', htm: 'text/html', txt: 'text/plain', md: 'text/markdown', markdown: 'text/markdown',
+  html: 'text/html',
+  htm: 'text/html',
+  txt: 'text/plain',
+  md: 'text/markdown',
+  markdown: 'text/markdown',
 };
 const IMAGE_EXTENSION: Record<string, string> = { 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif', 'image/webp': 'webp' };
 /** Thumbnails are drawn this tall (a data: URL: the CSP's img-src has no blob:). */
@@ -261,7 +272,7 @@ export class Attachments {
     if (image) void thumbnail(file).then((url) => url && preview.append(h('img', { src: url, alt: '' })));
     const remove = h('button', { type: 'button', class: 'icon-btn strip-remove' }, h('span', { 'aria-hidden': 'true' }, '×'));
     remove.append(this.say(h('span', { class: 'visually-hidden' }), 'remove', { name }));
-    const status = h('span', { class: 'strip-status' }, h('progress', { max: '100', value: '0', 'aria-hidden': 'true' }), this.say(h('span', { class: 'strip-percent' }), 'progress', { n: 0 }));
+    const status = h('span', { class: 'strip-status' }, h('progress', { 'max': '100', 'value': '0', 'aria-hidden': 'true' }), this.say(h('span', { class: 'strip-percent' }), 'progress', { n: 0 }));
     const li = h('li', { class: 'strip-item uploading' }, preview, h('span', { class: 'strip-meta' },
       h('span', { class: 'strip-name', title: name }, name),
       this.deps.localize(h('span', { class: 'strip-size' }), 'attachSize', sizeVars(file.size)),

@@ -121,7 +121,9 @@ export class ChatController {
       messageId,
       conversationId,
       // A split message carries the same attachmentIds on every part.
-      frames: buildSendFrames({ messageId, text, conversationId, parentId, modelId: this.deps.picker.value, attachmentIds: files?.map((f) => f.attachmentId) }, this.deps.config.limits.maxFrameBytes),
+      frames: buildSendFrames(
+        { messageId, text, conversationId, parentId, modelId: this.deps.picker.value, attachmentIds: files?.map((f) => f.attachmentId) },
+        this.deps.config.limits.maxFrameBytes),
       elements: [user, view.element],
       view,
     });

@@ -219,7 +219,7 @@ test('send waits while a file uploads (its PUT held until checked), then sends i
   const { page, sent, close } = await open('waiter');
   const s3 = new URL(stack.environment.history.attachments!.s3Endpoint!);
   /** Holds each PUT to the bucket until `release` (set per file below). */
-  let gate: { arrived(): void; held: Promise<void> } | undefined;
+  let gate: { held: Promise<void>; arrived(): void } | undefined;
   const hold = () => {
     let arrived!: () => void;
     let release!: () => void;
@@ -297,7 +297,8 @@ test('at phone width (360 px) the strip wraps inside the page: no horizontal ove
   const widths = await page.evaluate(() => {
     const strip = document.getElementById('attach-strip')!;
     const right = Math.max(...[...strip.children].map((c) => c.getBoundingClientRect().right));
-    return { page: document.documentElement.scrollWidth, view: document.documentElement.clientWidth, strip: strip.scrollWidth, stripBox: strip.clientWidth, right };
+    const root = document.documentElement;
+    return { page: root.scrollWidth, view: root.clientWidth, strip: strip.scrollWidth, stripBox: strip.clientWidth, right };
   });
   expect(widths.page).toBeLessThanOrEqual(widths.view);
   expect(widths.strip).toBeLessThanOrEqual(widths.stripBox);
