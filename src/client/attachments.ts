@@ -270,7 +270,7 @@ export class Attachments {
     const { h } = this.deps;
     const preview = h('span', { 'class': image ? 'strip-thumb' : 'strip-thumb doc', 'aria-hidden': 'true' });
     if (image) void thumbnail(file).then((url) => url && preview.append(h('img', { src: url, alt: '' })));
-    const remove = h('button', { type: 'button', class: 'icon-btn strip-remove' }, h('span', { 'aria-hidden': 'true' }, '×'));
+    const remove = h('button', { type: 'button', class: 'icon-btn strip-remove' }, closeIcon());
     remove.append(this.say(h('span', { class: 'visually-hidden' }), 'remove', { name }));
     const status = h('span', { class: 'strip-status' }, h('progress', { 'max': '100', 'value': '0', 'aria-hidden': 'true' }), this.say(h('span', { class: 'strip-percent' }), 'progress', { n: 0 }));
     const li = h('li', { class: 'strip-item uploading' }, preview, h('span', { class: 'strip-meta' },
@@ -322,6 +322,18 @@ export class Attachments {
     }
     return el;
   }
+}
+
+/** lucide's `x` (ISC) as an SVG: the page's icons are drawn, never text glyphs. */
+function closeIcon(): SVGElement {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  const attrs = { 'class': 'icon', 'width': '16', 'height': '16', 'viewBox': '0 0 24 24', 'fill': 'none', 'stroke': 'currentColor', 'stroke-width': '2', 'stroke-linecap': 'round', 'aria-hidden': 'true', 'focusable': 'false' };
+  for (const [k, v] of Object.entries(attrs)) svg.setAttribute(k, v);
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', 'M18 6 6 18M6 6l12 12');
+  svg.append(path);
+  return svg;
 }
 
 /** A small data: URL of an image file, or undefined when the browser cannot decode it. */

@@ -120,7 +120,9 @@ test('paste a PNG and pick a PDF: previews, progress to done, sent with the mess
   await item(page, 'Pasted image 1.png').locator('.strip-thumb img[src^="data:image/png"]').waitFor();
   expect(await item(page, '보고서').locator('.strip-thumb.doc').count()).toBe(1);
   expect(await item(page, '보고서').locator('.strip-size').innerText()).toBe(`${doc.length} B`);
-  expect(await item(page, 'Pasted').getByRole('button', { name: 'Remove Pasted image 1.png' }).count()).toBe(1);
+  // Remove is a labelled button with a drawn icon (no text glyph).
+  expect(await item(page, 'Pasted').getByRole('button', { name: 'Remove Pasted image 1.png' }).locator('svg').count()).toBe(1);
+  expect(await page.locator('#attach').locator('svg').count()).toBe(1);
   expect(await page.locator('#attach-strip progress').count()).toBe(0);
   // Each showed its progress from the PUT's upload events, up to 100 %.
   const statuses: string[] = await page.evaluate(() => (window as any).statuses);
