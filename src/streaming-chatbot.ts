@@ -104,7 +104,7 @@ export class StreamingChatbot extends Construct {
     const powertools = telemetryToEnv({ serviceName: service, namespace });
     // The attachments bucket is made after the site (its CORS names the site); its name is read lazily,
     // so both functions' environments (and the chat one's size check) include it from the start.
-    const attachmentsOn = props.attachments?.enabled ?? false;
+    const attachmentsOn = props.attachments?.enabled ?? true;
     const attachmentsName = attachmentsOn ? AttachmentsBucket.nameFor(this) : undefined;
     let attachments: AttachmentsBucket | undefined;
     const attachmentsEnv = attachmentsOn ? attachmentsToEnv({

@@ -25,8 +25,8 @@ const cspOf = (template: ReturnType<typeof synth>['template']) => Object.values(
   .map((p: any) => rendered(p.Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig.ContentSecurityPolicy.ContentSecurityPolicy));
 const bucketStatements = (statements: any[]) => statements.filter((s) => JSON.stringify(s.Resource).includes('ChatAttachmentsBucket'));
 
-describe('attachments on (enabled: true)', () => {
-  const { template, chatbot, assemblyDir } = synth({ attachments: { enabled: true } });
+describe('attachments on (the default)', () => {
+  const { template, chatbot, assemblyDir } = synth();
   const [bucketId, bucket] = Object.entries(template.findResources('AWS::S3::Bucket')).find(([id]) => id.startsWith('ChatAttachmentsBucket'))! as [string, any];
 
   test('the bucket is private, encrypted, owner-enforced and retained by default', () => {
@@ -115,9 +115,13 @@ describe('attachments on (enabled: true)', () => {
   });
 });
 
-describe('attachments off, and the daily bound', () => {
-  test.each([['off by default', undefined], ['enabled: false', false]])('%s: no bucket, no grant, no variable and no CSP source', (_, enabled) => {
-    const { template, chatbot, assemblyDir } = synth(enabled === undefined ? {} : { attachments: { enabled } });
+describe('the default, attachments off, and the daily bound', () => {
+  test('enabled: true is the default', () => {
+    expect(synth({ attachments: { enabled: true } }).template.toJSON()).toEqual(synth().template.toJSON());
+  });
+
+  test('enabled: false: no bucket, no grant, no variable, no CSP source and nothing in config.json', () => {
+    const { template, chatbot, assemblyDir } = synth({ attachments: { enabled: false } });
     expect(chatbot.attachmentsBucket).toBeUndefined();
     expect(clientConfig(template, assemblyDir).config).not.toHaveProperty('attachments');
     expect(Object.keys(template.findResources('AWS::S3::Bucket')).filter((id) => id.includes('Attachments'))).toEqual([]);
