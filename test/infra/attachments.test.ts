@@ -72,6 +72,17 @@ describe('attachments on (the default)', () => {
     expect(bucketStatements(statementsOf(template, /^ChatSocketAuthorizerRole/))).toEqual([]);
   });
 
+  test('no other role and no bucket policy statement grants anything on the bucket', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const granting = Object.entries(policies)
+      .filter(([, p]: [string, any]) => JSON.stringify(p.Properties.PolicyDocument).includes(bucketId))
+      .map(([id]) => id);
+    expect(granting.map((id) => id.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual(['ChatHistoryHistoryRoleDefaultPolicy', 'ChatSocketChatRoleDefaultPolicy']);
+    expect(JSON.stringify(template.findResources('AWS::IAM::ManagedPolicy'))).not.toContain(bucketId);
+    const bucketPolicy = Object.values(template.findResources('AWS::S3::BucketPolicy')).find((p: any) => p.Properties.Bucket.Ref === bucketId) as any;
+    expect(bucketPolicy.Properties.PolicyDocument.Statement.map((st: any) => st.Effect)).toEqual(['Deny']);
+  });
+
   test('both functions name the bucket', () => {
     for (const d of ['^Chat routes', '^Conversation history']) {
       template.hasResourceProperties('AWS::Lambda::Function', {
