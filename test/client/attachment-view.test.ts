@@ -118,6 +118,12 @@ test('after a reload the history shows the thumbnail and the PDF with its size i
   const link = user.locator('a.attach-image').first();
   expect([await link.getAttribute('target'), await link.getAttribute('rel')]).toEqual(['_blank', 'noopener noreferrer']);
   expect(new URL((await link.getAttribute('href'))!).origin).not.toBe(new URL(stack.url).origin);
+  // A click opens the full image from the bucket in a new tab.
+  const [tab] = await Promise.all([context.waitForEvent('page'), link.click()]);
+  await tab.waitForLoadState('load');
+  expect(await tab.evaluate(() => [document.contentType, document.images[0]?.naturalWidth])).toEqual(['image/png', 40]);
+  expect(new URL(tab.url()).pathname).toContain(ids[0]);
+  await tab.close();
 
   const doc = user.locator('.attach-doc').first();
   expect(await doc.locator('.attach-name').textContent()).toBe('보고서_2024.final.pdf');
