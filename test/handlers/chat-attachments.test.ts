@@ -5,7 +5,7 @@ import { awsFromEnv } from '../../src/contract/env';
 import { createS3Client } from '../../src/core/adapters/s3-objects';
 import { handler as chat } from '../../src/handlers/chat.lambda';
 import type { S3Server } from '../../src/local/s3-server';
-import { AttachmentRig, historyRequest, startAttachmentRig, uploadAttachment } from '../support/attachments';
+import { AttachmentRig, historyRequest, readyAttachment, startAttachmentRig } from '../support/attachments';
 import { pdf, png } from '../support/files';
 import { chatService, Emulators, id, outbox, wsEvent } from '../support/harness';
 
@@ -26,13 +26,7 @@ afterAll(() => rig.close());
 
 const req = historyRequest;
 
-/** A ready attachment of `user`: slot, the browser's presigned PUT, complete. */
-async function ready(user: string, name: string, contentType: string, bytes: Buffer): Promise<string> {
-  const { id: attachmentId, put } = await uploadAttachment(user, name, contentType, bytes);
-  expect(put.status).toBe(200);
-  expect((await req(user, 'POST', `/attachments/${attachmentId}/complete`)).status).toBe(200);
-  return attachmentId;
-}
+const ready = readyAttachment;
 
 async function send(user: string, frame: Record<string, unknown>, conn = id('conn')) {
   await chat(wsEvent('sendMessage', user, conn, JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '사진 봐 주세요', ...frame })));
@@ -189,8 +183,6 @@ test(`attachmentIds must be up to ${MAX_ATTACHMENTS_PER_MESSAGE} distinct ids; a
   }
   const [atEdge] = await send(user, { attachmentIds: ids(MAX_ATTACHMENTS_PER_MESSAGE) });
   expect(atEdge).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
-  const [split] = await send(user, { attachmentIds: [id('att')], part: { index: 0, count: 2 } });
-  expect(split).toMatchObject({ type: 'error', code: 'BAD_REQUEST', message: expect.stringContaining('split') });
   expect(await itemsOf(user)).toEqual([]);
   em.brain.script = { tokens: ['네'] };
   const [accepted] = await send(user, { attachmentIds: [] });
