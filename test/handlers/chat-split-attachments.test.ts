@@ -266,6 +266,46 @@ describe('a split message whose files are refused is answered once, and nothing 
   });
 });
 
+test('a file taken by another message after the set\'s last check, before its turn binds it: NOT_FOUND once, no conversation, claim or part', async () => {
+  const user = id('late');
+  const file = await ready(user, 'late.png', 'image/png', png(7, 7));
+  const messageId = id('msg');
+  const frames = buildSendFrames({ messageId, text: LONG, attachmentIds: [file] });
+  const bedrock = createBedrockClient(awsFromEnv(em.env));
+  const s3Client = createS3Client(awsFromEnv(em.env), s3.endpoint);
+  try {
+    const real = attachmentService(em.doc, em.env.TABLE_NAME, s3Client, { bucket: BUCKET });
+    // The precondition made true: the third check of this message (part 0, part 1, then the bind
+    // of the claimed turn) first lets another message take the file.
+    let checks = 0;
+    const racing: typeof real = Object.create(real);
+    racing.check = async (u, ids, m) => {
+      if (m === messageId && ++checks === 3) {
+        const other = await real.check(u, ids, 'other-message');
+        if (!('records' in other)) throw new Error(other.error.message);
+        expect(await real.use(u, other.records, 'other-conversation', 'other-message')).toBe(true);
+      }
+      return real.check(u, ids, m);
+    };
+    const service = new ChatService({ config: chatConfigFromEnv(em.env), store: em.store, model: new BedrockModel(bedrock), attachments: racing });
+    const handler = createChatHandler({ service, telemetry: silentTelemetry, outbox: (t) => new ConnectionOutbox(em.connections, t.connectionId) });
+    const before = streamed().length;
+    const conn = id('conn');
+    for (const f of frames) await handler(wsEvent('sendMessage', user, conn, JSON.stringify(f)));
+    expect(checks).toBe(3);
+    expect(em.sink.frames(conn)).toEqual([{ type: 'error', code: 'NOT_FOUND', retryable: false, messageId, message: 'There is no such attachment.' }]);
+    expect(streamed().length).toBe(before);
+    // Only the set's marker, the day's and the minute's counters (the message's rate token is
+    // spent in this race) and the file (now the other message's) are left.
+    const left = (await partition(user)).map((i) => String(i.sk).replace(/^L#\d+/, 'L#minute').replace(/^L#d\d+/, 'L#day'));
+    const expected = [`A#${file}`, `AC#other-conversation#${file}`, 'L#day#uploads', 'L#minute', 'L#minute#parts', K.partsDoneSk(messageId)];
+    expect(left.sort()).toEqual(expected.sort());
+  } finally {
+    bedrock.destroy();
+    s3Client.destroy();
+  }
+});
+
 /**
  * An item's size as DynamoDB counts it: each attribute's name plus its value in UTF-8 bytes (a
  * number: 1 byte per two digits plus 1; a list: 3 bytes plus 1 per element). dynalite counts
