@@ -75,8 +75,8 @@ export type PartJudgement =
 /**
  * Judges a split message's live parts (in index order) as `arrived` sees them: refused as soon
  * as they prove the set bad (parts disagreeing on count, conversation, parent, model or files;
- * text over the limit), complete once all are there, else waiting. Whether this caller answers is the store's
- * `decide`, never "I saw all parts".
+ * text over the limit), complete once all are there, else waiting. Whether this caller answers
+ * is the store's `decide`, never "I saw all parts".
  */
 export function judgeParts(parts: readonly PartInput[], arrived: PartInput, maxInputChars: number): PartJudgement {
   const refuse = (error: ErrorFrame): PartJudgement => ({ verdict: 'refused', error: { ...error, messageId: arrived.messageId } });
