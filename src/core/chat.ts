@@ -110,8 +110,12 @@ export class ChatService {
     const { store, config } = this.deps;
     const now = this.clock.now();
     const fail = (code: ErrorCode, message: string) => this.refuse(out, code, message, frame.messageId);
-    // Before any read or write: a model the deployment does not allow stores and spends nothing.
-    if (frame.modelId !== undefined && !allowsModel(config, frame.modelId)) return fail('BAD_REQUEST', REFUSAL.unknownModel);
+    // Before any read or write: a model the deployment does not allow stores and spends nothing
+    // (of a split message only its set's marker, so that the set is answered once).
+    if (frame.modelId !== undefined && !allowsModel(config, frame.modelId)) {
+      if (frame.part && !(await refuseSet(store.parts, user, frame.messageId, frame.part.count, now))) return undefined;
+      return fail('BAD_REQUEST', REFUSAL.unknownModel);
+    }
 
     // A retry of a message already taken answers with the same ids; it only finishes a turn that
     // was never stored, and never starts a second generation.

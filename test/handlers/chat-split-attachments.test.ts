@@ -221,6 +221,21 @@ describe('parts that disagree are one BAD_REQUEST for the set, in either order, 
   });
 });
 
+test('a split message naming a model the deployment does not list is one BAD_REQUEST, and nothing of it is stored', async () => {
+  const user = id('model');
+  const files = await twoFiles(user);
+  const kept = await keptOf(user);
+  const before = streamed().length;
+  for (const order of [[0, 1], [1, 0]]) {
+    const messageId = id('msg');
+    const frames = buildSendFrames({ messageId, text: LONG, modelId: 'anthropic.claude-3-opus-20240229-v1:0', attachmentIds: files.ids });
+    const answer = await sendAll(user, order.map((i) => frames[i]));
+    expect(answer).toEqual([{ type: 'error', code: 'BAD_REQUEST', retryable: false, messageId, message: REFUSAL.unknownModel }]);
+  }
+  expect(await keptOf(user)).toEqual(kept);
+  expect(streamed().length).toBe(before);
+});
+
 describe('a split message whose files are refused is answered once, and nothing of it is stored', () => {
   test.each([
     ['another user\'s', 'NOT_FOUND', 'There is no such attachment.', async () => ready(id('owner'), 'a.png', 'image/png', png(4, 4))],
