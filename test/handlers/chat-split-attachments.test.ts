@@ -1,3 +1,4 @@
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { attachmentKey, MAX_ATTACHMENTS_PER_MESSAGE, PENDING_TAG } from '../../src/contract/attachments';
 import { awsFromEnv } from '../../src/contract/env';
@@ -136,6 +137,25 @@ describe.each([
     expect(streamed().length).toBe(before);
     expect(await partition(user)).toEqual(stored);
   });
+});
+
+test('a file the bucket cannot give is one INTERNAL for the set; once it can, the resent parts finish that turn, one model call', async () => {
+  const user = id('bucket');
+  const files = await twoFiles(user);
+  const messageId = id('msg');
+  const frames = buildSendFrames({ messageId, text: LONG, attachmentIds: files.ids });
+  const client = createS3Client(awsFromEnv(em.env), s3.endpoint);
+  try {
+    await client.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: attachmentKey(user, files.ids[1]) }));
+    const before = streamed().length;
+    const refused = await sendAll(user, frames);
+    expect(refused).toEqual([expect.objectContaining({ type: 'error', code: 'INTERNAL', retryable: true, messageId })]);
+    expect(streamed().length).toBe(before);
+    await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: attachmentKey(user, files.ids[1]), Body: files.doc, ContentType: 'application/pdf' }));
+    await expectOneTurnWithFiles(user, messageId, await sendAll(user, [frames[1], frames[0]]), files, before);
+  } finally {
+    client.destroy();
+  }
 });
 
 test('its parts arriving at once (both stored before either judges the set): accepted once, one model call', async () => {
