@@ -93,9 +93,10 @@ export interface ChatbotMonitoringOptions {
  */
 export interface ChatbotAttachmentsOptions {
   /**
-   * Create the attachments bucket and accept `attachmentIds` in messages. Off by default until the
-   * web client can attach files (the upload API and the model side work; the page has no attach button yet).
-   * @default false
+   * Create the attachments bucket, accept `attachmentIds` in messages and offer the web client's
+   * attach UI (config.json `attachments`). `false`: no bucket and no grants, the attachment routes
+   * answer 404 and the page shows no attach button.
+   * @default true
    */
   readonly enabled?: boolean;
   /**

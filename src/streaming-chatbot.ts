@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
+import { clientAttachmentsConfig } from './contract/attachments';
 import { ATTACHMENTS_ENV, attachmentsToEnv } from './contract/attachments-env';
 import { chatToEnv, cognitoAuthToEnv, historyToEnv, telemetryToEnv } from './contract/env';
 import { DEFAULT_METRICS_NAMESPACE } from './contract/metrics';
@@ -103,7 +104,8 @@ export class StreamingChatbot extends Construct {
     const powertools = telemetryToEnv({ serviceName: service, namespace });
     // The attachments bucket is made after the site (its CORS names the site); its name is read lazily,
     // so both functions' environments (and the chat one's size check) include it from the start.
-    const attachmentsOn = props.attachments?.enabled ?? false;
+    const attachmentsOn = props.attachments?.enabled ?? true;
+    const attachmentsName = attachmentsOn ? AttachmentsBucket.nameFor(this) : undefined;
     let attachments: AttachmentsBucket | undefined;
     const attachmentsEnv = attachmentsOn ? attachmentsToEnv({
       bucket: Lazy.string({ produce: () => attachments!.bucket.bucketName }),
@@ -167,7 +169,7 @@ export class StreamingChatbot extends Construct {
       webAclArn: props.webAclArn,
       removalPolicy,
       logs: logSettings,
-      attachmentsOrigin: attachmentsOn ? `https://*.s3.${stack.region}.amazonaws.com` : undefined,
+      attachmentsOrigin: attachmentsName ? AttachmentsBucket.originOf(this, attachmentsName) : undefined,
     });
     this.bucket = web.bucket;
     this.distribution = web.distribution;
@@ -175,7 +177,7 @@ export class StreamingChatbot extends Construct {
 
     // Attachments (docs/PROTOCOL.md §15): a bucket whose CORS answers only the site.
     if (attachmentsOn) {
-      attachments = new AttachmentsBucket(this, 'Attachments', { siteUrl: this.siteUrl, removalPolicy });
+      attachments = new AttachmentsBucket(this, 'Attachments', { siteUrl: this.siteUrl, removalPolicy, bucketName: attachmentsName! });
       this.attachmentsBucket = attachments.bucket;
       attachments.grantHistory(this.historyFunction);
       attachments.grantChat(this.chatFunction);
@@ -214,6 +216,7 @@ export class StreamingChatbot extends Construct {
       models: models.map((m) => ({ modelId: m.modelId, label: { ko: m.label.ko, en: m.label.en } })),
       defaultModelId: modelId,
       limits: { maxInputChars, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES },
+      ...(attachmentsOn ? { attachments: clientAttachmentsConfig() } : {}),
     };
     this.clientDeployment = web.deploy(config);
 

@@ -170,10 +170,6 @@ export const ATTACHMENT_ERRORS = {
     code: 'BAD_REQUEST',
     message: `A message may carry at most ${MAX_IMAGES_PER_MESSAGE} images and ${MAX_DOCUMENTS_PER_MESSAGE} documents.`,
   }),
-  /** sendMessage.attachmentIds on a split message (docs/PROTOCOL.md §15). */
-  notWithParts: (): AttachmentProblem => ({
-    status: 400, code: 'BAD_REQUEST', message: 'attachmentIds go with a whole message, not with the parts of a split one.',
-  }),
   disabled: (): AttachmentProblem => ({ status: 404, code: 'NOT_FOUND', message: 'Attachments are turned off on this deployment.' }),
 } as const;
 

@@ -128,7 +128,7 @@ export class AttachmentService {
   public async content(user: string, attachmentId: string, redirect = true): Promise<AttachmentResponse> {
     const r = await this.find(user, attachmentId);
     if (!r || r.status !== 'ready') return problem(ATTACHMENT_ERRORS.notFound());
-    const url = await this.objects.presignGet(attachmentKey(user, attachmentId), r.contentType, DOWNLOAD_URL_SECONDS);
+    const url = await this.objects.presignGet(attachmentKey(user, attachmentId), r.contentType, DOWNLOAD_URL_SECONDS, r.name);
     return redirect ? { statusCode: 302, headers: { location: url }, body: { url } } : { statusCode: 200, body: { url } };
   }
 

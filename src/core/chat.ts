@@ -15,7 +15,7 @@ import type { Claim, ConversationRecord, Store } from './ports/store';
 import { silentTelemetry, Telemetry } from './ports/telemetry';
 import type { TurnPlace } from './ports/tree';
 import { cleanTitle, TITLE_SYSTEM_PROMPT, titleRequestText } from './prompts';
-import { storePart } from './split-message';
+import { refuseSet, storePart } from './split-message';
 import { placeMessage, placeReply } from './tree';
 import { storeTurn } from './turn';
 
@@ -110,21 +110,27 @@ export class ChatService {
     const { store, config } = this.deps;
     const now = this.clock.now();
     const fail = (code: ErrorCode, message: string) => this.refuse(out, code, message, frame.messageId);
-    // Before any read or write: a model the deployment does not allow stores and spends nothing.
-    if (frame.modelId !== undefined && !allowsModel(config, frame.modelId)) return fail('BAD_REQUEST', REFUSAL.unknownModel);
-    if (frame.attachmentIds && (!this.deps.attachments || frame.part)) {
-      const p = this.deps.attachments ? ATTACHMENT_ERRORS.notWithParts() : ATTACHMENT_ERRORS.disabled();
-      return fail(p.code as ErrorCode, p.message);
+    // Before any read or write: a model the deployment does not allow stores and spends nothing
+    // (of a split message only its set's marker, so that the set is answered once).
+    if (frame.modelId !== undefined && !allowsModel(config, frame.modelId)) {
+      if (frame.part && !(await refuseSet(store.parts, user, frame.messageId, frame.part.count, now))) return undefined;
+      return fail('BAD_REQUEST', REFUSAL.unknownModel);
     }
 
     // A retry of a message already taken answers with the same ids; it only finishes a turn that
     // was never stored, and never starts a second generation.
     const existing = await store.claims.get(user, frame.messageId);
     if (existing) return this.resume(user, frame, existing, out, ctx);
-    // Attachments (docs/PROTOCOL.md §15): the caller's own ready files, before anything is stored.
+    // Attachments (docs/PROTOCOL.md §15): the caller's own ready files, before anything is stored;
+    // every part of a split message carries them, so each is checked before it is stored, and a
+    // refused set is answered once.
     if (frame.attachmentIds) {
-      const checked = await this.deps.attachments!.check(user, frame.attachmentIds, frame.messageId);
-      if ('error' in checked) return fail(checked.error.code as ErrorCode, checked.error.message);
+      const a = this.deps.attachments;
+      const checked = a ? await a.check(user, frame.attachmentIds, frame.messageId) : { error: ATTACHMENT_ERRORS.disabled() };
+      if ('error' in checked) {
+        if (frame.part && !(await refuseSet(store.parts, user, frame.messageId, frame.part.count, now))) return undefined;
+        return fail(checked.error.code, checked.error.message);
+      }
     }
 
     if (!frame.part) return this.acceptWhole(user, frame, frame.text, now, out, ctx);
@@ -135,7 +141,8 @@ export class ChatService {
       }
       return undefined;
     }
-    const part = { messageId: frame.messageId, conversationId: frame.conversationId, ...frame.part, text: frame.text };
+    const { messageId, conversationId, parentId, modelId, attachmentIds } = frame;
+    const part = { messageId, conversationId, parentId, modelId, attachmentIds, ...frame.part, text: frame.text };
     const r = await storePart(store.parts, user, part, now, config.limits.maxInputChars);
     if (r.state === 'error') return fail(r.error.code, r.error.message);
     if (r.state !== 'complete') return undefined; // waiting for more parts, or another invocation answers
@@ -325,6 +332,7 @@ export class ChatService {
     // Files are bound to the user message before it is stored (a resend binds them again).
     const files = claim.attachmentIds ? await this.bindFiles(user, claim, turn.messageId) : undefined;
     if (files && 'error' in files) {
+      if (partCount) await this.dropParts(user, messageId, partCount);
       await store.claims.delete(user, [messageId]);
       if (claim.created) await store.conversations.dropNew(user, conversationId, replyId);
       else await store.conversations.releaseLease(user, conversationId, replyId);
@@ -339,11 +347,7 @@ export class ChatService {
       await out.post(accepted);
       return undefined;
     }
-    if (partCount) {
-      // Parts expire anyway: a failed cleanup must not fail a stored, accepted turn.
-      await store.parts.remove(user, messageId, Array.from({ length: partCount }, (_, i) => i))
-        .catch((err) => this.telemetry.warn('parts cleanup failed', { error: (err as Error).name }));
-    }
+    if (partCount) await this.dropParts(user, messageId, partCount);
     // Deleted (or taken over) before it was accepted: the turn removed itself, nothing is stored.
     if (stored.state === 'gone') return this.refuse(out, 'NOT_FOUND', REFUSAL.noConversation, messageId);
     if (stored.state === 'taken') return this.refuse(out, 'BUSY', REFUSAL.busy, messageId);
@@ -395,6 +399,12 @@ export class ChatService {
     const checked = await a.check(user, claim.attachmentIds!, messageId);
     if ('error' in checked) return checked;
     return (await a.use(user, checked.records, claim.conversationId, messageId)) ? checked : { error: ATTACHMENT_ERRORS.notFound() };
+  }
+
+  /** Removes a split message's parts; they expire anyway, so a failed cleanup fails nothing. */
+  private async dropParts(user: string, messageId: string, count: number): Promise<void> {
+    await this.deps.store.parts.remove(user, messageId, Array.from({ length: count }, (_, i) => i))
+      .catch((err) => this.telemetry.warn('parts cleanup failed', { error: (err as Error).name }));
   }
 
   /** Answers a message with an error frame (and counts it). */

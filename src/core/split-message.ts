@@ -30,3 +30,14 @@ export async function storePart(parts: Parts, user: string, part: PartInput, now
   }
   return { state: 'complete', text: judged.text, conversationId: part.conversationId };
 }
+
+/**
+ * Refuses a part's set before the part is stored (its files are refused, docs/PROTOCOL.md §15):
+ * true for the one invocation that decides the set and answers; the parts already stored go.
+ * Every part carries the same files, so the others are refused the same way and stay quiet.
+ */
+export async function refuseSet(parts: Parts, user: string, messageId: string, count: number, now: number): Promise<boolean> {
+  if (!(await parts.decide(user, messageId, now))) return false;
+  await parts.remove(user, messageId, Array.from({ length: count }, (_, i) => i));
+  return true;
+}

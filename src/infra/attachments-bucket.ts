@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { createHash } from 'crypto';
+import { Duration, Fn, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -10,6 +11,8 @@ export interface AttachmentsBucketProps {
   /** The site's origin (`https://…`): the only origin CORS answers. */
   readonly siteUrl: string;
   readonly removalPolicy: RemovalPolicy;
+  /** From {@link AttachmentsBucket.nameFor}: the site's CSP names the bucket before it exists. */
+  readonly bucketName: string;
 }
 
 /**
@@ -27,12 +30,34 @@ export class AttachmentsBucket extends Construct {
     pattern: /^Resource::<.*AttachmentsBucket.*\.Arn>\/u\/\*$/,
     reason: 'Attachment object keys are u/{sub}/{attachmentId}, made per request from the verified token\'s sub; the functions can act only on objects, never list or configure the bucket.',
   };
+  /**
+   * The bucket's name, known before the bucket is made: the site's CSP names the bucket's origin
+   * and the bucket's CORS names the site, so neither may read the other from CloudFormation (a
+   * cycle). `chatbot-<8 hex of the chatbot's construct path>-<the GUID of the stack's id>`: unique
+   * to each deployment of the stack, so a bucket retained from a deleted stack never collides with
+   * the next deployment (53 characters, lower case).
+   */
+  public static nameFor(chatbot: Construct): string {
+    const hash = createHash('sha256').update(Names.uniqueId(chatbot)).digest('hex').slice(0, 8);
+    return `chatbot-${hash}-${Fn.select(2, Fn.split('/', Stack.of(chatbot).stackId))}`;
+  }
+
+  /**
+   * The origin of a bucket named `bucketName` as the functions' presigned URLs name it: the
+   * regional virtual-hosted endpoint (the page's CSP allows exactly this one).
+   */
+  public static originOf(scope: Construct, bucketName: string): string {
+    const stack = Stack.of(scope);
+    return `https://${bucketName}.s3.${stack.region}.${stack.urlSuffix}`;
+  }
+
   public readonly bucket: s3.Bucket;
 
   constructor(scope: Construct, id: string, props: AttachmentsBucketProps) {
     super(scope, id);
     this.bucket = new s3.Bucket(this, 'Bucket', {
       ...privateBucketProps(props.removalPolicy),
+      bucketName: props.bucketName,
       cors: [{
         allowedOrigins: [props.siteUrl],
         allowedMethods: [s3.HttpMethods.PUT, s3.HttpMethods.GET, s3.HttpMethods.HEAD],

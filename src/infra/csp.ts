@@ -8,13 +8,14 @@ export interface CspSources {
   readonly authDomainUrl: string;
   /** `https://cognito-idp.<region>.amazonaws.com` (OIDC discovery and JWKS) */
   readonly cognitoIdpUrl: string;
-  /** `https://*.s3.<region>.amazonaws.com` when attachments are on (presigned uploads and thumbnails). */
+  /** `https://<bucket>.s3.<region>.amazonaws.com` when attachments are on (presigned uploads and thumbnails). */
   readonly attachmentsOrigin?: string;
 }
 
 /**
  * The Content-Security-Policy of every response: `connect-src` adds exactly the WebSocket API and
- * Cognito.
+ * Cognito, and with `img-src` the attachments bucket's own origin (no other bucket: a Markdown image
+ * in an answer cannot send anything to a bucket of someone else's).
  */
 export function contentSecurityPolicy(sources: CspSources): string {
   return buildContentSecurityPolicy({

@@ -32,7 +32,7 @@ export interface WebClientProps {
   readonly webAclArn?: string;
   readonly removalPolicy: RemovalPolicy;
   readonly logs: LogSettings;
-  /** The attachments bucket's origin for the CSP (a wildcard on the Region's S3 endpoint: the bucket's own name would make a cycle with its CORS, which names the site). */
+  /** The attachments bucket's origin for the CSP `img-src` and `connect-src` (`AttachmentsBucket.originOf`). */
   readonly attachmentsOrigin?: string;
 }
 

@@ -20,6 +20,7 @@ import { startModelServer } from './model-server';
 import { startS3Server } from './s3-server';
 import { guarded } from './safe-url';
 import { findClientDir, serveStatic } from './static-client';
+import { clientAttachmentsConfig } from '../contract/attachments';
 import {
   AuthorizerEnv, AwsEnv, ChatEnv, checkAuthMode, DEFAULT_HISTORY_TOKEN_BUDGET, DEFAULT_RATE_LIMIT_PER_MINUTE, HistoryEnv, TelemetryEnv,
 } from '../contract/env';
@@ -308,6 +309,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       models: model.models.map((m) => ({ modelId: m.modelId, label: m.label })),
       defaultModelId: model.modelId,
       limits: { maxInputChars: DEFAULT_MAX_INPUT_CHARS, maxFrameBytes: DEFAULT_MAX_FRAME_BYTES },
+      ...(attachments ? { attachments: clientAttachmentsConfig() } : {}),
     });
     ready = (req, res) => {
       const pathname = (req.url ?? '/').split('?')[0];

@@ -66,3 +66,20 @@ test('PUT /conversations/{id}/active is a history route', () => {
   });
   expect(matchHistoryRoute('POST', `/conversations/${C}/active`)).toBeUndefined();
 });
+
+describe('sendMessage.attachmentIds on a split message', () => {
+  const files = Array.from({ length: 25 }, (_, i) => `file-${String(i).padStart(59, '0')}`);
+  test('every part carries the same list, in order, and each part is within the frame limit with it', () => {
+    const frames = buildSendFrames({ messageId: M, conversationId: C, parentId: P, modelId: 'model-a', attachmentIds: files, text: '가'.repeat(16_000) });
+    expect(frames.length).toBeGreaterThan(1);
+    for (const f of frames) {
+      expect(f.attachmentIds).toEqual(files);
+      expect(Buffer.byteLength(JSON.stringify(f))).toBeLessThanOrEqual(32 * 1024);
+      expect(parseClientFrame(JSON.stringify(f))).toMatchObject({ ok: true, frame: { attachmentIds: files, part: f.part } });
+    }
+    expect(frames.map((f) => f.text).join('')).toBe('가'.repeat(16_000));
+  });
+  test('an empty list is none', () => {
+    expect(buildSendFrames({ messageId: M, text: 'hi', attachmentIds: [] })).toEqual([{ action: 'sendMessage', messageId: M, text: 'hi' }]);
+  });
+});

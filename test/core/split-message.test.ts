@@ -1,5 +1,5 @@
 import { PART_TTL_SECONDS } from '../../src/contract/protocol';
-import { PartResult, storePart } from '../../src/core/split-message';
+import { PartResult, refuseSet, storePart } from '../../src/core/split-message';
 import { id } from '../support/ids';
 import { MemoryStore } from '../support/memory/memory-store';
 
@@ -55,5 +55,17 @@ describe('split-message parts', () => {
       await storePart(em.store.parts, 'p4', { messageId, index: 2, count: 3, text: '뒤' }, t, 16_000),
     ];
     expect(results.map((r) => r.state)).toEqual(['waiting', 'error', 'taken']);
+  });
+
+  test('a set refused before its part is stored: one of many concurrent refusals answers, the stored parts go, late parts stay quiet', async () => {
+    const messageId = id('msg');
+    const t = Date.now();
+    await storePart(em.store.parts, 'p5', { messageId, index: 0, count: 3, text: '앞' }, t, 16_000);
+    const answers = await Promise.all([1, 2, 1].map(() => refuseSet(em.store.parts, 'p5', messageId, 3, t)));
+    expect(answers.filter(Boolean)).toHaveLength(1);
+    const late = await storePart(em.store.parts, 'p5', { messageId, index: 1, count: 3, text: '중' }, t, 16_000);
+    expect(late).toEqual({ state: 'taken' });
+    // Part 0 went with the refusal; late parts are kept until they expire, like any late part.
+    expect((await em.store.parts.put('p5', { messageId, index: 2, count: 3, text: '뒤' }, t)).parts.map((p) => p.index)).toEqual([1, 2]);
   });
 });

@@ -1,6 +1,7 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
-  attachmentKey, MAX_IMAGE_BYTES, MAX_UPLOAD_BYTES_PER_DAY, MAX_UPLOADS_PER_DAY, PENDING_TAG,
+  attachmentKey, MAX_DOCUMENT_BYTES, MAX_IMAGE_BYTES, MAX_IMAGE_SIDE_PX, MAX_UPLOAD_BYTES_PER_DAY, MAX_UPLOADS_PER_DAY, PENDING_TAG,
 } from '../../src/contract/attachments';
 import { awsFromEnv } from '../../src/contract/env';
 import { createS3Client } from '../../src/core/adapters/s3-objects';
@@ -8,7 +9,7 @@ import { handler as chat } from '../../src/handlers/chat.lambda';
 import { attachmentService } from '../../src/handlers/wiring';
 import type { S3Server } from '../../src/local/s3-server';
 import { AttachmentRig, historyRequest, startAttachmentRig, uploadAttachment } from '../support/attachments';
-import { exe, pdf, png } from '../support/files';
+import { elf, exe, pdf, png, pngOfSize } from '../support/files';
 import { Emulators, id, wsEvent } from '../support/harness';
 
 // The upload slot API of docs/PROTOCOL.md §15 through the deployed history handler, against dynalite
@@ -38,6 +39,16 @@ async function attachmentItems(user: string) {
   return r.Items ?? [];
 }
 const objectsOf = (user: string) => s3.keys(BUCKET).filter((k) => k.startsWith(`u/${user}/`));
+
+/** Every item of the user's partition, by sort key. */
+async function partition(user: string): Promise<string[]> {
+  const r = await em.doc.send(new QueryCommand({
+    TableName: em.env.TABLE_NAME, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `U#${user}` }, ConsistentRead: true,
+  }));
+  return (r.Items ?? []).map((i) => String(i.sk));
+}
+/** What the upload API legitimately keeps of refused files: the day's slot counter (it counts every slot, used or not). */
+const DAILY = /^L#d\d+#uploads$/;
 
 test('an image: slot, presigned upload, verification, metadata and a thumbnail redirect', async () => {
   const user = id('ann');
@@ -78,32 +89,80 @@ test('a PDF reports its pages', async () => {
 
 test('another user\'s attachment is not found on every route, and its object is under its owner\'s key', async () => {
   const owner = id('own');
+  const eve = id('eve');
   const { id: attachmentId } = await upload(owner, 'a.png', 'image/png', png(2, 2));
   for (const [method, path] of [['GET', ''], ['POST', '/complete'], ['GET', '/content']]) {
-    expect(await req(id('eve'), method, `/attachments/${attachmentId}${path}`)).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
+    expect(await req(eve, method, `/attachments/${attachmentId}${path}`)).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
   }
   expect(s3.keys(BUCKET)).toContain(attachmentKey(owner, attachmentId));
-  expect((await req(owner, 'GET', `/attachments/${attachmentId}`)).status).toBe(200);
+  // The other user's calls stored nothing, and did not complete the owner's upload.
+  expect(await partition(eve)).toEqual([]);
+  expect(objectsOf(eve)).toEqual([]);
+  expect((await req(owner, 'GET', `/attachments/${attachmentId}`)).body).toMatchObject({ status: 'pending' });
   expect((await req(owner, 'GET', '/attachments/not an id')).status).toBe(404);
 });
 
-test('refused slots keep nothing: too large, wrong type, bad name, bad JSON', async () => {
+test('refused slots keep nothing, not even a count of the day: one byte over each size limit, wrong types, bad name, bad JSON', async () => {
   const user = id('ref');
   expect(await req(user, 'POST', '/attachments', { name: 'big.png', contentType: 'image/png', size: MAX_IMAGE_BYTES + 1 }))
     .toMatchObject({ status: 413, body: { code: 'TOO_LARGE', message: 'An image may be at most 3.75 MB (3750000 bytes).' } });
-  expect(await req(user, 'POST', '/attachments', { name: 'a.exe', contentType: 'application/x-msdownload', size: 10 }))
-    .toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } });
+  expect(await req(user, 'POST', '/attachments', { name: 'big.pdf', contentType: 'application/pdf', size: MAX_DOCUMENT_BYTES + 1 }))
+    .toMatchObject({ status: 413, body: { code: 'TOO_LARGE', message: 'A document may be at most 4.5 MB (4500000 bytes).' } });
+  for (const contentType of ['application/x-msdownload', 'image/svg+xml', 'application/zip', '']) {
+    expect(await req(user, 'POST', '/attachments', { name: 'a.exe', contentType, size: 10 }))
+      .toMatchObject({ status: 400, body: { code: 'BAD_REQUEST', message: expect.stringContaining('cannot be attached') } });
+  }
   expect(await req(user, 'POST', '/attachments', { name: '', contentType: 'image/png', size: 10 })).toMatchObject({ status: 400 });
   expect(await req(user, 'POST', '/attachments', '{nope')).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } });
-  expect((await attachmentItems(user)).filter((i) => String(i.sk).startsWith('A#'))).toEqual([]);
+  expect(await partition(user)).toEqual([]);
   expect(objectsOf(user)).toEqual([]);
 });
 
-test('a renamed executable, an oversized image and a wrong format are refused after upload and deleted', async () => {
+test('at each size limit a slot is given; at complete the bytes must be the declared ones and within the type\'s limit', async () => {
+  const user = id('edge');
+  const client = createS3Client(awsFromEnv(em.env), s3.endpoint);
+  // An object the presigned PUT could not have made (it binds content-length): written to the bucket directly.
+  const putDirect = (attachmentId: string, body: Buffer, contentType: string) =>
+    client.send(new PutObjectCommand({ Bucket: BUCKET, Key: attachmentKey(user, attachmentId), Body: body, ContentType: contentType }));
+  try {
+    // Exactly at the limits, through the browser's path: ready.
+    const image = await upload(user, 'at.png', 'image/png', pngOfSize(MAX_IMAGE_BYTES));
+    const text = await upload(user, 'at.txt', 'text/plain', Buffer.alloc(MAX_DOCUMENT_BYTES, 0x61));
+    for (const x of [image, text]) expect([x.put.status, (await req(user, 'POST', `/attachments/${x.id}/complete`)).body.status]).toEqual([200, 'ready']);
+    const kept = [image.id, text.id];
+
+    // One byte over the type's limit (declared at it), one byte short of and over the declared size: refused, deleted.
+    const cases: Array<[string, string, number, Buffer, number, string]> = [
+      ['over.png', 'image/png', MAX_IMAGE_BYTES, pngOfSize(MAX_IMAGE_BYTES + 1), 413, 'at most 3.75 MB'],
+      ['over.txt', 'text/plain', MAX_DOCUMENT_BYTES, Buffer.alloc(MAX_DOCUMENT_BYTES + 1, 0x61), 413, 'at most 4.5 MB'],
+      ['short.txt', 'text/plain', 100, Buffer.alloc(99, 0x61), 400, 'has 99 bytes, not the declared 100'],
+      ['long.txt', 'text/plain', 100, Buffer.alloc(101, 0x61), 400, 'has 101 bytes, not the declared 100'],
+    ];
+    for (const [name, type, size, body, status, says] of cases) {
+      const slot = await req(user, 'POST', '/attachments', { name, contentType: type, size });
+      expect(slot.status).toBe(201);
+      await putDirect(slot.body.attachmentId, body, type);
+      const r = await req(user, 'POST', `/attachments/${slot.body.attachmentId}/complete`);
+      expect([name, r.status, r.body.message]).toEqual([name, status, expect.stringContaining(says)]);
+      expect((await req(user, 'GET', `/attachments/${slot.body.attachmentId}`)).status).toBe(404);
+    }
+    expect((await partition(user)).filter((sk) => !DAILY.test(sk))).toEqual(kept.map((k) => `A#${k}`).sort());
+    expect(objectsOf(user).sort()).toEqual(kept.map((k) => attachmentKey(user, k)).sort());
+  } finally {
+    client.destroy();
+  }
+});
+
+test('renamed executables, images one pixel over a side and a wrong format are refused after upload and deleted', async () => {
   const user = id('bad');
+  const over = MAX_IMAGE_SIDE_PX + 1;
   const cases: Array<[string, string, Buffer, number, string]> = [
     ['photo.png', 'image/png', exe(), 400, 'an executable program'],
-    ['wide.png', 'image/png', png(8001, 1), 413, '8000 px'],
+    ['setup.pdf', 'application/pdf', exe(), 400, 'an executable program'],
+    ['report.docx', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', exe(), 400, 'an executable program'],
+    ['notes.txt', 'text/plain', elf(), 400, 'an executable program'],
+    ['wide.png', 'image/png', png(over, 1), 413, `${over}×1`],
+    ['tall.png', 'image/png', png(1, over), 413, `1×${over}`],
     ['doc.pdf', 'application/pdf', png(2, 2), 400, 'a PNG image'],
   ];
   for (const [name, type, bytes, status, says] of cases) {
@@ -113,8 +172,17 @@ test('a renamed executable, an oversized image and a wrong format are refused af
     expect([name, r.status, r.body.message]).toEqual([name, status, expect.stringContaining(says)]);
     expect((await req(user, 'GET', `/attachments/${attachmentId}`)).status).toBe(404);
   }
-  expect((await attachmentItems(user)).filter((i) => String(i.sk).startsWith('A#'))).toEqual([]);
+  // Only the day's slot counter is left (the slots were given); no record, no object.
+  expect((await partition(user)).map((sk) => DAILY.test(sk))).toEqual([true]);
   expect(objectsOf(user)).toEqual([]);
+});
+
+test(`images exactly ${MAX_IMAGE_SIDE_PX} px a side are ready`, async () => {
+  const user = id('side');
+  for (const [w, h] of [[MAX_IMAGE_SIDE_PX, 1], [1, MAX_IMAGE_SIDE_PX]]) {
+    const { id: attachmentId } = await upload(user, 'edge.png', 'image/png', png(w, h));
+    expect((await req(user, 'POST', `/attachments/${attachmentId}/complete`)).body).toMatchObject({ status: 'ready', width: w, height: h });
+  }
 });
 
 test('completing before the upload says so and keeps the slot', async () => {

@@ -1,11 +1,11 @@
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { attachmentKey, MAX_ATTACHMENTS_PER_MESSAGE } from '../../src/contract/attachments';
+import { attachmentKey, MAX_ATTACHMENTS_PER_MESSAGE, MAX_DOCUMENTS_PER_MESSAGE, MAX_IMAGES_PER_MESSAGE, PENDING_TAG } from '../../src/contract/attachments';
 import { awsFromEnv } from '../../src/contract/env';
 import { createS3Client } from '../../src/core/adapters/s3-objects';
 import { handler as chat } from '../../src/handlers/chat.lambda';
 import type { S3Server } from '../../src/local/s3-server';
-import { AttachmentRig, historyRequest, startAttachmentRig, uploadAttachment } from '../support/attachments';
+import { AttachmentRig, historyRequest, readyAttachment, startAttachmentRig } from '../support/attachments';
 import { pdf, png } from '../support/files';
 import { chatService, Emulators, id, outbox, wsEvent } from '../support/harness';
 
@@ -26,13 +26,7 @@ afterAll(() => rig.close());
 
 const req = historyRequest;
 
-/** A ready attachment of `user`: slot, the browser's presigned PUT, complete. */
-async function ready(user: string, name: string, contentType: string, bytes: Buffer): Promise<string> {
-  const { id: attachmentId, put } = await uploadAttachment(user, name, contentType, bytes);
-  expect(put.status).toBe(200);
-  expect((await req(user, 'POST', `/attachments/${attachmentId}/complete`)).status).toBe(200);
-  return attachmentId;
-}
+const ready = readyAttachment;
 
 async function send(user: string, frame: Record<string, unknown>, conn = id('conn')) {
   await chat(wsEvent('sendMessage', user, conn, JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '사진 봐 주세요', ...frame })));
@@ -95,9 +89,16 @@ describe('a message with an image and a document', () => {
     expect(Buffer.from(messages[0].files![0].bytes).equals(image)).toBe(true);
   });
 
-  test('files used by one message are NOT_FOUND for another; the conversation delete removes them', async () => {
+  test('files used by one message are NOT_FOUND for another, which stores nothing; the conversation delete removes them', async () => {
+    const kept = await itemsOf(user);
+    const turns = (await em.store.messages.newestFirst(user, conversationId, 100)).items;
+    const calls = streamed().length;
     const frames = await send(user, { conversationId, messageId: 'msg-files-reuse', attachmentIds: [imageId] });
     expect(frames).toEqual([expect.objectContaining({ type: 'error', code: 'NOT_FOUND', messageId: 'msg-files-reuse' })]);
+    // No claim, rate token, lease or message of it; the files still the first message's.
+    expect(await itemsOf(user)).toEqual(kept);
+    expect((await em.store.messages.newestFirst(user, conversationId, 100)).items).toEqual(turns);
+    expect(streamed().length).toBe(calls);
     expect((await req(user, 'DELETE', `/conversations/${conversationId}`)).status).toBe(204);
     expect((await req(user, 'GET', `/attachments/${imageId}`)).status).toBe(404);
     expect(s3.keys(BUCKET).filter((k) => k.startsWith(`u/${user}/`))).toEqual([]);
@@ -108,13 +109,57 @@ test('another user\'s attachment (or a missing one) is NOT_FOUND with the messag
   const owner = id('own');
   const other = id('oth');
   const theirs = await ready(owner, 'a.png', 'image/png', png(4, 4));
-  for (const ids of [[theirs], [id('missing')]]) {
-    const frames = await send(other, { messageId: 'msg-not-mine', attachmentIds: ids });
-    expect(frames).toEqual([{ type: 'error', code: 'NOT_FOUND', retryable: false, messageId: 'msg-not-mine', message: 'There is no such attachment.' }]);
+  const mine = await ready(other, 'b.png', 'image/png', png(4, 4));
+  const ownersItems = await itemsOf(owner);
+  const othersItems = await itemsOf(other);
+  const calls = streamed().length;
+  // Alone, or beside one of the caller's own ready files; into a new conversation or an existing one.
+  em.brain.script = { tokens: ['네'] };
+  const [start] = await send(other, { text: '시작' });
+  const conversation = await itemsOf(other);
+  for (const extra of [{}, { conversationId: start.conversationId }]) {
+    for (const ids of [[theirs], [id('missing')], [mine, theirs]]) {
+      const frames = await send(other, { messageId: 'msg-not-mine', attachmentIds: ids, ...extra });
+      expect(frames).toEqual([{ type: 'error', code: 'NOT_FOUND', retryable: false, messageId: 'msg-not-mine', message: 'There is no such attachment.' }]);
+    }
   }
-  expect(await itemsOf(other)).toEqual([]);
-  const [record] = await itemsOf(owner, 'A');
-  expect(record.messageId).toBeUndefined();
+  // No conversation, claim or rate token of it; the files where they were, unbound and pending.
+  expect(await itemsOf(other)).toEqual(conversation);
+  expect(conversation.filter((i) => !othersItems.some((o) => o.sk === i.sk)).map((i) => String(i.sk)[0]).sort()).toEqual(['C', 'I', 'L', 'R']);
+  expect(streamed().length).toBe(calls + 1);
+  expect(await itemsOf(owner)).toEqual(ownersItems);
+  expect(s3.object(BUCKET, attachmentKey(owner, theirs))?.tagging).toBe(`${PENDING_TAG.key}=${PENDING_TAG.value}`);
+});
+
+test('a file not yet completed is BAD_REQUEST, and nothing is stored', async () => {
+  const user = id('early');
+  const slot = await req(user, 'POST', '/attachments', { name: 'later.png', contentType: 'image/png', size: 100 });
+  const kept = await itemsOf(user);
+  const frames = await send(user, { messageId: 'msg-not-ready', attachmentIds: [slot.body.attachmentId] });
+  expect(frames).toEqual([{ type: 'error', code: 'BAD_REQUEST', retryable: false, messageId: 'msg-not-ready', message: 'The file has not been uploaded yet.' }]);
+  expect(await itemsOf(user)).toEqual(kept);
+});
+
+test(`${MAX_IMAGES_PER_MESSAGE} images and ${MAX_DOCUMENTS_PER_MESSAGE} documents go in one message; one more image or document is BAD_REQUEST and stores nothing`, async () => {
+  const user = id('count');
+  const images = await Promise.all(Array.from({ length: MAX_IMAGES_PER_MESSAGE + 1 }, (_, i) => ready(user, `p${i}.png`, 'image/png', png(2, 2))));
+  const docs = await Promise.all(Array.from({ length: MAX_DOCUMENTS_PER_MESSAGE + 1 }, (_, i) => ready(user, `d${i}.txt`, 'text/plain', Buffer.from(`메모 ${i}`))));
+  const kept = await itemsOf(user);
+  const calls = streamed().length;
+  const count = `A message may carry at most ${MAX_IMAGES_PER_MESSAGE} images and ${MAX_DOCUMENTS_PER_MESSAGE} documents.`;
+  // 21 images; 6 documents; and within the 25 ids: 21 images and 4 documents, 19 images and 6 documents.
+  for (const ids of [images, docs, [...images, ...docs.slice(0, 4)], [...images.slice(0, 19), ...docs]]) {
+    expect(ids.length).toBeLessThanOrEqual(MAX_ATTACHMENTS_PER_MESSAGE);
+    const frames = await send(user, { messageId: 'msg-too-many', attachmentIds: ids });
+    expect(frames).toEqual([{ type: 'error', code: 'BAD_REQUEST', retryable: false, messageId: 'msg-too-many', message: count }]);
+  }
+  expect(await itemsOf(user)).toEqual(kept);
+  expect(streamed().length).toBe(calls);
+  em.brain.script = { tokens: ['다 봤어요'] };
+  const atEdge = [...images.slice(0, MAX_IMAGES_PER_MESSAGE), ...docs.slice(0, MAX_DOCUMENTS_PER_MESSAGE)];
+  const [accepted] = await send(user, { attachmentIds: atEdge });
+  expect(accepted).toMatchObject({ type: 'accepted' });
+  expect(lastUser().files!.map((f) => f.kind)).toEqual([...Array(MAX_IMAGES_PER_MESSAGE).fill('image'), ...Array(MAX_DOCUMENTS_PER_MESSAGE).fill('document')]);
 });
 
 test('a resend of a message with files is accepted once, with the same ids and one model call', async () => {
@@ -189,8 +234,6 @@ test(`attachmentIds must be up to ${MAX_ATTACHMENTS_PER_MESSAGE} distinct ids; a
   }
   const [atEdge] = await send(user, { attachmentIds: ids(MAX_ATTACHMENTS_PER_MESSAGE) });
   expect(atEdge).toMatchObject({ type: 'error', code: 'NOT_FOUND' });
-  const [split] = await send(user, { attachmentIds: [id('att')], part: { index: 0, count: 2 } });
-  expect(split).toMatchObject({ type: 'error', code: 'BAD_REQUEST', message: expect.stringContaining('split') });
   expect(await itemsOf(user)).toEqual([]);
   em.brain.script = { tokens: ['네'] };
   const [accepted] = await send(user, { attachmentIds: [] });

@@ -150,6 +150,6 @@ describe('bring your own', () => {
     });
     template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'JWT', JwtConfiguration: { Audience: ['client123'], Issuer: 'https://cognito-idp.ap-northeast-2.amazonaws.com/ap-northeast-2_abcdefghi' } });
     const policy = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0] as any;
-    expect(JSON.stringify(policy)).toContain(' https://login.example.com https://cognito-idp.ap-northeast-2.amazonaws.com;');
+    expect(JSON.stringify(policy)).toContain(' https://login.example.com https://cognito-idp.ap-northeast-2.amazonaws.com https://chatbot-');
   });
 });

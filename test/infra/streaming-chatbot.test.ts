@@ -231,7 +231,7 @@ describe('StreamingChatbot with default props', () => {
     expect(staged).toEqual([]);
   });
 
-  test('every response carries CSP (own origin, the WebSocket API, Cognito only; no inline script), HSTS and frame denial', () => {
+  test('every response carries CSP (own origin, the WebSocket API, Cognito and the attachments bucket only; no inline script), HSTS and frame denial', () => {
     const policies = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy')) as any[];
     expect(policies).toHaveLength(2);
     for (const p of policies) {
@@ -242,9 +242,9 @@ describe('StreamingChatbot with default props', () => {
       expect(csp).not.toContain('unsafe-eval');
       expect(csp).toContain("frame-ancestors 'none'");
       expect(csp).toMatch(/connect-src 'self' ",\{"Fn::GetAtt":\["ChatSocketApi[^"]*","ApiEndpoint"\]\}," https:\/\/chat-/);
-      // Attachments are off by default: no S3 source (test/infra/attachments.test.ts has the on case).
-      expect(csp).toContain('.auth.ap-northeast-2.amazoncognito.com https://cognito-idp.ap-northeast-2.amazonaws.com;');
-      expect(csp).toContain("img-src 'self' data:;");
+      // Then the attachments bucket's own origin, on by default (test/infra/attachments.test.ts checks it exactly).
+      expect(csp).toContain('.auth.ap-northeast-2.amazoncognito.com https://cognito-idp.ap-northeast-2.amazonaws.com https://chatbot-');
+      expect(csp).toContain("img-src 'self' data: https://chatbot-");
       expect(sec.StrictTransportSecurity).toMatchObject({ AccessControlMaxAgeSec: 63072000, IncludeSubdomains: true });
       expect(sec.FrameOptions).toMatchObject({ FrameOption: 'DENY' });
       expect(sec.ContentTypeOptions).toMatchObject({ Override: true });

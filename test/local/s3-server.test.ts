@@ -62,6 +62,10 @@ test('documents download instead of rendering from the bucket', async () => {
   const get = await fetch(await objects.presignGet('u/alice/h1', 'text/html', 60));
   expect(get.headers.get('content-type')).toBe('application/octet-stream');
   expect(get.headers.get('content-disposition')).toBe('attachment');
+  // Saved under its display name, percent-encoded (RFC 6266 filename*).
+  const named = await fetch(await objects.presignGet('u/alice/h1', 'text/html', 60, "보고서 (최종)'s.html"));
+  expect(named.headers.get('content-disposition')).toBe("attachment; filename*=UTF-8''%EB%B3%B4%EA%B3%A0%EC%84%9C%20%28%EC%B5%9C%EC%A2%85%29%27s.html");
+  expect(decodeURIComponent(named.headers.get('content-disposition')!.split("''")[1])).toBe("보고서 (최종)'s.html");
 });
 
 test('a PUT that differs from what was signed is refused and stores nothing', async () => {

@@ -50,3 +50,11 @@ export async function uploadAttachment(user: string, name: string, contentType: 
   const put = await fetch(slot.body.upload.url, { method: 'PUT', body: new Uint8Array(bytes), headers: { ...slot.body.upload.headers, origin: SITE_ORIGIN } });
   return { id: slot.body.attachmentId as string, slot: slot.body, put };
 }
+
+/** A ready attachment of `user`: slot, the browser's presigned PUT, complete. */
+export async function readyAttachment(user: string, name: string, contentType: string, bytes: Buffer): Promise<string> {
+  const { id: attachmentId, put } = await uploadAttachment(user, name, contentType, bytes);
+  expect(put.status).toBe(200);
+  expect((await historyRequest(user, 'POST', `/attachments/${attachmentId}/complete`)).status).toBe(200);
+  return attachmentId;
+}

@@ -29,14 +29,14 @@ export class S3Objects implements ObjectStore {
     return { url, headers: { 'content-type': contentType, 'x-amz-tagging': PENDING_TAGGING } };
   }
 
-  public async presignGet(key: string, contentType: string, seconds: number): Promise<string> {
+  public async presignGet(key: string, contentType: string, seconds: number, fileName?: string): Promise<string> {
     // Images show inline; documents download (an HTML file is never rendered from the bucket).
     const image = isImageType(contentType);
     const cmd = new GetObjectCommand({
       Bucket: this.bucket,
       Key: key,
       ResponseContentType: image ? contentType : 'application/octet-stream',
-      ResponseContentDisposition: image ? 'inline' : 'attachment',
+      ResponseContentDisposition: image ? 'inline' : attachmentDisposition(fileName),
     });
     return getSignedUrl(this.s3, cmd, { expiresIn: seconds });
   }
@@ -85,4 +85,13 @@ export function createS3Client(aws: AwsEnv, endpoint: string | undefined): S3Cli
     responseChecksumValidation: 'WHEN_REQUIRED',
     ...(aws.localCredentials && endpoint ? { credentials: LOCAL_CREDENTIALS } : {}),
   });
+}
+
+/**
+ * `attachment`, with the display name as the saved file's name (RFC 6266 `filename*`, UTF-8
+ * percent-encoded, so Hangul and quotes need no escaping).
+ */
+export function attachmentDisposition(fileName?: string): string {
+  if (!fileName) return 'attachment';
+  return `attachment; filename*=UTF-8''${encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
 }

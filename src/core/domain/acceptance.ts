@@ -23,7 +23,7 @@ export const REFUSAL = {
   notCreated: 'Could not create the conversation. Please try again.',
   internal: 'Something went wrong on our side. Please try again.',
   rateLimited: (perMinute: number) => `Too many messages: at most ${perMinute} a minute. Please wait a moment.`,
-  mixedParts: 'The parts of a message must share count and conversationId.',
+  mixedParts: 'The parts of a message must share count, conversationId, parentId, modelId and attachmentIds.',
   noMessage: 'There is no such message in this conversation.',
   tooManyVersions: (max: number) => `A message may have at most ${max} versions.`,
   unknownModel: MODEL_ID_MESSAGE,
@@ -58,6 +58,14 @@ export function replayable(claim: Claim): claim is Claim & { text: string } {
   return claim.text !== undefined;
 }
 
+/** Whether two parts agree on what their set is: count, conversation, parent, model and files (same ids, same order). */
+function sameSet(a: PartInput, b: PartInput): boolean {
+  // Ids are [A-Za-z0-9_-]: joined with a space, equal strings are equal lists.
+  const files = (p: PartInput) => (p.attachmentIds ?? []).join(' ');
+  return a.count === b.count && (a.conversationId ?? '') === (b.conversationId ?? '') && (a.parentId ?? '') === (b.parentId ?? '')
+    && (a.modelId ?? '') === (b.modelId ?? '') && files(a) === files(b);
+}
+
 /** What the parts seen so far say about their set. */
 export type PartJudgement =
   | { verdict: 'waiting' }
@@ -66,15 +74,13 @@ export type PartJudgement =
 
 /**
  * Judges a split message's live parts (in index order) as `arrived` sees them: refused as soon
- * as they prove the set bad (parts disagreeing on count or conversation, text over the limit),
- * complete once all are there, else waiting. Whether this caller answers is the store's
- * `decide`, never "I saw all parts".
+ * as they prove the set bad (parts disagreeing on count, conversation, parent, model or files;
+ * text over the limit), complete once all are there, else waiting. Whether this caller answers
+ * is the store's `decide`, never "I saw all parts".
  */
 export function judgeParts(parts: readonly PartInput[], arrived: PartInput, maxInputChars: number): PartJudgement {
   const refuse = (error: ErrorFrame): PartJudgement => ({ verdict: 'refused', error: { ...error, messageId: arrived.messageId } });
-  if (parts.some((p) => p.count !== arrived.count || (p.conversationId ?? '') !== (arrived.conversationId ?? ''))) {
-    return refuse(errorFrame('BAD_REQUEST', REFUSAL.mixedParts));
-  }
+  if (parts.some((p) => !sameSet(p, arrived))) return refuse(errorFrame('BAD_REQUEST', REFUSAL.mixedParts));
   const text = parts.map((p) => p.text).join('');
   // The whole message's check; before the last part only "too large" is already certain.
   const bad = checkMessageText(text, { ...DEFAULT_LIMITS, maxInputChars });

@@ -44,8 +44,11 @@ export interface PresignedRequest {
 export interface ObjectStore {
   /** A PUT of exactly `size` bytes of `contentType`, tagged pending, valid `seconds`. */
   presignPut(key: string, contentType: string, size: number, seconds: number): Promise<PresignedRequest>;
-  /** A GET of the object, answered with `contentType` and `inline` disposition, valid `seconds`. */
-  presignGet(key: string, contentType: string, seconds: number): Promise<string>;
+  /**
+   * A GET of the object, valid `seconds`: an image answered with `contentType` inline, a document
+   * as a download (`application/octet-stream`, `attachment`, saved as `fileName` when given).
+   */
+  presignGet(key: string, contentType: string, seconds: number, fileName?: string): Promise<string>;
   /** The object's bytes, undefined when there is none; throws when it is larger than `maxBytes`. */
   read(key: string, maxBytes: number): Promise<Uint8Array | undefined>;
   /** Takes the pending tag off, so the lifecycle rule keeps the object. */

@@ -184,13 +184,17 @@ export interface Claims {
   delete(user: string, messageIds: readonly string[]): Promise<void>;
 }
 
-/** One arrived part of a split message. */
+/** One arrived part of a split message: the fields its set's parts must agree on are kept with it. */
 export interface PartInput {
   messageId: string;
   conversationId?: string;
   index: number;
   count: number;
   text: string;
+  parentId?: string;
+  modelId?: string;
+  /** The message's files (docs/PROTOCOL.md §15): every part carries the same list. */
+  attachmentIds?: string[];
 }
 
 /** The live parts of a split message, in index order, and whether the set was decided. */

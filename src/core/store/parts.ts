@@ -6,7 +6,8 @@ import type { PartInput, Parts, PartSet } from '../ports/store';
 
 /**
  * Parts of split messages and each set's `done` marker, all expiring after PART_TTL_SECONDS
- * (read as absent past their `ttl`, as DynamoDB TTL deletes lazily).
+ * (read as absent past their `ttl`, as DynamoDB TTL deletes lazily). A part keeps what its set
+ * must agree on: count, conversation, parent, model and the files' ids (a list: their order counts).
  */
 export class DynamoParts implements Parts {
   constructor(private readonly table: Table) {}
@@ -21,6 +22,9 @@ export class DynamoParts implements Parts {
         text: part.text,
         count: part.count,
         conversationId: part.conversationId ?? '',
+        ...(part.parentId ? { parentId: part.parentId } : {}),
+        ...(part.modelId ? { modelId: part.modelId } : {}),
+        ...(part.attachmentIds?.length ? { attachmentIds: part.attachmentIds } : {}),
         [TTL]: nowSeconds + PART_TTL_SECONDS,
       },
     }));
@@ -40,6 +44,9 @@ export class DynamoParts implements Parts {
       count: i.count,
       text: i.text,
       ...(i.conversationId ? { conversationId: i.conversationId } : {}),
+      ...(i.parentId ? { parentId: i.parentId } : {}),
+      ...(i.modelId ? { modelId: i.modelId } : {}),
+      ...(i.attachmentIds ? { attachmentIds: i.attachmentIds } : {}),
     }));
     return { decided: live.some((i) => i[SK] === doneSk), parts };
   }

@@ -41,6 +41,26 @@ describe('accepting a message', () => {
       .toMatchObject({ verdict: 'refused', error: { code: 'BAD_REQUEST', message: invisibleTextMessage('message') } });
   });
 
+  test('parts that disagree on parentId, modelId or attachmentIds (ids or their order) are refused; agreeing ones complete', () => {
+    const same = { conversationId: 'conv-0001', parentId: 'parent-01', modelId: 'model-a', attachmentIds: ['file-0001', 'file-0002'] };
+    const with_ = (index: number, extra: object) => ({ ...part(index, 2, index ? '뒤' : '앞'), ...same, ...extra });
+    expect(judgeParts([with_(0, {}), with_(1, {})], with_(1, {}), 10)).toEqual({ verdict: 'complete', text: '앞뒤' });
+    const unlike = [
+      { parentId: 'parent-02' }, { parentId: undefined }, { modelId: 'model-b' }, { modelId: undefined },
+      { attachmentIds: ['file-0002', 'file-0001'] }, { attachmentIds: ['file-0001'] }, { attachmentIds: undefined },
+      { attachmentIds: ['file-0001', 'file-0002', 'file-0003'] },
+    ];
+    for (const extra of unlike) {
+      // Whichever part arrives second, and before the set is complete.
+      for (const [a, b] of [[with_(0, {}), with_(1, extra)], [with_(1, extra), with_(0, {})]]) {
+        const parts = [a, b].sort((x, y) => x.index - y.index);
+        expect([extra, judgeParts(parts, b, 10)]).toEqual([extra, { verdict: 'refused', error: expect.objectContaining({ code: 'BAD_REQUEST', messageId: 'message-01' }) }]);
+      }
+      const three = [with_(0, {}), { ...with_(1, extra), count: 3 }].map((p) => ({ ...p, count: 3 }));
+      expect(judgeParts(three, three[1], 10)).toMatchObject({ verdict: 'refused' });
+    }
+  });
+
   test('a claimed message is answered by its whole frame, its part 0, or the part that completed the set — no other part', () => {
     expect(answersClaim(undefined, false)).toBe(true);
     expect(answersClaim({ index: 0, count: 3 }, false)).toBe(true);

@@ -309,6 +309,14 @@ describe.each(subjects)('the store %s', (_name, make) => {
       expect((await store.parts.put('u2', part(0, '남'), T)).parts).toEqual([part(0, '남')]);
     });
 
+    test('a part keeps its parent, model and files (in order); absent ones read back absent', async () => {
+      const m = uid('m');
+      const full = { messageId: m, index: 0, count: 2, text: '앞', conversationId: 'conv-part-1', parentId: 'parent-part-1', modelId: 'model-a', attachmentIds: ['file-b-0001', 'file-a-0001'] };
+      const bare = { messageId: m, index: 1, count: 2, text: '뒤' };
+      await store.parts.put('u1', full, T);
+      expect((await store.parts.put('u1', bare, T)).parts).toEqual([full, bare]);
+    });
+
     test(`a part expires ${PART_TTL_SECONDS} s after it arrived: live one second before, absent one second after`, async () => {
       const m = uid('m');
       const part = (index: number) => ({ messageId: m, index, count: 3, text: `${index}` });

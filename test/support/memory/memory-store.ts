@@ -269,7 +269,8 @@ class MemoryParts implements Parts {
     const k = key(user, part.messageId);
     let set = this.parts.get(k);
     if (!set) this.parts.set(k, set = new Map());
-    set.set(part.index, { part: { ...part }, expires: MemoryParts.expiry(now) });
+    const kept = { ...part, ...(part.attachmentIds ? { attachmentIds: [...part.attachmentIds] } : {}) };
+    set.set(part.index, { part: kept, expires: MemoryParts.expiry(now) });
     const nowSeconds = Math.floor(now / 1000);
     const live = [...set.values()].filter((p) => p.expires > nowSeconds).map((p) => p.part).sort((a, b) => a.index - b.index);
     return { decided: (this.decided.get(k) ?? -Infinity) > nowSeconds, parts: live };
