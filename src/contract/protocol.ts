@@ -412,8 +412,7 @@ export function checkMessageText(text: string, limits: FrameLimits = DEFAULT_LIM
 /**
  * Builds the frame(s) that send one message: a single frame when it fits in `maxFrameBytes`,
  * else `count` frames with `part: {index, count}`, each a consecutive slice of the text cut on
- * code-point boundaries and each (serialized) within `maxFrameBytes`. `attachmentIds` go on every
- * frame (the parts of a split message carry the same list, PROTOCOL §15).
+ * code-point boundaries and each (serialized) within `maxFrameBytes`.
  */
 export function buildSendFrames(
   message: { messageId: string; text: string; conversationId?: string; modelId?: string; parentId?: string; attachmentIds?: readonly string[] },
