@@ -7,7 +7,7 @@
  */
 import type { Browser, BrowserContextOptions, Page, Route } from 'playwright-core';
 import { launch, messageBox, screenshot, signIn, waitForAnswer } from './lib/browser';
-import { clientAttachmentsConfig, MAX_IMAGE_BYTES } from '../../src/contract/attachments';
+import { MAX_IMAGE_BYTES } from '../../src/contract/attachments';
 import { LocalStack, startLocalStack } from '../../src/local/stack';
 import { exe, pdf, png, pngOfSize } from '../support/files';
 
@@ -34,7 +34,7 @@ interface Opened {
   close(): Promise<void>;
 }
 
-/** A signed-in page; config.json offers attachments (the stack's own answer, `attachments` added when absent). */
+/** A signed-in page of the local stack (its config.json offers attachments). */
 async function open(user: string, options: BrowserContextOptions = {}): Promise<Opened> {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 800 }, ...options });
   const page = await context.newPage();
@@ -51,11 +51,6 @@ async function open(user: string, options: BrowserContextOptions = {}): Promise<
   }));
   page.on('request', (r) => {
     if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/attachments') slots.push(r.postDataJSON());
-  });
-  await page.route('**/config.json', async (route) => {
-    const res = await route.fetch();
-    const config = await res.json();
-    await route.fulfill({ response: res, json: { attachments: clientAttachmentsConfig(), ...config } });
   });
   await page.goto(stack.url);
   await signIn(page, user);
@@ -266,6 +261,25 @@ test('send waits while a file uploads (its PUT held until checked), then sends i
   await waitForAnswer(page);
   expect(sent).toHaveLength(1);
   expect(sent[0].attachmentIds).toHaveLength(1);
+  await close();
+});
+
+test('a message split into parts carries the same attachmentIds on every part; the model gets the file once', async () => {
+  const { page, sent, close } = await open('splitter');
+  const doc = pdf(3, 'split');
+  await pick(page, [{ name: 'long.pdf', mimeType: 'application/pdf', buffer: doc }]);
+  await item(page, 'long.pdf').and(page.locator('.ready')).waitFor();
+  // 12,000 Hangul characters: 36,000 bytes of text, over one 32 KiB frame.
+  await messageBox(page).fill('가'.repeat(12_000));
+  await messageBox(page).press('Enter');
+  const answer = await waitForAnswer(page);
+  expect(sent.length).toBeGreaterThan(1);
+  expect(sent.map((f) => f.part.count)).toEqual(sent.map(() => sent.length));
+  const ids = sent[0].attachmentIds;
+  expect(ids).toHaveLength(1);
+  for (const f of sent) expect(f.attachmentIds).toEqual(ids);
+  const text = await answer.locator('.markdown').innerText();
+  expect(text.split('\n').filter((l) => l.startsWith('[offline model] document'))).toEqual([`[offline model] document pdf "long pdf", ${doc.length} bytes, 3 pages`]);
   await close();
 });
 
