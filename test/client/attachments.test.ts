@@ -212,6 +212,42 @@ test('in Korean: a pasted image is named in Korean; one byte over the image limi
   await close();
 });
 
+test('edges: a name of 200 characters goes and 201 is refused; 5 documents go and a 6th is refused; the 201st upload of a day gets the daily error', async () => {
+  const { page, slots, close } = await open('edges');
+  const name = (chars: number) => `${'가'.repeat(chars - 4)}.txt`;
+  await pick(page, [
+    { name: name(200), mimeType: 'text/plain', buffer: Buffer.from('a') },
+    { name: name(201), mimeType: 'text/plain', buffer: Buffer.from('b') },
+    ...['2', '3', '4', '5', '6'].map((n) => ({ name: `doc-${n}.md`, mimeType: 'text/markdown', buffer: Buffer.from(`# ${n}`) })),
+  ]);
+  await page.locator('#attach-strip .strip-item.ready').nth(4).waitFor();
+  // (By position: one name is the start of the other.)
+  expect(await items(page).nth(0).getAttribute('class')).toContain('ready');
+  expect(await items(page).nth(1).locator('.strip-error').innerText()).toBe('A file name must be at most 200 characters, with a letter or digit and no control characters.');
+  expect(await item(page, 'doc-6.md').locator('.strip-error').innerText()).toBe('A message may carry at most 20 images and 5 documents.');
+  expect(slots.map((s) => s.name)).toEqual([name(200), 'doc-2.md', 'doc-3.md', 'doc-4.md', 'doc-5.md']);
+  await close();
+
+  // Another user takes 200 slots of today from the API; the page's next file is refused by the server.
+  const other = await open('daily', { locale: 'ko-KR' });
+  await other.page.locator('html[lang="ko"]').waitFor();
+  const taken = await other.page.evaluate(async () => {
+    const login = await (await fetch('/local/login', { method: 'POST', body: JSON.stringify({ username: 'daily' }) })).json();
+    const headers = { 'authorization': `Bearer ${login.idToken}`, 'content-type': 'application/json' };
+    let created = 0;
+    for (let i = 0; i < 200; i++) {
+      const r = await fetch('/api/attachments', { method: 'POST', headers, body: JSON.stringify({ name: `n${i}.txt`, contentType: 'text/plain', size: 1 }) });
+      if (r.status === 201) created++;
+    }
+    return created;
+  });
+  expect(taken).toBe(200);
+  await pick(other.page, [{ name: 'one-too-many.txt', mimeType: 'text/plain', buffer: Buffer.from('x') }]);
+  await item(other.page, 'one-too-many.txt').and(other.page.locator('.failed')).waitFor();
+  expect(await item(other.page, 'one-too-many.txt').locator('.strip-error').innerText()).toBe('오늘 올릴 수 있는 양을 다 썼습니다. 내일(UTC) 다시 시도해 주세요.');
+  await other.close();
+});
+
 test('send waits while a file uploads (its PUT held until checked), then sends it; a removed upload is not sent', async () => {
   const { page, sent, close } = await open('waiter');
   const s3 = new URL(stack.environment.history.attachments!.s3Endpoint!);
