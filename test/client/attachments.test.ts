@@ -157,6 +157,7 @@ test('paste a PNG and pick a PDF: previews, progress to done, sent with the mess
   await stored.locator('.attachments img[alt="Pasted image 1.png"]').waitFor();
   await stored.locator('.attachments', { hasText: '보고서_2024.final.pdf' }).waitFor();
   const conversationId = /#\/c\/([\w-]+)/.exec(page.url())![1];
+  await screenshot(page, 'attachments-history.png');
   const history = await apiFromPage(page, user, `/conversations/${conversationId}/messages`);
   expect(history.body.items[0].attachments.map((a: any) => a.attachmentId)).toEqual(ids);
   expect(errors).toEqual([]);
@@ -183,6 +184,7 @@ test('in Korean: a pasted image is named in Korean; one byte over the image limi
   expect(await error('setup.exe')).toContain('이 형식은 첨부할 수 없습니다.');
   expect(await error('archive.zip')).toContain('이 형식은 첨부할 수 없습니다.');
   expect(await error('photo.png')).toBe('실행 파일은 첨부할 수 없습니다.');
+  await screenshot(page, 'attachments-errors-ko.png');
   // The client's checks asked the server for nothing; the renamed program got a slot, and the check forgot it.
   expect(slots.map((s) => s.name).sort()).toEqual(['at-limit.png', 'photo.png', '붙여넣은 이미지 1.png'].sort());
   expect(slots.find((s) => s.name === 'at-limit.png').size).toBe(MAX_IMAGE_BYTES);
