@@ -27,7 +27,8 @@ export function attachHook(deps: Omit<AttachDeps, 'config'> & { config?: AttachD
     .then((a) => a.on(type, files), loadFailed);
   button.hidden = false;
   button.onclick = () => input.click();
-  input.accept = [...config.imageTypes, ...config.documentTypes].join();
+  // By extension too: some systems know no type for Markdown, or call a CSV file a spreadsheet.
+  input.accept = [...config.imageTypes, ...config.documentTypes, '.md', '.csv'].join();
   input.onchange = () => {
     use('change', [...input.files!]);
     input.value = '';
