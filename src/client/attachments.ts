@@ -161,7 +161,8 @@ export class Attachments {
     else if (type === 'dragleave') this.dragDepth--;
     else if (type === 'drop') this.dragDepth = 0;
     this.overlay.hidden = this.dragDepth <= 0;
-    if (files.length) this.add(files, type === 'paste');
+    // Files of a drag are taken at the drop only (a real drag shows none before it anyway).
+    if (files.length && !type.startsWith('drag')) this.add(files, type === 'paste');
   }
 
   /** The ready files for the message being sent, in the order shown; clears the strip (failed files too). */

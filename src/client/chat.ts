@@ -381,7 +381,9 @@ export class ChatController {
       // as many versions as the server keeps (PROTOCOL §13).
       const f = p.frames[0];
       const tree = f.action === 'regenerate' || ('parentId' in f && f.parentId);
-      p.view.showError(tree && frame.code === 'TOO_LARGE' ? 'tooManyVersions' : frame.code, () => this.retrySend(p));
+      // NOT_FOUND of a message with files: its conversation or one of its files is gone (PROTOCOL §15).
+      const files = frame.code === 'NOT_FOUND' && 'attachmentIds' in f && f.attachmentIds;
+      p.view.showError(tree && frame.code === 'TOO_LARGE' ? 'tooManyVersions' : files ? 'attachNotFound' : frame.code, () => this.retrySend(p));
       this.updateGenerating();
       return;
     }

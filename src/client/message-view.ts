@@ -50,7 +50,7 @@ export function attachmentsSlot(list: MessageAttachment[], api: AttachmentViewDe
 }
 
 /** UI text keys that {@link AssistantMessage.showError} takes besides protocol error codes. */
-const NOT_CODES: Partial<Record<TextKey, true>> = { notConfirmed: true, tooManyVersions: true };
+const NOT_CODES: Partial<Record<TextKey, true>> = { notConfirmed: true, tooManyVersions: true, attachNotFound: true };
 
 const NOTE_FOR: Partial<Record<StopReason | MessageStatus, TextKey>> = {
   stopped: 'stopped',

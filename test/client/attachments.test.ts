@@ -302,6 +302,38 @@ test('send waits while a file uploads (its PUT held until checked), then sends i
   await close();
 });
 
+test('a file another message used meanwhile: the send is refused NOT_FOUND, the answer says a file is gone, nothing is stored', async () => {
+  const user = 'raced';
+  const { page, sent, close } = await open(user);
+  const completed = page.waitForResponse((r) => r.url().endsWith('/complete'));
+  await pick(page, [{ name: 'shared.txt', mimeType: 'text/plain', buffer: Buffer.from('한 번만') }]);
+  const fileId: string = (await (await completed).json()).attachmentId;
+  await item(page, 'shared.txt').and(page.locator('.ready')).waitFor();
+  // The same user's other connection sends a message with that file first.
+  const accepted = await page.evaluate(async ({ u, id }) => {
+    const config = await (await fetch('/config.json')).json();
+    const login = await (await fetch('/local/login', { method: 'POST', body: JSON.stringify({ username: u }) })).json();
+    const ws = new WebSocket(`${config.webSocketUrl}?token=${encodeURIComponent(login.idToken)}`);
+    await new Promise((resolve) => ws.addEventListener('open', resolve));
+    const first = new Promise<any>((resolve) => ws.addEventListener('message', (e) => resolve(JSON.parse(e.data))));
+    ws.send(JSON.stringify({ action: 'sendMessage', messageId: 'other-tab-0001', text: 'first', attachmentIds: [id] }));
+    const frame = await first;
+    ws.close();
+    return frame;
+  }, { u: user, id: fileId });
+  expect(accepted).toMatchObject({ type: 'accepted' });
+  const before = await apiFromPage(page, user, '/conversations');
+
+  await messageBox(page).fill('second');
+  await messageBox(page).press('Enter');
+  const answer = page.locator('li.msg.assistant.failed').last();
+  await answer.waitFor();
+  expect(await answer.locator('.msg-error').innerText()).toContain('The conversation or an attached file no longer exists.');
+  expect(sent.at(-1).attachmentIds).toEqual([fileId]);
+  expect((await apiFromPage(page, user, '/conversations')).body.items).toHaveLength(before.body.items.length);
+  await close();
+});
+
 test('a message split into parts carries the same attachmentIds on every part; the model gets the file once', async () => {
   const { page, sent, close } = await open('splitter');
   const doc = pdf(3, 'split');
@@ -334,6 +366,8 @@ test('a drop on the page shows a drop target and attaches the files', async () =
   await page.dispatchEvent('#messages', 'drop', { dataTransfer: handle });
   await page.locator('.drop-target[hidden]').waitFor({ state: 'attached' });
   await item(page, 'notes.md').and(page.locator('.ready')).waitFor();
+  // Taken once, at the drop (not at the dragenter, whose DataTransfer here has the file too).
+  expect(await items(page).count()).toBe(1);
   await close();
 });
 
