@@ -34,7 +34,6 @@ export interface ChatDeps {
   sessionEnded(): void;
 }
 
-
 /** The chat view's controller. */
 export class ChatController {
   private conversationId?: string;
