@@ -137,13 +137,14 @@ export class Attachments {
     }).observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
   }
 
-  /** Adds files (pasted ones are named "Pasted image n") and starts their uploads. */
+  /** Adds files (pasted images are named "Pasted image n") and starts their uploads. */
   private add(files: File[], pasted = false): void {
     for (const file of files) {
       const ext = /\.([^.]+)$/.exec(file.name)?.[1].toLowerCase() ?? '';
       const type = this.allowed(BY_EXTENSION[ext]) ? BY_EXTENSION[ext] : file.type.toLowerCase();
       const image = this.deps.config.imageTypes.includes(type);
-      const name = pasted ? `${this.fill('pasted', { n: ++this.pastedCount })}.${IMAGE_EXTENSION[type] ?? ext}` : file.name;
+      // A pasted image (a screenshot: the browser calls every one "image.png") gets a name of its own.
+      const name = pasted && image ? `${this.fill('pasted', { n: ++this.pastedCount })}.${IMAGE_EXTENSION[type]}` : file.name;
       const item = this.show(file, name, type, image);
       const refusal = this.precheck(item);
       if (refusal) this.fail(item, refusal);

@@ -168,7 +168,10 @@ test('in Korean: a pasted image is named in Korean; one byte over the image limi
   const user = 'refused';
   const { page, sent, slots, close } = await open(user, { locale: 'ko-KR' });
   await page.locator('html[lang="ko"]').waitFor();
-  await paste(page, [{ name: 'image.png', type: 'image/png', bytes: png(4, 4) }]);
+  // A pasted image gets a name in the UI language; a pasted document keeps its own.
+  await paste(page, [{ name: 'image.png', type: 'image/png', bytes: png(4, 4) }, { name: '메모.txt', type: 'text/plain', bytes: Buffer.from('메모') }]);
+  await item(page, '메모.txt').and(page.locator('.ready')).waitFor();
+  await item(page, '메모.txt').getByRole('button').click();
   await pick(page, [
     { name: 'at-limit.png', mimeType: 'image/png', buffer: pngOfSize(MAX_IMAGE_BYTES) },
     { name: 'over-limit.png', mimeType: 'image/png', buffer: pngOfSize(MAX_IMAGE_BYTES + 1) },
@@ -186,7 +189,7 @@ test('in Korean: a pasted image is named in Korean; one byte over the image limi
   expect(await error('photo.png')).toBe('실행 파일은 첨부할 수 없습니다.');
   await screenshot(page, 'attachments-errors-ko.png');
   // The client's checks asked the server for nothing; the renamed program got a slot, and the check forgot it.
-  expect(slots.map((s) => s.name).sort()).toEqual(['at-limit.png', 'photo.png', '붙여넣은 이미지 1.png'].sort());
+  expect(slots.map((s) => s.name).sort()).toEqual(['at-limit.png', 'photo.png', '메모.txt', '붙여넣은 이미지 1.png'].sort());
   expect(slots.find((s) => s.name === 'at-limit.png').size).toBe(MAX_IMAGE_BYTES);
 
   // A language switch re-renders the strip's text.
