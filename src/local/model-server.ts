@@ -29,6 +29,8 @@ export interface ModelServerOptions {
   readonly port?: number;
   /** Told of every error the brain answers with (the local stack logs them on its terminal). */
   readonly onError?: (type: string, message: string) => void;
+  /** Told of every request as decoded, before the brain answers it (tests read what the model was sent). */
+  readonly onRequest?: (request: BrainRequest) => void;
 }
 
 /** The response API shared by HTTP/1.1 and HTTP/2 (compat) responses. */
@@ -89,7 +91,8 @@ function inputEstimate(req: BrainRequest): number {
     + req.messages.reduce((n, m) => n + filesTokens(m.files ?? []), 0);
 }
 
-async function handle(brain: Brain, req: Req, res: Res, raw: Buffer, onError: (type: string, message: string) => void): Promise<void> {
+async function handle(brain: Brain, req: Req, res: Res, raw: Buffer, onError: (type: string, message: string) => void,
+  onRequest?: (request: BrainRequest) => void): Promise<void> {
   const sendError = (r: Res, type: BrainErrorType | string, message: string) => {
     onError(type, message);
     sendErrorAnswer(r, type, message);
@@ -118,6 +121,7 @@ async function handle(brain: Brain, req: Req, res: Res, raw: Buffer, onError: (t
     let body: unknown;
     try { body = JSON.parse(raw.toString('utf8')); } catch { throw new BrainError('validationException', 'The request body is not JSON.'); }
     request = toBrainRequest(modelId, body, streaming);
+    onRequest?.(request);
     pieces = await brain.converse(request, abort.signal);
   } catch (err) {
     if (err instanceof BrainError) return sendError(res, err.type, err.message);
@@ -185,7 +189,7 @@ export async function startModelServer(brain: Brain, options: ModelServerOptions
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      handle(current, req, res, Buffer.concat(chunks), options.onError ?? (() => undefined)).catch((err) => {
+      handle(current, req, res, Buffer.concat(chunks), options.onError ?? (() => undefined), options.onRequest).catch((err) => {
         if (!res.headersSent) sendErrorAnswer(res, 'internalServerException', String((err as Error)?.message ?? err));
         else res.end();
       });

@@ -15,6 +15,7 @@ import { HttpApi, TokenVerifier } from './http-api';
 import { BodyTooLargeError, readBody, sendJson } from './http-util';
 import { interruptOrphanedReplies, LocalTable } from './interrupted';
 import { JWKS_PATH, LOCAL_CLIENT_ID, LocalAuth } from './local-sign-in';
+import type { BrainRequest } from './model/brain';
 import { LocalModel, LocalStackError, ModelOptions, ModelProvider, selectModel } from './model-choice';
 import { startModelServer } from './model-server';
 import { startS3Server } from './s3-server';
@@ -63,6 +64,8 @@ export interface LocalStackOptions extends ModelOptions {
   readonly allowHosts?: readonly string[];
   /** Serve attachments (an S3-compatible endpoint beside the stack). @default true */
   readonly attachments?: boolean;
+  /** Told of every request the local model server gets, as decoded (for tests; not a CLI flag). */
+  readonly onModelRequest?: (request: BrainRequest) => void;
 }
 
 /** A running local stack. */
@@ -240,7 +243,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (dataDir) await sweepInterrupted(dynamo, log, 'left streaming by the last run');
     let modelEndpoint: string | undefined;
     if (model.brain) {
-      const modelServer = await startModelServer(model.brain, { host: '127.0.0.1', onError: (type, message) => log(`model error (${type}): ${message}`) });
+      const modelServer = await startModelServer(model.brain, { host: '127.0.0.1', onRequest: options.onModelRequest, onError: (type, message) => log(`model error (${type}): ${message}`) });
       closers.push(() => modelServer.close());
       modelEndpoint = modelServer.endpoint;
     }

@@ -8,14 +8,17 @@
 import type { Browser, BrowserContextOptions, Page, Route } from 'playwright-core';
 import { launch, messageBox, screenshot, signIn, waitForAnswer } from './lib/browser';
 import { MAX_IMAGE_BYTES } from '../../src/contract/attachments';
+import type { BrainRequest } from '../../src/local/model/brain';
 import { LocalStack, startLocalStack } from '../../src/local/stack';
 import { exe, pdf, png, pngOfSize } from '../support/files';
 
 let stack: LocalStack;
 let browser: Browser;
+/** Every request the local model server got, as it decoded them (title calls included). */
+const modelRequests: BrainRequest[] = [];
 beforeAll(async () => {
   [stack, browser] = await Promise.all([
-    startLocalStack({ port: 0, inMemory: true, model: 'offline', offlineCps: 4000, log: () => undefined }),
+    startLocalStack({ port: 0, inMemory: true, model: 'offline', offlineCps: 4000, log: () => undefined, onModelRequest: (r) => modelRequests.push(r) }),
     launch(),
   ]);
 });
@@ -146,6 +149,14 @@ test('paste a PNG and pick a PDF: previews, progress to done, sent with the mess
     `[offline model] image png, ${image.length} bytes, 16×9 px`,
     `[offline model] document pdf "보고서 2024 final pdf", ${doc.length} bytes, 1 page`,
   ]);
+  // The request the local model server received: the turn's user message holds one image block
+  // and one document block, in the order shown, with exactly the uploaded bytes.
+  const turn = modelRequests.filter((r) => r.streaming && r.messages.at(-1)?.content.some((c) => c.text?.includes('이 사진과 보고서를 요약해 주세요')));
+  expect(turn).toHaveLength(1);
+  const files = turn[0].messages.at(-1)!.files ?? [];
+  expect(files.map((f) => [f.kind, f.format])).toEqual([['image', 'png'], ['document', 'pdf']]);
+  expect(Buffer.from(files[0].bytes).equals(image)).toBe(true);
+  expect(Buffer.from(files[1].bytes).equals(doc)).toBe(true);
   // What it was given is what was uploaded, byte for byte.
   expect((await storedBytes(page, user, ids[0])).equals(image)).toBe(true);
   expect((await storedBytes(page, user, ids[1])).equals(doc)).toBe(true);
