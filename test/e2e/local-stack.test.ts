@@ -1,6 +1,7 @@
 import * as http from 'http';
 import { WebSocket } from 'ws';
 import { api, chat, login, newMessageId, openSocket } from './lib/chat';
+import { clientAttachmentsConfig } from '../../src/contract/attachments';
 import { buildSendFrames, GATEWAY_MAX_MESSAGE_BYTES } from '../../src/contract/protocol';
 import { LocalAuth } from '../../src/local/local-sign-in';
 import { LocalStack, startLocalStack } from '../../src/local/stack';
@@ -165,6 +166,7 @@ describe('local stack end to end', () => {
       models: [{ modelId: 'offline', label: { ko: '오프라인 데모', en: 'Offline demo' } }],
       defaultModelId: 'offline',
       limits: { maxInputChars: 16000, maxFrameBytes: 32768 },
+      attachments: clientAttachmentsConfig(),
     });
     // The chat handler allows exactly the models the client lists.
     expect(stack.environment.chat.models?.map((m) => m.modelId)).toEqual(config.models.map((m: { modelId: string }) => m.modelId));
