@@ -110,12 +110,15 @@ export class ChatService {
     const { store, config } = this.deps;
     const now = this.clock.now();
     const fail = (code: ErrorCode, message: string) => this.refuse(out, code, message, frame.messageId);
+    // A refusal before anything is stored; of a split message only its set's marker is kept, so the
+    // set is answered once (by whichever part decides it) and every other part stays quiet.
+    const refuseBeforeStoring = async (code: ErrorCode, message: string) => {
+      if (frame.part && !(await refuseSet(store.parts, user, frame.messageId, frame.part.count, now))) return undefined;
+      return fail(code, message);
+    };
     // Before any read or write: a model the deployment does not allow stores and spends nothing
     // (of a split message only its set's marker, so that the set is answered once).
-    if (frame.modelId !== undefined && !allowsModel(config, frame.modelId)) {
-      if (frame.part && !(await refuseSet(store.parts, user, frame.messageId, frame.part.count, now))) return undefined;
-      return fail('BAD_REQUEST', REFUSAL.unknownModel);
-    }
+    if (frame.modelId !== undefined && !allowsModel(config, frame.modelId)) return refuseBeforeStoring('BAD_REQUEST', REFUSAL.unknownModel);
 
     // A retry of a message already taken answers with the same ids; it only finishes a turn that
     // was never stored, and never starts a second generation.
@@ -127,10 +130,7 @@ export class ChatService {
     if (frame.attachmentIds) {
       const a = this.deps.attachments;
       const checked = a ? await a.check(user, frame.attachmentIds, frame.messageId) : { error: ATTACHMENT_ERRORS.disabled() };
-      if ('error' in checked) {
-        if (frame.part && !(await refuseSet(store.parts, user, frame.messageId, frame.part.count, now))) return undefined;
-        return fail(checked.error.code, checked.error.message);
-      }
+      if ('error' in checked) return refuseBeforeStoring(checked.error.code, checked.error.message);
     }
 
     if (!frame.part) return this.acceptWhole(user, frame, frame.text, now, out, ctx);
