@@ -165,6 +165,8 @@ test('a language switch re-translates code-block Copy buttons (also while "Copie
   const setLanguage = async (name: string) => {
     await page.getByRole('button', { name: /^(Settings|설정)$/ }).click();
     await page.getByRole('menuitemradio', { name }).click();
+    // The other language's table loads first: read the buttons once the page has switched.
+    await page.locator(`html[lang="${name === '한국어' ? 'ko' : 'en'}"]`).waitFor({ state: 'attached' });
   };
   await setLanguage('한국어');
   expect(await buttons.allInnerTexts()).toEqual(['복사됨', '복사']);
