@@ -2,9 +2,11 @@
  * Where the local stack spends a turn: every DynamoDB request dynalite answers (by operation and
  * by the item it touches, with its latency from arrival to response), every Lambda invocation the
  * gateway makes (by route), every `@connections` post, the event loop's delay and the process's
- * CPU use. The harness feeds it; a bench step brackets what it measures with `start()`/`stop()`.
- * It only counts: nothing here changes how a request is served.
+ * CPU use (`process.cpuUsage()` counts every thread, dynalite's worker included). The harness
+ * feeds it; a bench step brackets what it measures with `start()`/`stop()`. It only counts:
+ * nothing here changes how a request is served.
  */
+import * as os from 'node:os';
 import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentile, round } from './stats';
 
@@ -34,6 +36,30 @@ export interface ProfileResult {
   eventLoopDelayMs: { p50: number; p99: number; max: number; mean: number };
   /** CPU time of this process over wall time (1 = one core busy the whole time). */
   cpuCores: number;
+  /** What that CPU time allows: see {@link cpuBudget}. */
+  cpu: CpuBudget;
+}
+
+/** The CPU a step used, per turn, and the shortest the step could have taken on these cores. */
+export interface CpuBudget {
+  /** CPU ms of the whole process (every thread: handlers, emulators, dynalite, the bench's clients) over the step. */
+  ms: number;
+  msPerTurn: number;
+  /** Cores the process could use (`os.availableParallelism()`). */
+  cores: number;
+  /** turns × msPerTurn ÷ cores: the step's wall time if every core were busy with it all along, ms. */
+  floorMs: number;
+}
+
+/**
+ * The CPU floor of a step: however well the work were spread over the cores, `turns` turns of
+ * `cpuMs / turns` each cannot finish before `cpuMs / cores`. A first token later than that is
+ * waiting for CPU time the machine does not have, not for a slow path.
+ */
+export function cpuBudget(cpuMs: number, turns: number, cores: number): CpuBudget {
+  if (!(turns > 0) || !(cores > 0)) throw new Error(`cpuBudget: turns (${turns}) and cores (${cores}) must be positive`);
+  const msPerTurn = cpuMs / turns;
+  return { ms: round(cpuMs), msPerTurn: round(msPerTurn, 2), cores, floorMs: round((turns * msPerTurn) / cores) };
 }
 
 /** Short names of the item kinds by sort-key prefix (see src/core/store/item-keys.ts). */
@@ -139,6 +165,7 @@ export class StackProfile {
       connectionsPostsPerTurn: perTurn(this.posts),
       eventLoopDelayMs: { p50: ns(loop?.percentile(50)), p99: ns(loop?.percentile(99)), max: ns(loop?.max), mean: ns(loop?.mean) },
       cpuCores: round((cpu.user + cpu.system) / 1000 / wallMs, 2),
+      cpu: cpuBudget((cpu.user + cpu.system) / 1000, turns, os.availableParallelism()),
     };
   }
 
