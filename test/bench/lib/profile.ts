@@ -115,7 +115,8 @@ export function describeRequest(operation: string, raw: Buffer): string {
 /** Counts what the harness reports between `start()` and `stop()`. */
 export class StackProfile {
   private running = false;
-  private dynamo = new Map<string, number[]>();
+  /** Requests as reported; labelled in stop(), after the CPU is read, so the labelling is not counted. */
+  private dynamo: Array<{ operation: string; body: Buffer; ms: number }> = [];
   private byOperation = new Map<string, number>();
   private invocations = new Map<string, number>();
   private posts = 0;
@@ -125,7 +126,7 @@ export class StackProfile {
 
   /** Starts counting afresh. */
   public start(): void {
-    this.dynamo = new Map();
+    this.dynamo = [];
     this.byOperation = new Map();
     this.invocations = new Map();
     this.posts = 0;
@@ -147,7 +148,17 @@ export class StackProfile {
     const perTurnOf = (m: Map<string, number>) => Object.fromEntries([...m.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, perTurn(n)]));
     const total = (m: Map<string, number>) => perTurn([...m.values()].reduce((a, b) => a + b, 0));
     const ns = (v: number | undefined) => round((v ?? NaN) / 1e6);
-    const dynamoByItem = Object.fromEntries([...this.dynamo.entries()].sort((a, b) => b[1].length - a[1].length).map(([label, ms]) => [label, {
+    const byLabel = new Map<string, number[]>();
+    for (const r of this.dynamo) {
+      const label = describeRequest(r.operation, r.body);
+      let list = byLabel.get(label);
+      if (!list) {
+        list = [];
+        byLabel.set(label, list);
+      }
+      list.push(r.ms);
+    }
+    const dynamoByItem = Object.fromEntries([...byLabel.entries()].sort((a, b) => b[1].length - a[1].length).map(([label, ms]) => [label, {
       n: ms.length,
       perTurn: perTurn(ms.length),
       meanMs: round(ms.reduce((a, b) => a + b, 0) / ms.length),
@@ -173,13 +184,7 @@ export class StackProfile {
   public dynamoRequest(operation: string, body: Buffer, ms: number): void {
     if (!this.running) return;
     this.byOperation.set(operation, (this.byOperation.get(operation) ?? 0) + 1);
-    const label = describeRequest(operation, body);
-    let list = this.dynamo.get(label);
-    if (!list) {
-      list = [];
-      this.dynamo.set(label, list);
-    }
-    list.push(ms);
+    this.dynamo.push({ operation, body, ms });
   }
 
   /** One Lambda invocation (`authorizer`, or the route key). */
