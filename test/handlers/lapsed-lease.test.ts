@@ -268,3 +268,22 @@ describe('the watcher renews and checkpoints when due, and still sees a deletion
     expect(ending(first.conn)).toMatchObject({ type: 'error', code: 'NOT_FOUND', replyId });
   }, 30_000);
 });
+
+describe('taking the lease answers the conversation', () => {
+  test('a message into an existing conversation never reads the conversation item: the lease write answered it', async () => {
+    const user = id('reads');
+    em.brain.script = { tokens: ['첫 답'] };
+    const conn = id('conn');
+    await send(user, conn, { messageId: id('msg'), text: '처음' });
+    const { conversationId } = em.sink.frames(conn)[0];
+    const from = recorder.sent.length;
+    em.brain.script = { tokens: ['둘째 답'] };
+    const conn2 = id('conn');
+    await send(user, conn2, { messageId: id('msg'), text: '다음', conversationId });
+    expect(ending(conn2)).toMatchObject({ type: 'done', stopReason: 'end_turn' });
+    const reads = recorder.sent.slice(from).filter(({ command }) => command instanceof GetCommand && command.input.Key?.[SK] === `C#${conversationId}`);
+    expect(reads).toEqual([]);
+    // What the message needed of it (the tree's leaf, to go below) still arrived: its reply is the leaf now.
+    expect((await em.store.conversations.get(user, conversationId))?.tree?.leafSk).toMatch(new RegExp(`#1#${em.sink.frames(conn2)[0].replyId}$`));
+  });
+});
