@@ -78,7 +78,6 @@ export async function runConcurrentStreams(harness: Harness, brain: BenchBrain, 
   }));
   // Closing the sockets ran $disconnect; wait for those invocations before the counts are read.
   for (let i = 0; i < 100 && harness.gateway.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 50));
-  await harness.dynamoObserved();
   const profile = harness.profile.stop(o.streams);
   const store = await snapshotStore(harness.dynamoEndpoint, harness.tableName);
   let completed = 0;

@@ -55,11 +55,6 @@ export interface Harness {
   /** Lines the gateway and HTTP emulator reported about failing handlers. */
   readonly problems: string[];
   /**
-   * Resolves once every DynamoDB request answered so far is in `profile` (dynalite's thread
-   * reports them by message, a moment after the response): await it before `profile.stop()`.
-   */
-  dynamoObserved(): Promise<void>;
-  /**
    * Closes every socket and waits (up to `drainMs`) for handler work in flight, leaving the store
    * up so it can be read back.
    */
@@ -181,7 +176,6 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
       gateway,
       proxy,
       profile,
-      dynamoObserved: () => dynamo.observed(),
       problems,
       drain: async (drainMs: number) => {
         onRequest = undefined;

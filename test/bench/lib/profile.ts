@@ -2,7 +2,7 @@
  * Where the local stack spends a turn: every DynamoDB request dynalite answers (by operation and
  * by the item it touches, with its latency from arrival to response), every Lambda invocation the
  * gateway makes (by route), every `@connections` post, the event loop's delay and the process's
- * CPU use (`process.cpuUsage()` counts every thread, dynalite's worker included). The harness
+ * CPU use (`process.cpuUsage()` counts every thread). The harness
  * feeds it; a bench step brackets what it measures with `start()`/`stop()`. It only counts:
  * nothing here changes how a request is served.
  */
