@@ -2,6 +2,7 @@
  * The bench's own measuring tools: if these are wrong, every figure in the README is.
  */
 import { DynamoDBClient, GetItemCommand, PutItemCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { firstTokenFloor } from './lib/accept-cpu';
 import { BenchBrain } from './lib/bench-brain';
 import { cpuBudget, describeRequest } from './lib/profile';
 import { pythonJsonDumps } from './lib/seed-protocol';
@@ -173,4 +174,16 @@ test('the CPU floor of a step is its CPU time spread over every core, whatever t
   expect(cpuBudget(1, 3, 1)).toEqual({ ms: 1, msPerTurn: 0.33, cores: 1, floorMs: 1 });
   expect(() => cpuBudget(10, 0, 2)).toThrow(/turns \(0\)/);
   expect(() => cpuBudget(10, 5, 0)).toThrow(/cores \(0\)/);
+});
+
+test('the first-token floor: the turn at a quantile waits for every accept path before it, spread over the cores', () => {
+  // 200 turns of 30 ms on 2 cores: the 100th model call starts at 1.5 s, the 198th at 2.97 s.
+  expect(firstTokenFloor(30, 200, 2, 300)).toEqual({ acceptCpuMs: 30, turns: 200, cores: 2, p50Ms: 1800, p99Ms: 3270 });
+  expect(firstTokenFloor(30, 200, 4, 300)).toMatchObject({ p50Ms: 1050, p99Ms: 1785 });
+  // One turn: its own accept path, then the model.
+  expect(firstTokenFloor(12.5, 1, 1, 300)).toMatchObject({ p50Ms: 312.5, p99Ms: 312.5 });
+  expect(firstTokenFloor(0, 10, 2, 300)).toMatchObject({ p50Ms: 300, p99Ms: 300 });
+  expect(() => firstTokenFloor(10, 0, 2, 300)).toThrow(/turns \(0\)/);
+  expect(() => firstTokenFloor(10, 5, 0, 300)).toThrow(/cores \(0\)/);
+  expect(() => firstTokenFloor(-1, 5, 2, 300)).toThrow(/acceptCpuMs \(-1\)/);
 });

@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
+import { FirstTokenFloor, firstTokenFloor, measureAcceptCpu, medianAcceptCpu } from './lib/accept-cpu';
 import { BenchBrain } from './lib/bench-brain';
 import { ConcurrentResult, runConcurrentStreams } from './lib/concurrent';
 import { DynaliteCost, measureDynaliteCost } from './lib/dynalite-cost';
@@ -31,6 +32,8 @@ const FIRST_TOKEN_USERS = 10;
 const CONCURRENT_STREAMS = Number(process.env.BENCH_STREAMS) || 200;
 /** Goals of the concurrency step's first token (issue 13): printed beside the figures, never asserted. */
 const FIRST_TOKEN_GOAL_MS = { p50: 1000, p99: 3000 };
+/** New conversations whose accept path's CPU is measured one at a time (median) before the burst. */
+const ACCEPT_CPU_TURNS = 15;
 /**
  * `BENCH_ONLY=concurrent` runs only the concurrency step (and the dynalite cost it is read
  * against): a quicker loop while working on the load path. `BENCH_DYNAMO_PATH=dir` runs dynalite
@@ -92,7 +95,7 @@ async function main(): Promise<void> {
     progress('history window and first page with 1 branch and with 50 sibling versions at one turn');
     const branches = await measureBranchRead(harness, progress);
 
-    const { load, cost } = await concurrentStep(harness, brain);
+    const { load, cost, floor } = await concurrentStep(harness, brain);
 
     const overhead = (m: AnswerMeasure) => (m.wireBytes - m.answerBytes) / m.posts;
     const gapP99 = (m: AnswerMeasure) => percentile(m.gapsMs, 99);
@@ -126,7 +129,7 @@ async function main(): Promise<void> {
       clientFirstLoadGzipBytes: client?.firstLoad ?? null,
       clientFirstLoadKoGzipBytes: client?.firstLoadKo ?? null,
       clientFirstLoadEnGzipBytes: client?.firstLoadEn ?? null,
-      ...concurrentFigures(load, cost),
+      ...concurrentFigures(load, cost, floor),
       benchSeconds: 0,
     };
     bench.benchSeconds = round((nowMs() - started) / 1000);
@@ -153,7 +156,7 @@ async function main(): Promise<void> {
       { figure: 'client first-load JS gzip bytes, Korean page', ours: bench.clientFirstLoadKoGzipBytes ?? 'not built', goal: '≤ 46,080' },
       { figure: 'client first-load JS gzip bytes, English page', ours: bench.clientFirstLoadEnGzipBytes ?? 'not built', goal: '≤ 46,080' },
       { figure: 'client JS gzip bytes, all chunks', ours: bench.clientGzipBytes ?? 'not built', goal: '≤ 122,880' },
-      ...concurrentRows(load),
+      ...concurrentRows(load, floor),
     ];
     process.stdout.write(`\n${renderTable(rows)}\n\n`);
     printDynamoProfile(load);
@@ -186,19 +189,23 @@ async function branchesOnly(): Promise<void> {
 }
 
 /** The concurrency step, after the idle cost of each DynamoDB request it will make. */
-async function concurrentStep(harness: Harness, brain: BenchBrain): Promise<{ load: ConcurrentResult; cost: DynaliteCost }> {
+async function concurrentStep(harness: Harness, brain: BenchBrain): Promise<{ load: ConcurrentResult; cost: DynaliteCost; floor: FirstTokenFloor }> {
   progress('dynalite cost per request, one at a time on the idle stack');
   const cost = await measureDynaliteCost(harness);
   progress(`  ${Object.entries(cost).map(([op, c]) => `${op} ${c.clientMs}/${c.serverMs}/${c.cpuMs} ms`).join(', ')} (client p50 / server p50 / CPU)`);
+  progress(`accept-path CPU, ${ACCEPT_CPU_TURNS} new conversations one at a time on the idle stack`);
+  const accept = medianAcceptCpu(await measureAcceptCpu(harness, brain, ACCEPT_CPU_TURNS));
+  const floor = firstTokenFloor(accept, CONCURRENT_STREAMS, os.availableParallelism(), MODEL.firstTokenMs);
+  progress(`  ${floor.acceptCpuMs} ms CPU per accept path: first-token floor for ${CONCURRENT_STREAMS} at once p50 ${floor.p50Ms} / p99 ${floor.p99Ms} ms`);
   progress(`${CONCURRENT_STREAMS} concurrent streams`);
   const load = await runConcurrentStreams(harness, brain, { streams: CONCURRENT_STREAMS, ...MODEL, tokens: 100, charsPerToken: CHARS_PER_TOKEN });
   progress(`  ${load.streamsCompleted}/${load.concurrentStreams} completed, lost ${load.messagesLost}, duplicated ${load.messagesDuplicated}`);
   for (const f of load.failures.slice(0, 5)) progress(`  ${f}`);
-  return { load, cost };
+  return { load, cost, floor };
 }
 
 /** The concurrency step's part of the BENCH json. */
-function concurrentFigures(load: ConcurrentResult, cost: DynaliteCost) {
+function concurrentFigures(load: ConcurrentResult, cost: DynaliteCost, floor: FirstTokenFloor) {
   const p = load.profile;
   return {
     concurrentStreams: load.concurrentStreams,
@@ -208,6 +215,7 @@ function concurrentFigures(load: ConcurrentResult, cost: DynaliteCost) {
     p99FirstTokenMsUnderLoad: round(load.p99FirstTokenMs),
     p50FirstTokenMsUnderLoad: round(load.p50FirstTokenMs),
     firstTokenGoalMsUnderLoad: FIRST_TOKEN_GOAL_MS,
+    firstTokenFloorMsFromAcceptCpu: floor,
     p99AddedFirstTokenMsUnderLoad: round(load.p99AddedFirstTokenMs),
     p50AddedFirstTokenMsUnderLoad: round(load.p50AddedFirstTokenMs),
     sendToAcceptedMsUnderLoad: { p50: round(load.sendToAcceptedMs.p50), p99: round(load.sendToAcceptedMs.p99) },
@@ -227,7 +235,7 @@ function concurrentFigures(load: ConcurrentResult, cost: DynaliteCost) {
 }
 
 /** The concurrency step's rows of the table. */
-function concurrentRows(load: ConcurrentResult): TableRow[] {
+function concurrentRows(load: ConcurrentResult, floor: FirstTokenFloor): TableRow[] {
   const p = load.profile;
   const perOp = (m: Record<string, number>) => Object.entries(m).map(([k, n]) => `${k} ${n}`).join(', ');
   return [
@@ -236,7 +244,9 @@ function concurrentRows(load: ConcurrentResult): TableRow[] {
     { figure: 'messages lost / duplicated', ours: `${load.messagesLost} / ${load.messagesDuplicated}`, goal: '0 / 0' },
     { figure: 'first-token ms under load p50', ours: round(load.p50FirstTokenMs), goal: `≤ ${FIRST_TOKEN_GOAL_MS.p50}` },
     { figure: 'first-token ms under load p99', ours: round(load.p99FirstTokenMs), goal: `≤ ${FIRST_TOKEN_GOAL_MS.p99}` },
-    { figure: '… what the CPU allows: stack CPU ms per turn (all threads)', ours: p.cpu.msPerTurn },
+    { figure: '… what the CPU allows: accept-path CPU ms (idle, one turn)', ours: floor.acceptCpuMs },
+    { figure: `… first-token floor ms p50 / p99 (that × rank ÷ ${floor.cores} cores + model)`, ours: `${floor.p50Ms} / ${floor.p99Ms}`, goal: `≤ ${FIRST_TOKEN_GOAL_MS.p50} / ≤ ${FIRST_TOKEN_GOAL_MS.p99}` },
+    { figure: '… stack CPU ms per turn (all threads)', ours: p.cpu.msPerTurn },
     { figure: `… CPU floor of the step ms (turns × that ÷ ${p.cpu.cores} cores) / wall ms`, ours: `${p.cpu.floorMs} / ${round(p.seconds * 1000, 0)}` },
     { figure: '… sendMessage → accepted ms p50 / p99', ours: `${round(load.sendToAcceptedMs.p50)} / ${round(load.sendToAcceptedMs.p99)}` },
     { figure: '… sendMessage → model request ms p50 / p99', ours: `${round(load.sendToModelMs.p50)} / ${round(load.sendToModelMs.p99)}` },
@@ -257,16 +267,16 @@ async function concurrentOnly(): Promise<void> {
   const harness = await startHarness({ brain, dynamoPath: process.env.BENCH_DYNAMO_PATH });
   try {
     progress(`stack up at ${harness.url} (BENCH_ONLY=concurrent)`);
-    const { load, cost } = await concurrentStep(harness, brain);
+    const { load, cost, floor } = await concurrentStep(harness, brain);
     const bench = {
       commit: commit(),
       only: 'concurrent',
       machine: { node: process.version, cpus: os.cpus().length, loadAvg1: { start: round(loadAtStart, 2), end: round(os.loadavg()[0], 2) } },
       model: { tokensPerSecond: 60, firstTokenMs: MODEL.firstTokenMs },
-      ...concurrentFigures(load, cost),
+      ...concurrentFigures(load, cost, floor),
       benchSeconds: round((nowMs() - started) / 1000),
     };
-    process.stdout.write(`\n${renderTable(concurrentRows(load))}\n\n`);
+    process.stdout.write(`\n${renderTable(concurrentRows(load, floor))}\n\n`);
     printDynamoProfile(load);
     if (harness.problems.length > 0) process.stdout.write(`handler problems reported during the run (${harness.problems.length}), first: ${harness.problems[0]}\n\n`);
     process.stdout.write(`BENCH ${JSON.stringify(bench)}\n`);

@@ -45,6 +45,8 @@ export interface TagRecord {
   throttled: number;
   /** `performance.now()` when each streaming call arrived. */
   requestAt: number[];
+  /** The process's CPU time (user + system, ms; every thread) when each streaming call arrived. */
+  requestCpuMs: number[];
   /** Messages (history + the new one) each streaming call was sent. */
   messageCounts: number[];
   /** `performance.now()` when each call's first piece was produced. */
@@ -69,6 +71,12 @@ function gate(): Gate {
   const reached = new Promise<void>((r) => { reach = r; });
   const released = new Promise<void>((r) => { release = r; });
   return { reached, reach, released, release };
+}
+
+/** The process's CPU time so far, ms (user + system, every thread). */
+export function processCpuMs(): number {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
 }
 
 /**
@@ -114,7 +122,7 @@ export class BenchBrain implements Brain {
   public record(key: string): TagRecord {
     let r = this.records.get(key);
     if (!r) {
-      r = { calls: 0, throttled: 0, requestAt: [], messageCounts: [], firstTokenAt: [], produced: 0 };
+      r = { calls: 0, throttled: 0, requestAt: [], requestCpuMs: [], messageCounts: [], firstTokenAt: [], produced: 0 };
       this.records.set(key, r);
     }
     return r;
@@ -130,6 +138,7 @@ export class BenchBrain implements Brain {
     const rec = this.record(key ?? '_untagged');
     rec.calls++;
     rec.requestAt.push(nowMs());
+    rec.requestCpuMs.push(processCpuMs());
     rec.messageCounts.push(request.messages.length);
     if (rec.calls <= (b.throttleCalls ?? 0)) {
       rec.throttled++;
