@@ -11,7 +11,7 @@ import type { AttachmentRecord } from './ports/attachments';
 import type { Clock } from './ports/clock';
 import type { Model } from './ports/model';
 import type { Outbox } from './ports/outbox';
-import type { Claim, ConversationRecord, Store } from './ports/store';
+import { Claim, ConversationRecord, leaseTaken, Store } from './ports/store';
 import { silentTelemetry, Telemetry } from './ports/telemetry';
 import type { TurnPlace } from './ports/tree';
 import { cleanTitle, TITLE_SYSTEM_PROMPT, titleRequestText } from './prompts';
@@ -218,7 +218,7 @@ export class ChatService {
         const late = await store.claims.get(user, frame.messageId);
         return late ? this.resume(user, frame, late, out, ctx, true) : fail('BUSY', REFUSAL.busy);
       }
-      if (lease !== 'ok') {
+      if (!leaseTaken(lease)) {
         if (!(await token())) return rateLimited();
         // `accepted` means stored: answer from the holder's claim once it exists (resume, which
         // also finishes the turn should the holder stop short of it), else from the lease.
@@ -229,7 +229,8 @@ export class ChatService {
         await out.post({ type: 'accepted', messageId: frame.messageId, conversationId, replyId: lease.sameMessage.replyId, modelId: model });
         return undefined;
       }
-      const conversation = await store.conversations.get(user, conversationId);
+      // The conversation as the lease left it (the taking write answers it: no read).
+      const conversation = lease.leased;
       // Where it goes on the tree is checked before a token is spent: a bad parent stores nothing.
       const placed = await this.place(user, conversationId, conversation, false, frame);
       if (typeof placed === 'string') {
@@ -314,9 +315,9 @@ export class ChatService {
     const now = this.clock.now();
     const lease = await store.conversations.acquireLease(user, claim.conversationId, claim.replyId, now, now + LEASE_MS, frame.messageId);
     if (lease === 'missing') return this.refuse(out, 'NOT_FOUND', REFUSAL.noConversation, frame.messageId);
-    if (lease !== 'ok') return this.refuse(out, 'BUSY', REFUSAL.busy, frame.messageId);
+    if (!leaseTaken(lease)) return this.refuse(out, 'BUSY', REFUSAL.busy, frame.messageId);
     this.telemetry.info('finishing a claimed turn', { conversationId: claim.conversationId, replyId: claim.replyId });
-    const calib = (await store.conversations.get(user, claim.conversationId))?.calib ?? 1;
+    const calib = lease.leased.calib ?? 1;
     return this.startTurn(user, frame.messageId, claim, calib, frame.part?.count, out, ctx, true);
   }
 

@@ -5,7 +5,8 @@ import { MessageStatus, StopReason, Usage, utf8Bytes } from '../contract/protoco
 import { Coalescer } from './domain/coalescer';
 import { endsStream, finalFrame, nextReplyState, releasesLease, ReplyEvent, ReplyFailure, ReplyState, storedEnding } from './domain/reply';
 import {
-  CHECKPOINT_MS, DEADLINE_MARGIN_MS, LEASE_MS, LEASE_SAFETY_MS, MAX_REPLY_BYTES, MAX_WINDOW_MESSAGES, STOP_POLL_MS, WINDOW_PAGE,
+  CHECKPOINT_MS, DEADLINE_MARGIN_MS, IDLE_CHECKPOINT_MS, LEASE_MS, LEASE_RENEW_MS, LEASE_SAFETY_MS, MAX_REPLY_BYTES, MAX_WINDOW_MESSAGES,
+  STOP_POLL_MS, WINDOW_PAGE,
 } from './domain/runtime-limits';
 import { cutUtf8 } from './domain/text';
 import { clampCalibration, estimateTokens, filesTokens, WindowBuilder } from './domain/window';
@@ -118,6 +119,11 @@ class ReplyRun {
     return this.state !== 'lapsed';
   }
 
+  /** Whether the lease is due for renewal at `now`: it was set (or last renewed) LEASE_RENEW_MS ago. */
+  public renewDue(now: number): boolean {
+    return this.leaseUntil - now <= LEASE_MS - LEASE_RENEW_MS;
+  }
+
   /** A successful renewal moved the lease's end. */
   public renewed(until: number): void {
     this.leaseUntil = until;
@@ -140,16 +146,35 @@ class ReplyRun {
 
 /**
  * The watcher beside the model stream (it never blocks it): reads the stop flag every
- * STOP_POLL_MS, renews the lease and checkpoints the text every CHECKPOINT_MS, and ends the reply
- * before the invocation's deadline or its lease's end. A renewal that fails ends the reply at
- * once: `deleted` when the conversation is gone, `lapsed` when another reply holds the lease.
- * Runs until `until` aborts or the reply ended (after that it writes nothing).
+ * STOP_POLL_MS, renews the lease when it is due (LEASE_RENEW_MS after it was set, however late
+ * the watcher started), checkpoints the text every CHECKPOINT_MS while it grows (and the time
+ * alone every IDLE_CHECKPOINT_MS while it does not), and ends the reply before the invocation's
+ * deadline or its lease's end. A deleted conversation is seen by the stop-flag read (its reply
+ * pointer is gone) within a poll, else by the next renewal or checkpoint; a renewal that fails
+ * ends the reply at once: `deleted` when the conversation is gone, `lapsed` when another reply
+ * holds the lease. Runs until `until` aborts or the reply ended (after that it writes nothing).
  */
 async function watch(deps: GenerateDeps, job: ReplyJob, run: ReplyRun, until: AbortSignal): Promise<void> {
   const { store, clock, telemetry } = deps;
   const { user, turn } = job;
-  let lastCheckpoint = clock.now();
+  let lastTick = clock.now();
+  // The reply was stored with checkpointAt = t (messages.putTurn).
+  let lastWrite = turn.t;
   let checkpointed = '';
+  const warn = (err: unknown) => telemetry.warn('watcher step failed', { replyId: turn.replyId, error: (err as Error).name });
+  /** Renews the lease when due; false when the reply must stop writing (lost, gone, or lapsed meanwhile). */
+  const renewIfDue = async (now: number): Promise<boolean> => {
+    if (!run.holdsLease(now)) return false;
+    if (!run.renewDue(now)) return true;
+    if (!(await store.conversations.renewLease(user, turn.conversationId, turn.replyId, now + LEASE_MS))) {
+      run.on((await store.conversations.get(user, turn.conversationId)) ? 'leaseLost' : 'replyGone');
+      return false;
+    }
+    run.renewed(now + LEASE_MS);
+    return run.holdsLease(clock.now());
+  };
+  // A watcher that starts late (a slow history read) may find the lease due already.
+  if (!(await renewIfDue(clock.now()).catch((err) => { warn(err); return true; }))) return;
   while (!until.aborted && run.holdsLease(clock.now())) {
     await clock.sleep(STOP_POLL_MS, until);
     if (until.aborted) return;
@@ -159,23 +184,19 @@ async function watch(deps: GenerateDeps, job: ReplyJob, run: ReplyRun, until: Ab
       else if (pointer.stopRequested) run.on('stopRequested');
       const now = clock.now();
       if (job.deadline !== undefined && now > job.deadline - DEADLINE_MARGIN_MS) run.on('deadline');
-      if (now - lastCheckpoint >= CHECKPOINT_MS && run.holdsLease(now)) {
-        lastCheckpoint = now;
-        // The lease first: a reply that lost it writes no checkpoint.
-        if (!(await store.conversations.renewLease(user, turn.conversationId, turn.replyId, now + LEASE_MS))) {
-          run.on((await store.conversations.get(user, turn.conversationId)) ? 'leaseLost' : 'replyGone');
-          return;
-        }
-        run.renewed(now + LEASE_MS);
-        if (!run.holdsLease(clock.now())) return;
-        const snapshot = run.text;
-        // Unchanged text still moves checkpointAt: a reply reads `interrupted` only when its generator died.
-        const changed = snapshot !== checkpointed ? snapshot : undefined;
-        if (!(await store.messages.checkpointReply(user, turn, changed, now))) run.on('replyGone');
-        checkpointed = snapshot;
-      }
+      // The lease first: a reply that lost it writes no checkpoint.
+      if (!(await renewIfDue(now))) return;
+      if (now - lastTick < CHECKPOINT_MS) continue;
+      lastTick = now;
+      const snapshot = run.text;
+      const changed = snapshot !== checkpointed ? snapshot : undefined;
+      // Unchanged text still moves checkpointAt now and then: a reply reads `interrupted` only when its generator died.
+      if (changed === undefined && now - lastWrite < IDLE_CHECKPOINT_MS) continue;
+      if (!(await store.messages.checkpointReply(user, turn, changed, now))) run.on('replyGone');
+      lastWrite = now;
+      checkpointed = snapshot;
     } catch (err) {
-      telemetry.warn('watcher step failed', { replyId: turn.replyId, error: (err as Error).name });
+      warn(err);
     }
   }
 }

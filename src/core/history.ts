@@ -13,7 +13,7 @@ import { fittingCount } from './domain/page-budget';
 import { effectiveStatus } from './domain/reply';
 import { LEASE_MS, SEARCH_MAX_READ } from './domain/runtime-limits';
 import type { Clock } from './ports/clock';
-import { BadCursorError, ConversationRecord, Store, StoredMessage } from './ports/store';
+import { BadCursorError, ConversationRecord, leaseTaken, Store, StoredMessage } from './ports/store';
 import { activePage, pageVersions, switchActive } from './tree';
 
 /** An HTTP request as the history API sees it (no AWS event shape). */
@@ -203,7 +203,7 @@ export class HistoryService {
     const now = this.clock.now();
     const lease = await this.store.conversations.acquireLease(user, conversationId, holder, now, now + LEASE_MS);
     if (lease === 'missing') throw notFound();
-    if (lease !== 'ok') throw new HttpError(409, 'BUSY', BUSY);
+    if (!leaseTaken(lease)) throw new HttpError(409, 'BUSY', BUSY);
     let released = false;
     try {
       const r = await switchActive(tree, user, conversationId, messageId, holder);

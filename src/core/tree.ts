@@ -171,6 +171,30 @@ export async function attachTurn(tree: TreeNodes, user: string, turn: TurnRef): 
   await tree.setLeaf(user, turn.conversationId, turn.replyId, reply, false);
 }
 
+/**
+ * A new tree turn's writes after it is stored, in one round trip: the conversation item's one
+ * conditional write ({@link TreeNodes.holdTurn}: the lease to `until`, the turn's model, its reply
+ * as the active leaf, and the user message among the root's children when it is a root child),
+ * beside the link on a parent message item. False when that write's condition failed (nothing
+ * was written to the conversation item; a parent message may have been linked).
+ */
+export async function holdNewTurn(tree: TreeNodes, user: string, turn: TurnRef, until: number): Promise<boolean> {
+  const place = turn.tree!;
+  const reply = replySkOf(turn);
+  const conversationId = turn.conversationId;
+  const hold = (rootChild?: { childSk: string; init: readonly string[] }) =>
+    tree.holdTurn(user, conversationId, turn.replyId, until, turn.modelId, reply, rootChild);
+  // A regenerate links its user message, a message item; a first message, the root.
+  if (place.userT === undefined && place.parentSk === undefined) return hold({ childSk: userSkOf(turn), init: place.init });
+  const [held] = await Promise.all([
+    hold(),
+    place.userT !== undefined
+      ? tree.link(user, conversationId, userSkOf(turn), reply, place.init)
+      : tree.link(user, conversationId, place.parentSk, userSkOf(turn), place.init),
+  ]);
+  return held;
+}
+
 /** Undoes {@link attachTurn}'s link of a turn removed again (the leaf is the conversation's next turn's to set). */
 export async function detachTurn(tree: TreeNodes, user: string, turn: TurnRef): Promise<void> {
   const place = turn.tree!;

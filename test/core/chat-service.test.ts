@@ -104,7 +104,7 @@ describe('chat service with model time', () => {
     await service.handleFrame('crash', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '시작' }), outbox(em, c1));
     const { conversationId } = em.sink.frames(c1)[0];
     // A generator that took the lease and died.
-    expect(await em.store.conversations.acquireLease('crash', conversationId, 'dead-reply-id', clock.now(), clock.now() + LEASE_MS)).toBe('ok');
+    expect(await em.store.conversations.acquireLease('crash', conversationId, 'dead-reply-id', clock.now(), clock.now() + LEASE_MS)).toMatchObject({ leased: { leaseReplyId: 'dead-reply-id' } });
     const c2 = id('conn');
     await service.handleFrame('crash', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '막힘?', conversationId }), outbox(em, c2));
     expect(em.sink.frames(c2)[0]).toMatchObject({ code: 'BUSY' });

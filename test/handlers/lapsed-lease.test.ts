@@ -1,4 +1,4 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { awsFromEnv } from '../../src/contract/env';
 import { TABLE_SCHEMA } from '../../src/contract/table-schema';
 import { BedrockModel } from '../../src/core/adapters/bedrock-model';
@@ -6,7 +6,8 @@ import { realClock } from '../../src/core/adapters/clock';
 import { createBedrockClient } from '../../src/core/aws';
 import { ChatService } from '../../src/core/chat';
 import { chatConfigFromEnv } from '../../src/core/config';
-import { LEASE_MS } from '../../src/core/domain/runtime-limits';
+import { IDLE_CHECKPOINT_MS, INTERRUPTED_AFTER_MS, LEASE_MS, LEASE_RENEW_MS, LEASE_SAFETY_MS } from '../../src/core/domain/runtime-limits';
+import { deleteConversation } from '../../src/core/history';
 import type { Clock } from '../../src/core/ports/clock';
 import { silentTelemetry } from '../../src/core/ports/telemetry';
 import { ConversationStore } from '../../src/core/store';
@@ -15,7 +16,8 @@ import { GatedDoc } from '../support/gated-doc';
 import { Emulators, id, outbox, startEmulators, wsEvent } from '../support/harness';
 
 // A generator whose lease lapsed (the process was paused past it) or was taken by another reply
-// stops writing and ends its reply `interrupted` (issue 14.5). The pause is a jump of the
+// stops writing and ends its reply `interrupted` (issue 14.5); its watcher renews and
+// checkpoints only when due (issue 13), and still sees a deletion within a bounded time. The pause is a jump of the
 // injected clock, made while the model is held between two pieces, so "after the jump" is exact.
 
 const { partitionKey: PK, sortKey: SK } = TABLE_SCHEMA;
@@ -138,6 +140,8 @@ describe('a reply whose lease lapsed or was taken', () => {
       ExpressionAttributeValues: { ':o': 'someone-else', ':u': clock.now() + LEASE_MS },
     }));
     const takenAt = clock.now();
+    // The lease comes due for its renewal (it was set LEASE_RENEW_MS ago, by the clock's reading).
+    jumped += LEASE_RENEW_MS;
     // The model stays held: only the failed renewal can end this reply.
     await first.sending;
     const frames = em.sink.frames(first.conn);
@@ -153,4 +157,133 @@ describe('a reply whose lease lapsed or was taken', () => {
     expect(await storedReply(user, conversationId, replyId)).toMatchObject({ status: 'interrupted', text: HEAD.join('') });
     expect(await em.store.conversations.get(user, conversationId)).toMatchObject({ leaseReplyId: 'someone-else' });
   }, 30_000);
+});
+
+/** The stop-flag reads of a reply's watcher so far (one each STOP_POLL_MS). */
+const polls = (replyId: string) => recorder.sent.filter(({ command }) => command instanceof GetCommand && command.input.Key?.[SK] === `R#${replyId}`).length;
+
+/** Waits (a few ms at a time) until `done` holds. */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((r) => setTimeout(r, 10));
+}
+
+/** The reply's final frame (`done` or `error`), once there is one. */
+const ending = (conn: string) => em.sink.frames(conn).find((f) => f.type === 'done' || f.type === 'error');
+
+/**
+ * Moves the clock on by `stepMs` each time the reply's watcher has polled since the last step,
+ * until the reply ended (or `maxSteps`): clock time passes for the watcher one poll at a time.
+ */
+async function stepClock(conn: string, replyId: string, stepMs: number, maxSteps: number): Promise<number> {
+  let steps = 0;
+  for (; steps < maxSteps && !ending(conn); steps++) {
+    const seen = polls(replyId);
+    await until(() => polls(replyId) > seen || ending(conn) !== undefined);
+    jumped += stepMs;
+  }
+  return steps * stepMs;
+}
+
+/** The times a reply's lease was set (its renewals and the storing write), from the writes' own values. */
+const leaseTimes = (conversationId: string, replyId: string) => recorder.sent.map(({ command }) => command.input)
+  .filter((input) => input.Key?.[SK] === `C#${conversationId}` && input.ExpressionAttributeValues?.[':me'] === replyId
+    && String(input.UpdateExpression).startsWith('SET leaseUntil = :u'))
+  .map((input) => (input.ExpressionAttributeValues![':u'] as number) - LEASE_MS);
+
+/** A reply's checkpoint writes: their time and whether they wrote text. */
+const checkpoints = (replyId: string) => recorder.sent.map(({ command }) => command.input)
+  .filter((input) => String(input.Key?.[SK]).endsWith(`#${replyId}`) && String(input.UpdateExpression).includes('checkpointAt = :c')
+    && input.ExpressionAttributeValues?.[':s'] === undefined)
+  .map((input) => ({ at: input.ExpressionAttributeValues![':c'] as number, text: input.ExpressionAttributeValues![':t'] !== undefined }));
+
+describe('the watcher renews and checkpoints when due, and still sees a deletion', () => {
+  test('a watcher starting late (a slow history read) renews at once, timed from when the lease was set: the reply completes', async () => {
+    const user = id('late');
+    const held = holdBefore(1);
+    em.brain.script = { tokens: [...HEAD, ...TAIL], intervalMs: 1, clock: held.modelClock };
+    // The instructions are read beside the window, just before the watcher starts: it "takes" 24 s.
+    recorder.arm((command) => command instanceof GetCommand && command.input.Key?.[SK] === 'S#instructions', 'before');
+    const conn = id('conn');
+    const sending = send(user, conn, { messageId: id('msg'), text: '천천히' });
+    await recorder.reached();
+    const { conversationId, replyId } = em.sink.frames(conn)[0];
+    // The watcher starts 1.5 s of clock inside LEASE_SAFETY_MS: its first renewal must not wait a checkpoint's interval.
+    jumped += LEASE_MS - LEASE_SAFETY_MS - 1_500;
+    recorder.release();
+    // Renewed (a lease set time after the first) or already ended: only then does the model go on.
+    await until(() => leaseTimes(conversationId, replyId).length > 1 || ending(conn) !== undefined);
+    held.open();
+    await sending;
+    expect(ending(conn)).toMatchObject({ type: 'done', replyId, stopReason: 'end_turn' });
+    expect(await storedReply(user, conversationId, replyId)).toMatchObject({ status: 'complete', text: [...HEAD, ...TAIL].join('') });
+  });
+
+  test('a silent model: the lease is renewed every LEASE_RENEW_MS, the time checkpointed every IDLE_CHECKPOINT_MS, never near interrupted', async () => {
+    const user = id('silent');
+    const first = await startHeld(user);
+    const { conversationId, replyId } = first.accepted;
+    // 70 s of clock time, 5 s a poll, with no new text after HEAD.
+    await stepClock(first.conn, replyId, 5_000, 14);
+    const leases = leaseTimes(conversationId, replyId);
+    const writes = checkpoints(replyId);
+    first.open();
+    await first.sending;
+    expect(ending(first.conn)).toMatchObject({ type: 'done', replyId, stopReason: 'end_turn' });
+    expect(await storedReply(user, conversationId, replyId)).toMatchObject({ status: 'complete' });
+
+    // Held past LEASE_MS twice over: renewed, and never sooner than due.
+    expect(leases.length).toBeGreaterThanOrEqual(3);
+    leases.slice(1).forEach((at, i) => expect(at - leases[i]).toBeGreaterThanOrEqual(LEASE_RENEW_MS));
+    expect(writes.filter((w) => w.text)).toHaveLength(1); // HEAD, the only text while the model was silent
+    expect(writes.filter((w) => !w.text).length).toBeGreaterThanOrEqual(2);
+    writes.forEach((w, i) => {
+      if (i > 0 && !w.text) expect(w.at - writes[i - 1].at).toBeGreaterThanOrEqual(IDLE_CHECKPOINT_MS);
+      if (i > 0) expect(w.at - writes[i - 1].at).toBeLessThan(INTERRUPTED_AFTER_MS);
+    });
+  });
+
+  test.each<[string, (user: string, conversationId: string, replyId: string) => Promise<unknown>, number]>([
+    ['the whole conversation (the stop-flag read sees it)', (user, conversationId) => deleteConversation(em.store, user, conversationId), 0],
+    ['its reply only (the next checkpoint sees it)', async (user, conversationId, replyId) => {
+      const reply = (await em.doc.send(new QueryCommand({
+        TableName: em.env.TABLE_NAME,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': PK },
+        ExpressionAttributeValues: { ':pk': `C#${user}#${conversationId}` },
+      }))).Items!.find((i) => i.messageId === replyId)!;
+      await em.doc.send(new DeleteCommand({ TableName: em.env.TABLE_NAME, Key: { [PK]: reply[PK], [SK]: reply[SK] } }));
+    }, IDLE_CHECKPOINT_MS],
+    ['its conversation item only (the next renewal sees it)', (user, conversationId) => em.store.conversations.delete(user, conversationId), LEASE_RENEW_MS],
+  ])('deleting %s while the model is silent ends the reply deleted within its bound', async (_name, remove, bound) => {
+    const user = id('gone');
+    const first = await startHeld(user);
+    const { conversationId, replyId } = first.accepted;
+    // HEAD checkpointed first: from here on the text does not change.
+    while (!checkpoints(replyId).some((w) => w.text)) await stepClock(first.conn, replyId, 1_000, 1);
+    await remove(user, conversationId, replyId);
+    // The clock moves on by the bound (and a few polls) only; the model stays held, so only the
+    // watcher can end the reply, and a reply it did not end by then would hold the test to its timeout.
+    await stepClock(first.conn, replyId, 1_000, bound / 1_000 + 3);
+    await first.sending;
+    expect(ending(first.conn)).toMatchObject({ type: 'error', code: 'NOT_FOUND', replyId });
+  }, 30_000);
+});
+
+describe('taking the lease answers the conversation', () => {
+  test('a message into an existing conversation never reads the conversation item: the lease write answered it', async () => {
+    const user = id('reads');
+    em.brain.script = { tokens: ['첫 답'] };
+    const conn = id('conn');
+    await send(user, conn, { messageId: id('msg'), text: '처음' });
+    const { conversationId } = em.sink.frames(conn)[0];
+    const from = recorder.sent.length;
+    em.brain.script = { tokens: ['둘째 답'] };
+    const conn2 = id('conn');
+    await send(user, conn2, { messageId: id('msg'), text: '다음', conversationId });
+    expect(ending(conn2)).toMatchObject({ type: 'done', stopReason: 'end_turn' });
+    const reads = recorder.sent.slice(from).filter(({ command }) => command instanceof GetCommand && command.input.Key?.[SK] === `C#${conversationId}`);
+    expect(reads).toEqual([]);
+    // What the message needed of it (the tree's leaf, to go below) still arrived: its reply is the leaf now.
+    expect((await em.store.conversations.get(user, conversationId))?.tree?.leafSk).toMatch(new RegExp(`#1#${em.sink.frames(conn2)[0].replyId}$`));
+  });
 });

@@ -3,19 +3,33 @@
  * protocol.ts; these are about the store and the generator.
  */
 
-/** A generation holds the conversation for this long past its latest checkpoint. */
+/** A generation holds the conversation for this long past its latest lease renewal. */
 export const LEASE_MS = 30_000;
 /**
  * A generator stops this long before its lease runs out without a renewal (renewals come every
- * CHECKPOINT_MS), so a write it has in flight lands before another reply can take the lease.
+ * LEASE_RENEW_MS), so a write it has in flight lands before another reply can take the lease.
  */
 export const LEASE_SAFETY_MS = 5_000;
+/**
+ * The generator renews its lease once it was set (or last renewed) this long ago, timed from
+ * when it was set, not from when the generator started: 20 s of the lease are still left then,
+ * so a renewal delayed by a slow store (or a late first watch, after a slow history read) has
+ * 15 s before LEASE_SAFETY_MS ends the reply. Must stay well below LEASE_MS − LEASE_SAFETY_MS.
+ */
+export const LEASE_RENEW_MS = 10_000;
 /** A streaming reply with no checkpoint for this long reads back as `interrupted`. */
 export const INTERRUPTED_AFTER_MS = 2 * LEASE_MS;
 /** The generator reads the stop flag this often. */
 export const STOP_POLL_MS = 500;
-/** The reply text is checkpointed (and the lease renewed) this often while streaming. */
+/** The reply text is checkpointed this often while it grows. */
 export const CHECKPOINT_MS = 2_000;
+/**
+ * A reply whose text did not change (the model is thinking, or held) gets a checkpoint of the
+ * time only when its last checkpoint is this old: a reader calls a streaming reply `interrupted`
+ * only after INTERRUPTED_AFTER_MS (60 s) without one, so a live generator stays far from that even
+ * with a few writes delayed or failed, while a silent one writes once per 10 s, not every 2 s.
+ */
+export const IDLE_CHECKPOINT_MS = 10_000;
 /** Coalescer: at most one delta post per this many ms after the first… */
 export const COALESCE_MS = 50;
 /**

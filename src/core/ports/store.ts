@@ -89,11 +89,20 @@ export interface FinalReply {
 }
 
 /**
- * Taking a conversation's generation lease: taken, held by another message's reply, no such
+ * Taking a conversation's generation lease: taken (with the conversation as the taking write
+ * left it, so the caller reads it no more), held by another message's reply, no such
  * conversation — or held by another reply of the same message (a concurrent copy of the frame),
  * whose id it answers.
  */
-export type LeaseResult = 'ok' | 'busy' | 'missing' | LeaseOfSameMessage;
+export type LeaseResult = LeaseTaken | 'busy' | 'missing' | LeaseOfSameMessage;
+
+/** The lease was taken: the conversation as it is now, leased to the caller. */
+export interface LeaseTaken {
+  readonly leased: ConversationRecord;
+}
+
+/** Whether {@link Conversations.acquireLease} took the lease. */
+export const leaseTaken = (r: LeaseResult): r is LeaseTaken => typeof r === 'object' && 'leased' in r;
 
 /** The lease is held by a reply of the message that asked for it (see {@link LeaseResult}). */
 export interface LeaseOfSameMessage {

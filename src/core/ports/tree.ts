@@ -68,6 +68,15 @@ export interface TreeNodes {
   unlink(user: string, conversationId: string, parentSk: string | undefined, childSk: string): Promise<void>;
   /** Makes `childSk` the parent's active child. */
   choose(user: string, conversationId: string, parentSk: string | undefined, childSk: string): Promise<void>;
+  /**
+   * A new turn's one write on the conversation item (core/turn.ts): while `holder` holds the lease,
+   * extends it to `until`, makes `modelId` (when given) the conversation's model and `leafSk` the
+   * active leaf, and with `rootChild` adds that child to the root's children as {@link link} does.
+   * False, and nothing written, when the lease is not held (or the conversation is gone) or the
+   * child is listed already.
+   */
+  holdTurn(user: string, conversationId: string, holder: string, until: number, modelId: string | undefined, leafSk: string,
+    rootChild?: { childSk: string; init: readonly string[] }): Promise<boolean>;
   /** Sets the active leaf while `holder` holds the lease; with `release`, gives the lease back too. False: not held. */
   setLeaf(user: string, conversationId: string, holder: string, leafSk: string, release: boolean): Promise<boolean>;
   /** The sort key a page cursor continues before (BadCursorError unless it is one of this conversation's). */

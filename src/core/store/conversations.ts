@@ -72,6 +72,7 @@ export class DynamoConversations implements Conversations {
     messageId?: string): Promise<LeaseResult> {
     const values: Record<string, unknown> = { ':r': replyId, ':u': until, ':now': now };
     if (messageId !== undefined) values[':m'] = messageId;
+    let leased: Record<string, any> | undefined;
     const taken = await conditional(this.table.doc.send(new UpdateCommand({
       TableName: this.table.name,
       Key: this.key(user, conversationId),
@@ -79,8 +80,10 @@ export class DynamoConversations implements Conversations {
       ConditionExpression: 'attribute_exists(#pk) AND (attribute_not_exists(leaseUntil) OR leaseUntil < :now OR leaseReplyId = :r)',
       ExpressionAttributeNames: { '#pk': PK },
       ExpressionAttributeValues: values,
-    })));
-    if (taken) return 'ok';
+      // The item as leased: the accepting call needs its tree, model and calibration next.
+      ReturnValues: 'ALL_NEW',
+    })).then((r) => { leased = r.Attributes; }));
+    if (taken && leased) return { leased: toConversation(leased) };
     const held = await this.get(user, conversationId);
     if (!held) return 'missing';
     return sameMessageLease(held, now, messageId) ?? 'busy';

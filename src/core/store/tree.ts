@@ -135,6 +135,30 @@ export class DynamoTree implements TreeNodes {
     })));
   }
 
+  public async holdTurn(user: string, conversationId: string, holder: string, until: number, modelId: string | undefined, leafSk: string,
+    rootChild?: { childSk: string; init: readonly string[] }): Promise<boolean> {
+    let set = 'SET leaseUntil = :u, leafSk = :l';
+    let condition = 'leaseReplyId = :me';
+    const values: Record<string, unknown> = { ':u': until, ':l': leafSk, ':me': holder };
+    if (modelId !== undefined) {
+      set += ', modelId = :model';
+      values[':model'] = modelId;
+    }
+    if (rootChild) {
+      // As link: once, so a child is never listed twice.
+      set += ', kids = list_append(if_not_exists(kids, :init), :new), kidActive = :c';
+      condition += ' AND NOT contains(kids, :c)';
+      Object.assign(values, { ':init': rootChild.init.filter((k) => k !== rootChild.childSk), ':new': [rootChild.childSk], ':c': rootChild.childSk });
+    }
+    return conditional(this.table.doc.send(new UpdateCommand({
+      TableName: this.table.name,
+      Key: this.holderKey(user, conversationId, undefined),
+      UpdateExpression: set,
+      ConditionExpression: condition,
+      ExpressionAttributeValues: values,
+    })));
+  }
+
   public async setLeaf(user: string, conversationId: string, holder: string, leafSk: string, release: boolean): Promise<boolean> {
     return conditional(this.table.doc.send(new UpdateCommand({
       TableName: this.table.name,

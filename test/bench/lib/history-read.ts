@@ -14,6 +14,7 @@ import { koreanText, tokenize } from './text';
 import { login, mustConnect } from './wire-client';
 import { loadWindow } from '../../../src/core/generate';
 import { HistoryService } from '../../../src/core/history';
+import { leaseTaken } from '../../../src/core/ports/store';
 import { ConversationStore } from '../../../src/core/store';
 import * as K from '../../../src/core/store/item-keys';
 import { attachTurn, placeMessage } from '../../../src/core/tree';
@@ -190,7 +191,7 @@ async function seedTree(store: ConversationStore, user: string, conversationId: 
       const replyId = `seed-r-${conversationId}-${i}-${v}`.slice(0, 64);
       const turnPlace = v === 0 ? place : { ...place, userT: t - 10 * v, init: [] };
       const turn = { conversationId, t, messageId, replyId, tree: turnPlace };
-      if (await store.conversations.acquireLease(user, conversationId, replyId, t, t + 3_600_000) !== 'ok') throw new Error('seeding: lease');
+      if (!leaseTaken(await store.conversations.acquireLease(user, conversationId, replyId, t, t + 3_600_000))) throw new Error('seeding: lease');
       await store.messages.putTurn(user, turn, koreanText(USER_CHARS));
       await attachTurn(tree, user, turn);
       await store.messages.finishReply(user, turn, { text: koreanText(REPLY_CHARS), status: 'complete', stopReason: 'end_turn' }, t);

@@ -4,7 +4,7 @@
  * worth as much as this suite proves it of the second.
  */
 import { PART_TTL_SECONDS } from '../../../src/contract/protocol';
-import { BadCursorError, Store, TurnRef } from '../../../src/core/ports/store';
+import { BadCursorError, LeaseResult, Store, TurnRef } from '../../../src/core/ports/store';
 import { STORE_SUBJECTS as subjects, StoreSubject as Subject } from '../../support/store-subjects';
 
 let n = 0;
@@ -22,6 +22,13 @@ describe.each(subjects)('the store %s', (_name, make) => {
     const id = uid('c');
     expect(await store.conversations.create(user, id, '제목', at, replyId, at + L)).toBe(true);
     return id;
+  }
+
+  /** A lease taken: the result is the conversation exactly as it is stored now. */
+  async function leased(result: Promise<LeaseResult>, user: string, id: string) {
+    const answer = await result;
+    expect(answer).toEqual({ leased: await store.conversations.get(user, id) });
+    expect(answer).toMatchObject({ leased: { conversationId: id } });
   }
 
   describe('conversations and their lease', () => {
@@ -43,9 +50,9 @@ describe.each(subjects)('the store %s', (_name, make) => {
     test('the lease: busy up to its last millisecond, free after; the same reply takes it again; missing for others', async () => {
       const id = await conversation('u1', 'reply-one');
       expect(await store.conversations.acquireLease('u1', id, 'reply-two', T + L, T + 2 * L)).toBe('busy');
-      expect(await store.conversations.acquireLease('u1', id, 'reply-one', T + 1, T + L + 1)).toBe('ok');
+      await leased(store.conversations.acquireLease('u1', id, 'reply-one', T + 1, T + L + 1), 'u1', id);
       expect(await store.conversations.acquireLease('u2', id, 'reply-two', T, T + L)).toBe('missing');
-      expect(await store.conversations.acquireLease('u1', id, 'reply-two', T + L + 2, T + 2 * L)).toBe('ok');
+      await leased(store.conversations.acquireLease('u1', id, 'reply-two', T + L + 2, T + 2 * L), 'u1', id);
       expect(await store.conversations.renewLease('u1', id, 'reply-one', T + 3 * L)).toBe(false);
       expect(await store.conversations.renewLease('u1', id, 'reply-two', T + 3 * L)).toBe(true);
       expect((await store.conversations.get('u1', id))?.leaseUntil).toBe(T + 3 * L);
@@ -54,11 +61,11 @@ describe.each(subjects)('the store %s', (_name, make) => {
     test('a lease held for the same message by another reply answers that reply, not busy; only while it is live', async () => {
       const id = await conversation('u1', 'reply-one');
       expect(await store.conversations.releaseLease('u1', id, 'reply-one')).toBe(true);
-      expect(await store.conversations.acquireLease('u1', id, 'reply-two', T + 1, T + L, 'msg-same')).toBe('ok');
+      await leased(store.conversations.acquireLease('u1', id, 'reply-two', T + 1, T + L, 'msg-same'), 'u1', id);
       expect(await store.conversations.acquireLease('u1', id, 'reply-three', T + 2, T + L, 'msg-same')).toEqual({ sameMessage: { replyId: 'reply-two' } });
       expect(await store.conversations.acquireLease('u1', id, 'reply-three', T + 2, T + L, 'msg-other')).toBe('busy');
       expect(await store.conversations.acquireLease('u1', id, 'reply-three', T + 2, T + L)).toBe('busy');
-      expect(await store.conversations.acquireLease('u1', id, 'reply-three', T + L + 1, T + 2 * L, 'msg-other')).toBe('ok');
+      await leased(store.conversations.acquireLease('u1', id, 'reply-three', T + L + 1, T + 2 * L, 'msg-other'), 'u1', id);
       expect((await store.conversations.get('u1', id))?.leaseMessageId).toBe('msg-other');
       expect(await store.conversations.acquireLease('u1', id, 'reply-four', T + L + 2, T + 2 * L, 'msg-same')).toBe('busy');
     });
@@ -71,7 +78,7 @@ describe.each(subjects)('the store %s', (_name, make) => {
       const c = await store.conversations.get('u1', id);
       expect(c).toMatchObject({ updatedAt: new Date(T + 5).toISOString(), calib: 1.5 });
       expect(c?.leaseUntil).toBeUndefined();
-      expect(await store.conversations.acquireLease('u1', id, 'reply-three', T, T + L)).toBe('ok');
+      await leased(store.conversations.acquireLease('u1', id, 'reply-three', T, T + L), 'u1', id);
       expect(await store.conversations.releaseLease('u1', id, 'reply-three')).toBe(true);
       expect((await store.conversations.get('u1', id))?.leaseReplyId).toBeUndefined();
     });

@@ -55,7 +55,7 @@ class MemoryConversations implements Conversations {
     if (!c) return 'missing';
     if (c.leaseUntil !== undefined && c.leaseUntil >= now && c.leaseReplyId !== replyId) return sameMessageLease(c, now, messageId) ?? 'busy';
     Object.assign(c, { leaseReplyId: replyId, leaseUntil: until, leaseMessageId: messageId });
-    return 'ok';
+    return { leased: { ...c } };
   }
 
   private leased(user: string, conversationId: string, replyId: string): ConversationRecord | undefined {
