@@ -5,7 +5,7 @@
  * `base64Decode`). The local gateway builds the async `sendMessage` event with it, so the local
  * stack runs the template the deployed integration runs.
  */
-import { render } from 'velocityjs';
+import { Compile, parse } from 'velocityjs';
 
 /** Reads a JSONPath of the simple forms API Gateway templates use: `$`, `$.a.b`, `$['a']`, `$.a[0]`. */
 export function jsonPath(root: unknown, path: string): unknown {
@@ -47,6 +47,24 @@ export interface TemplateRequest {
   readonly params?: { header?: Record<string, string>; querystring?: Record<string, string>; path?: Record<string, string> };
 }
 
+/**
+ * Parsed templates by their text. The gateway renders the same template for every message, and
+ * parsing is two thirds of a render (about 0.2 of 0.3 ms); rendering never changes the parsed
+ * tree, so one serves every request. Bounded, since any text may be rendered (tests do).
+ */
+const parsedTemplates = new Map<string, ReturnType<typeof parse>>();
+const MAX_PARSED_TEMPLATES = 64;
+
+function parsedTemplate(template: string): ReturnType<typeof parse> {
+  let ast = parsedTemplates.get(template);
+  if (!ast) {
+    if (parsedTemplates.size >= MAX_PARSED_TEMPLATES) parsedTemplates.clear();
+    ast = parse(template);
+    parsedTemplates.set(template, ast);
+  }
+  return ast;
+}
+
 /** Renders an API Gateway mapping template for one request. */
 export function renderTemplate(template: string, req: TemplateRequest): string {
   let parsed: { ok: true; value: unknown } | { ok: false } | undefined;
@@ -81,6 +99,7 @@ export function renderTemplate(template: string, req: TemplateRequest): string {
     base64Encode: (s: string) => Buffer.from(s, 'utf8').toString('base64'),
     base64Decode: (s: string) => Buffer.from(s, 'base64').toString('utf8'),
   };
-  // escape: false — Velocity in API Gateway writes values as they are (no HTML escaping).
-  return render(template, { input, context: req.context, util }, undefined, { escape: false });
+  // escape: false — Velocity in API Gateway writes values as they are (no HTML escaping). A new
+  // Compile per request: it keeps the request's variables (#set, loop state) while rendering.
+  return new Compile(parsedTemplate(template), { escape: false }).render({ input, context: req.context, util });
 }

@@ -3,7 +3,7 @@
  */
 import { DynamoDBClient, GetItemCommand, PutItemCommand, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { BenchBrain } from './lib/bench-brain';
-import { describeRequest } from './lib/profile';
+import { cpuBudget, describeRequest } from './lib/profile';
 import { pythonJsonDumps } from './lib/seed-protocol';
 import { percentile } from './lib/stats';
 import { koreanText, tokenize } from './lib/text';
@@ -163,4 +163,14 @@ describe('stack profile', () => {
       await dynamo.close();
     }
   });
+});
+
+test('the CPU floor of a step is its CPU time spread over every core, whatever the turns', () => {
+  // 200 turns of 150 ms on 2 cores: 30 s of CPU, no less than 15 s of wall time.
+  expect(cpuBudget(30_000, 200, 2)).toEqual({ ms: 30_000, msPerTurn: 150, cores: 2, floorMs: 15_000 });
+  expect(cpuBudget(30_000, 100, 2).floorMs).toBe(15_000);
+  expect(cpuBudget(30_000, 200, 4)).toMatchObject({ msPerTurn: 150, floorMs: 7_500 });
+  expect(cpuBudget(1, 3, 1)).toEqual({ ms: 1, msPerTurn: 0.33, cores: 1, floorMs: 1 });
+  expect(() => cpuBudget(10, 0, 2)).toThrow(/turns \(0\)/);
+  expect(() => cpuBudget(10, 5, 0)).toThrow(/cores \(0\)/);
 });

@@ -219,6 +219,8 @@ function concurrentFigures(load: ConcurrentResult, cost: DynaliteCost) {
     dynaliteIdleMsPerRequest: cost,
     eventLoopDelayMsUnderLoad: p.eventLoopDelayMs,
     stackCpuCoresUnderLoad: p.cpuCores,
+    stackCpuMsPerTurnUnderLoad: p.cpu.msPerTurn,
+    cpuFloorMsUnderLoad: { ms: p.cpu.floorMs, cores: p.cpu.cores, stackCpuMs: p.cpu.ms },
     concurrentStepSeconds: p.seconds,
     dynamo: process.env.BENCH_DYNAMO_PATH ? 'on disk (LevelDB)' : 'in memory',
   };
@@ -234,6 +236,8 @@ function concurrentRows(load: ConcurrentResult): TableRow[] {
     { figure: 'messages lost / duplicated', ours: `${load.messagesLost} / ${load.messagesDuplicated}`, goal: '0 / 0' },
     { figure: 'first-token ms under load p50', ours: round(load.p50FirstTokenMs), goal: `≤ ${FIRST_TOKEN_GOAL_MS.p50}` },
     { figure: 'first-token ms under load p99', ours: round(load.p99FirstTokenMs), goal: `≤ ${FIRST_TOKEN_GOAL_MS.p99}` },
+    { figure: '… what the CPU allows: stack CPU ms per turn (all threads)', ours: p.cpu.msPerTurn },
+    { figure: `… CPU floor of the step ms (turns × that ÷ ${p.cpu.cores} cores) / wall ms`, ours: `${p.cpu.floorMs} / ${round(p.seconds * 1000, 0)}` },
     { figure: '… sendMessage → accepted ms p50 / p99', ours: `${round(load.sendToAcceptedMs.p50)} / ${round(load.sendToAcceptedMs.p99)}` },
     { figure: '… sendMessage → model request ms p50 / p99', ours: `${round(load.sendToModelMs.p50)} / ${round(load.sendToModelMs.p99)}` },
     { figure: 'added first-token ms under load p50 / p99', ours: `${round(load.p50AddedFirstTokenMs)} / ${round(load.p99AddedFirstTokenMs)}` },

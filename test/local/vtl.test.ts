@@ -1,3 +1,4 @@
+import { render as velocityRender } from 'velocityjs';
 import { SEND_MESSAGE_TEMPLATE } from '../../src/contract/routes';
 import { escapeJavaScript, jsonPath, renderTemplate } from '../../src/local/vtl';
 
@@ -80,5 +81,21 @@ describe('the template variables', () => {
 
   test('values are written as they are: no HTML escaping', () => {
     expect(renderTemplate('$input.body', { body: '<&>"\'', context: {} })).toBe('<&>"\'');
+  });
+
+  test('a template parsed once renders each request on its own: #set, #if and #foreach state does not carry over', () => {
+    // renderTemplate keeps each template's parsed tree; velocityjs's own render parses every time.
+    const template = '#if($input.path(\'$.n\') > 1)#set($word = "many")#end#foreach($i in $input.path(\'$.list\'))$i,#end$!word|$context.id';
+    const requests = [
+      { body: '{"n":2,"list":[1,2,3]}', context: { id: 'a' } },
+      { body: '{"n":1,"list":[]}', context: { id: 'b' } },
+      { body: '{"n":3,"list":["한"]}', context: { id: 'c' } },
+    ];
+    const outs = requests.map((r) => renderTemplate(template, r));
+    expect(outs).toEqual(['1,2,3,many|a', '|b', '한,many|c']);
+    const fresh = requests.map((r) => velocityRender(template, {
+      input: { path: (p: string) => jsonPath(JSON.parse(r.body), p) }, context: r.context,
+    }, undefined, { escape: false }));
+    expect(outs).toEqual(fresh);
   });
 });

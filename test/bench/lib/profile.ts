@@ -2,9 +2,11 @@
  * Where the local stack spends a turn: every DynamoDB request dynalite answers (by operation and
  * by the item it touches, with its latency from arrival to response), every Lambda invocation the
  * gateway makes (by route), every `@connections` post, the event loop's delay and the process's
- * CPU use. The harness feeds it; a bench step brackets what it measures with `start()`/`stop()`.
- * It only counts: nothing here changes how a request is served.
+ * CPU use (`process.cpuUsage()` counts every thread). The harness
+ * feeds it; a bench step brackets what it measures with `start()`/`stop()`. It only counts:
+ * nothing here changes how a request is served.
  */
+import * as os from 'node:os';
 import { IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { percentile, round } from './stats';
 
@@ -34,6 +36,30 @@ export interface ProfileResult {
   eventLoopDelayMs: { p50: number; p99: number; max: number; mean: number };
   /** CPU time of this process over wall time (1 = one core busy the whole time). */
   cpuCores: number;
+  /** What that CPU time allows: see {@link cpuBudget}. */
+  cpu: CpuBudget;
+}
+
+/** The CPU a step used, per turn, and the shortest the step could have taken on these cores. */
+export interface CpuBudget {
+  /** CPU ms of the whole process (every thread: handlers, emulators, dynalite, the bench's clients) over the step. */
+  ms: number;
+  msPerTurn: number;
+  /** Cores the process could use (`os.availableParallelism()`). */
+  cores: number;
+  /** turns × msPerTurn ÷ cores: the step's wall time if every core were busy with it all along, ms. */
+  floorMs: number;
+}
+
+/**
+ * The CPU floor of a step: however well the work were spread over the cores, `turns` turns of
+ * `cpuMs / turns` each cannot finish before `cpuMs / cores`. A first token later than that is
+ * waiting for CPU time the machine does not have, not for a slow path.
+ */
+export function cpuBudget(cpuMs: number, turns: number, cores: number): CpuBudget {
+  if (!(turns > 0) || !(cores > 0)) throw new Error(`cpuBudget: turns (${turns}) and cores (${cores}) must be positive`);
+  const msPerTurn = cpuMs / turns;
+  return { ms: round(cpuMs), msPerTurn: round(msPerTurn, 2), cores, floorMs: round((turns * msPerTurn) / cores) };
 }
 
 /** Short names of the item kinds by sort-key prefix (see src/core/store/item-keys.ts). */
@@ -89,7 +115,8 @@ export function describeRequest(operation: string, raw: Buffer): string {
 /** Counts what the harness reports between `start()` and `stop()`. */
 export class StackProfile {
   private running = false;
-  private dynamo = new Map<string, number[]>();
+  /** Requests as reported; labelled in stop(), after the CPU is read, so the labelling is not counted. */
+  private dynamo: Array<{ operation: string; body: Buffer; ms: number }> = [];
   private byOperation = new Map<string, number>();
   private invocations = new Map<string, number>();
   private posts = 0;
@@ -99,7 +126,7 @@ export class StackProfile {
 
   /** Starts counting afresh. */
   public start(): void {
-    this.dynamo = new Map();
+    this.dynamo = [];
     this.byOperation = new Map();
     this.invocations = new Map();
     this.posts = 0;
@@ -121,7 +148,17 @@ export class StackProfile {
     const perTurnOf = (m: Map<string, number>) => Object.fromEntries([...m.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => [k, perTurn(n)]));
     const total = (m: Map<string, number>) => perTurn([...m.values()].reduce((a, b) => a + b, 0));
     const ns = (v: number | undefined) => round((v ?? NaN) / 1e6);
-    const dynamoByItem = Object.fromEntries([...this.dynamo.entries()].sort((a, b) => b[1].length - a[1].length).map(([label, ms]) => [label, {
+    const byLabel = new Map<string, number[]>();
+    for (const r of this.dynamo) {
+      const label = describeRequest(r.operation, r.body);
+      let list = byLabel.get(label);
+      if (!list) {
+        list = [];
+        byLabel.set(label, list);
+      }
+      list.push(r.ms);
+    }
+    const dynamoByItem = Object.fromEntries([...byLabel.entries()].sort((a, b) => b[1].length - a[1].length).map(([label, ms]) => [label, {
       n: ms.length,
       perTurn: perTurn(ms.length),
       meanMs: round(ms.reduce((a, b) => a + b, 0) / ms.length),
@@ -139,6 +176,7 @@ export class StackProfile {
       connectionsPostsPerTurn: perTurn(this.posts),
       eventLoopDelayMs: { p50: ns(loop?.percentile(50)), p99: ns(loop?.percentile(99)), max: ns(loop?.max), mean: ns(loop?.mean) },
       cpuCores: round((cpu.user + cpu.system) / 1000 / wallMs, 2),
+      cpu: cpuBudget((cpu.user + cpu.system) / 1000, turns, os.availableParallelism()),
     };
   }
 
@@ -146,13 +184,7 @@ export class StackProfile {
   public dynamoRequest(operation: string, body: Buffer, ms: number): void {
     if (!this.running) return;
     this.byOperation.set(operation, (this.byOperation.get(operation) ?? 0) + 1);
-    const label = describeRequest(operation, body);
-    let list = this.dynamo.get(label);
-    if (!list) {
-      list = [];
-      this.dynamo.set(label, list);
-    }
-    list.push(ms);
+    this.dynamo.push({ operation, body, ms });
   }
 
   /** One Lambda invocation (`authorizer`, or the route key). */
