@@ -32,6 +32,13 @@ export const CHECKPOINT_MS = 2_000;
 export const IDLE_CHECKPOINT_MS = 10_000;
 /** Coalescer: at most one delta post per this many ms after the first… */
 export const COALESCE_MS = 50;
+/**
+ * …or, when posts are slow (a loaded endpoint or machine), per this many times the last post's
+ * duration, so posting takes at most half of the time and a loaded stack spends less CPU on it…
+ */
+export const COALESCE_POST_FACTOR = 2;
+/** …but never longer than this, so the reader still sees the text move twice a second… */
+export const COALESCE_MAX_MS = 500;
 /** …unless this many bytes are waiting. */
 export const COALESCE_BYTES = 4 * 1024;
 /** A single delta frame carries at most this many bytes of text (frames stay far below 32 KiB). */

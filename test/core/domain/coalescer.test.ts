@@ -29,6 +29,40 @@ function recorder() {
   return { frames, post: async (f: DeltaFrame) => { frames.push(f); return 'ok' as const; } };
 }
 
+/** Posts that each take `durationMs(i)` on the clock; records each frame with the time it left. */
+function timedPoster(clock: ManualClock, durationMs: (i: number) => number) {
+  const sent: Array<{ at: number; frame: DeltaFrame }> = [];
+  const post = async (frame: DeltaFrame) => {
+    sent.push({ at: clock.t, frame });
+    const ms = durationMs(sent.length - 1);
+    if (ms > 0) await clock.sleep(ms);
+    return 'ok' as const;
+  };
+  return { sent, post };
+}
+
+/** Moves the clock `ms`: the next post leaves at the last of those milliseconds, not before. */
+async function nextPostAfter(clock: ManualClock, sent: unknown[], ms: number) {
+  const before = sent.length;
+  await tick(clock, ms - 1);
+  expect(sent).toHaveLength(before);
+  await tick(clock, 1);
+  expect(sent).toHaveLength(before + 1);
+}
+
+/** close(), with the clock moving meanwhile so the posts it waits for can return. */
+async function closeWhileTicking(clock: ManualClock, c: Coalescer) {
+  let closed = false;
+  const closing = c.close().then(() => { closed = true; });
+  for (await flush(); !closed; await flush()) await clock.advance(1);
+  await closing;
+}
+
+/** Moves the clock one millisecond at a time, so nothing scheduled in between is jumped over. */
+async function tick(clock: ManualClock, ms: number) {
+  for (let i = 0; i < ms; i++) await clock.advance(1);
+}
+
 describe('delta coalescer', () => {
   test('the first delta is posted at once; later ones wait for the 50 ms window and are merged', async () => {
     const clock = new ManualClock();
@@ -124,6 +158,132 @@ describe('delta coalescer', () => {
       expect(r.frames.map((f) => f.seq)).toEqual(r.frames.map((_, i) => i));
     }
     expect(lostAt).toEqual([]);
+  });
+
+  test('after a post that took 200 ms the next one waits until 400 ms after its start', async () => {
+    const clock = new ManualClock();
+    const p = timedPoster(clock, (i) => (i === 0 ? 200 : 0));
+    const c = new Coalescer('reply-6', p.post, clock);
+    c.push('a');
+    await flush();
+    c.push('b');
+    await tick(clock, 200); // the first post returns; 50 ms have long passed
+    c.push('c');
+    await nextPostAfter(clock, p.sent, 200);
+    expect(p.sent.map((s) => [s.at, s.frame.text])).toEqual([[0, 'a'], [400, 'bc']]);
+    // That post was fast again: the next one keeps the 50 ms cadence.
+    c.push('d');
+    await nextPostAfter(clock, p.sent, 50);
+    expect(p.sent.map((s) => [s.at, s.frame.text])).toEqual([[0, 'a'], [400, 'bc'], [450, 'd']]);
+    await closeWhileTicking(clock, c);
+  });
+
+  test('fast posts keep the 50 ms cadence', async () => {
+    const clock = new ManualClock();
+    const p = timedPoster(clock, () => 20); // 2 × 20 ms is still inside the 50 ms window
+    const c = new Coalescer('reply-7', p.post, clock);
+    for (let t = 0; t < 300; t += 10) {
+      c.push('x');
+      await tick(clock, 10);
+    }
+    await closeWhileTicking(clock, c);
+    // The last one is close() flushing the text pushed after 250 ms.
+    expect(p.sent.map((s) => s.at)).toEqual([0, 50, 100, 150, 200, 250, 300]);
+  });
+
+  test('a slow post stretches the wait to 500 ms at most; a post slower than that is followed at once', async () => {
+    const clock = new ManualClock();
+    const p = timedPoster(clock, (i) => [400, 700, 0][i] ?? 0);
+    const c = new Coalescer('reply-8', p.post, clock);
+    c.push('a');
+    await flush();
+    c.push('b');
+    await nextPostAfter(clock, p.sent, 500); // 2 × 400 ms would be 800 ms
+    expect(p.sent.map((s) => s.at)).toEqual([0, 500]);
+    c.push('c');
+    await nextPostAfter(clock, p.sent, 700); // right when the 700 ms post returns
+    expect(p.sent.map((s) => [s.at, s.frame.text])).toEqual([[0, 'a'], [500, 'b'], [1200, 'c']]);
+    await closeWhileTicking(clock, c);
+  });
+
+  test('while a slow post stretches the wait, 4 KB waiting and close() still post at once', async () => {
+    const clock = new ManualClock();
+    const p = timedPoster(clock, (i) => (i < 2 ? 200 : 0));
+    const c = new Coalescer('reply-9', p.post, clock);
+    c.push('x');
+    await tick(clock, 200);
+    c.push('가'.repeat(1365)); // 4095 bytes: waits for 400 ms
+    await tick(clock, 50);
+    expect(p.sent).toHaveLength(1);
+    c.push('a'); // 4096 bytes
+    await flush();
+    expect(p.sent.map((s) => s.at)).toEqual([0, 250]);
+    expect(utf8Bytes(p.sent[1].frame.text)).toBe(4096);
+    await tick(clock, 200); // the second post returns at 450; the next would wait until 650
+    c.push('end');
+    await closeWhileTicking(clock, c);
+    expect(p.sent.map((s) => [s.at, s.frame.seq, s.frame.text.slice(-3)])).toEqual([[0, 0, 'x'], [250, 1, '가가a'], [450, 2, 'end']]);
+  });
+
+  test('after a gone answer from a slow endpoint nothing more is posted', async () => {
+    const clock = new ManualClock();
+    let posts = 0;
+    const c = new Coalescer('reply-10', async () => {
+      await clock.sleep(300);
+      return ++posts >= 2 ? 'gone' : 'ok';
+    }, clock);
+    c.push('a');
+    await tick(clock, 300);
+    c.push('b');
+    await tick(clock, 900);
+    c.push('c');
+    await tick(clock, 600);
+    await closeWhileTicking(clock, c);
+    expect(posts).toBe(2);
+    expect(c.gone).toBe(true);
+  });
+
+  test('with posts of varying speed every pushed byte arrives once, in order, never sooner than the adaptive wait', async () => {
+    // A fixed pseudo-random sequence (no real randomness): post durations 0–700 ms, pushes every
+    // 0–30 ms of 1–40 characters, a few of them large enough to flush on bytes.
+    let seed = 13;
+    const next = (n: number) => {
+      seed = (seed * 48271) % 2147483647; // Park–Miller: the product stays exact in a double
+      return seed % n;
+    };
+    const durations: number[] = [];
+    const clock = new ManualClock();
+    const p = timedPoster(clock, () => {
+      const d = next(8) * 100;
+      durations.push(d);
+      return d;
+    });
+    const c = new Coalescer('reply-11', p.post, clock);
+    let pushed = '';
+    let bytesFlushes = 0;
+    for (let i = 0; i < 400; i++) {
+      const piece = (next(20) === 0 ? '가'.repeat(1500) : '') + `${i}:${'ab😀'.repeat(next(13))};`;
+      pushed += piece;
+      c.push(piece);
+      await tick(clock, next(31));
+    }
+    await closeWhileTicking(clock, c);
+    expect(p.sent.map((s) => s.frame.text).join('')).toBe(pushed);
+    expect(p.sent.map((s) => s.frame.seq)).toEqual(p.sent.map((_, i) => i));
+    for (let i = 1; i < p.sent.length; i++) {
+      const gap = p.sent[i].at - p.sent[i - 1].at;
+      const wanted = Math.max(50, Math.min(500, 2 * durations[i - 1]));
+      // Only a bytes flush or the final close may come sooner, and never before the post returned.
+      expect(gap).toBeGreaterThanOrEqual(durations[i - 1]);
+      if (gap < wanted) {
+        bytesFlushes++;
+        expect(i === p.sent.length - 1 || utf8Bytes(p.sent[i].frame.text) >= 4096).toBe(true);
+      }
+    }
+    // The sequence did exercise every branch.
+    expect(bytesFlushes).toBeGreaterThan(0);
+    expect(durations.some((d) => 2 * d > 500)).toBe(true);
+    expect(durations.some((d) => 2 * d < 50)).toBe(true);
   });
 
   test('a frame carries at most 16 KiB of text, cut on a code-point boundary', () => {
