@@ -35,17 +35,21 @@ export function firstTokenFloor(acceptCpuMs: number, turns: number, cores: numbe
   return { acceptCpuMs: round(acceptCpuMs, 2), turns, cores, p50Ms: at(0.5), p99Ms: at(0.99) };
 }
 
+/** Calls of {@link measureAcceptCpu} so far: each call's behaviour keys are its own. */
+let runs = 0;
+
 /**
  * The accept path's CPU ms, one new conversation at a time on the idle stack (`turns` of them):
  * the process's CPU from just before the send to the model request's arrival. The model answers
  * a few tokens after `firstTokenMs`, so nothing of the turn's streaming falls in the window.
  */
 export async function measureAcceptCpu(harness: Harness, brain: BenchBrain, turns: number): Promise<number[]> {
+  const run = ++runs;
   const client = await mustConnect(harness.wsUrl, await login(harness.url, 'bench-accept-cpu'));
   const out: number[] = [];
   try {
     for (let i = 0; i < turns; i++) {
-      const key = `accept-cpu-${i}`;
+      const key = `accept-cpu-${run}-${i}`;
       brain.define(key, { tokens: ['네', '.'], firstTokenMs: 200, intervalMs: 5 });
       const before = processCpuMs();
       await measureOurs(client, key, '받아들이는 데 드는 CPU를 잽니다.');
