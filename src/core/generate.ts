@@ -145,7 +145,8 @@ class ReplyRun {
 }
 
 /**
- * The watcher beside the model stream (it never blocks it): reads the stop flag every
+ * The watcher beside the history read and the model stream (it never blocks either; it starts
+ * when the turn is stored, so the lease is kept while the window loads): reads the stop flag every
  * STOP_POLL_MS, renews the lease when it is due (LEASE_RENEW_MS after it was set, however late
  * the watcher started), checkpoints the text every CHECKPOINT_MS while it grows (and the time
  * alone every IDLE_CHECKPOINT_MS while it does not), and ends the reply before the invocation's
@@ -232,6 +233,16 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
   const { store, clock, telemetry, config } = deps;
   const { turn } = job;
   const started = clock.now();
+  const run = new ReplyRun(job.leaseUntil);
+  // The watcher runs from the moment the turn holds its lease, not from the model call: under
+  // load the history read can take longer than the lease, and a reply whose lease nobody renewed
+  // meanwhile would lapse before its first token. It also reads the stop flag while the window loads.
+  const watching = new AbortController();
+  const watcher = watch(deps, job, run, watching.signal);
+  const stopWatching = async () => {
+    watching.abort();
+    await watcher;
+  };
   let window: { turns: Turn[]; estimate: number };
   let system: string;
   try {
@@ -242,21 +253,19 @@ export async function generateReply(deps: GenerateDeps, job: ReplyJob, out: Outb
     window = w;
     system = turnSystemPrompt(config.systemPrompt, instructions?.text);
   } catch (err) {
+    await stopWatching();
     telemetry.warn('history window failed', { replyId: turn.replyId, error: (err as Error).name });
     return failBeforeModel(deps, job, out);
   }
 
-  const run = new ReplyRun(job.leaseUntil);
   // Each delta is checked at its post too: text coalesced before a pause is not sent after it.
   const coalescer = new Coalescer(turn.replyId, async (frame) => (run.holdsLease(clock.now()) ? out.post(frame) : 'gone'), clock);
-  const watching = new AbortController();
-  const watcher = watch(deps, job, run, watching.signal);
   let result: { finish: ModelFinish; error?: ModelError };
   try {
-    result = await stream(deps, job, system, window.turns, run, coalescer, started);
+    // Stopped, deleted or lapsed while the window loaded: the model is not called at all.
+    result = run.state === 'streaming' ? await stream(deps, job, system, window.turns, run, coalescer, started) : { finish: { stopReason: 'end_turn' } };
   } finally {
-    watching.abort();
-    await watcher;
+    await stopWatching();
   }
   const { finish, error } = result;
   run.on(error ? 'modelFailed' : 'modelEnded');

@@ -218,6 +218,55 @@ describe('the watcher renews and checkpoints when due, and still sees a deletion
     expect(await storedReply(user, conversationId, replyId)).toMatchObject({ status: 'complete', text: [...HEAD, ...TAIL].join('') });
   });
 
+  test('a history read slower than the lease: the watcher renews it while the read waits, and the reply completes', async () => {
+    const user = id('slowread');
+    const held = holdBefore(1);
+    em.brain.script = { tokens: [...HEAD, ...TAIL], intervalMs: 1, clock: held.modelClock };
+    // The instructions (read beside the window) "take" twice the lease: the clock moves on 5 s a
+    // poll while the read is held, so only a watcher that already runs can keep the lease.
+    recorder.arm((command) => command instanceof GetCommand && command.input.Key?.[SK] === 'S#instructions', 'before');
+    const conn = id('conn');
+    const sending = send(user, conn, { messageId: id('msg'), text: '기록을 천천히 읽어요' });
+    await recorder.reached();
+    const { conversationId, replyId } = em.sink.frames(conn)[0];
+    // A watcher that only starts after the read never polls while it is held: say so instead of hanging.
+    const polled = await Promise.race([
+      until(() => polls(replyId) > 0).then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 20_000)),
+    ]);
+    if (!polled) recorder.release();
+    expect(polled).toBe(true);
+    await stepClock(conn, replyId, 5_000, (2 * LEASE_MS) / 5_000);
+    const renewedWhileReading = leaseTimes(conversationId, replyId).length;
+    recorder.release();
+    held.open();
+    await sending;
+    // The storing write and a renewal every LEASE_RENEW_MS of the 60 s (the last jumps may come after the last poll).
+    expect(renewedWhileReading).toBeGreaterThanOrEqual((2 * LEASE_MS) / LEASE_RENEW_MS - 2);
+    expect(ending(conn)).toMatchObject({ type: 'done', replyId, stopReason: 'end_turn' });
+    expect(await storedReply(user, conversationId, replyId)).toMatchObject({ status: 'complete', text: [...HEAD, ...TAIL].join('') });
+  }, 60_000);
+
+  test('a stop while the history window loads: the model is never called, the reply is stored stopped', async () => {
+    const user = id('stopearly');
+    em.brain.script = { tokens: [...HEAD, ...TAIL], intervalMs: 1 };
+    const calls = em.brain.requests.length;
+    recorder.arm((command) => command instanceof GetCommand && command.input.Key?.[SK] === 'S#instructions', 'before');
+    const conn = id('conn');
+    const sending = send(user, conn, { messageId: id('msg'), text: '멈출 거예요' });
+    await recorder.reached();
+    const { conversationId, replyId } = em.sink.frames(conn)[0];
+    await chat(wsEvent('stop', user, id('conn'), JSON.stringify({ action: 'stop', replyId })));
+    // The watcher has read the flag (a poll after the stop) before the read goes on.
+    const seen = polls(replyId);
+    await until(() => polls(replyId) > seen + 1);
+    recorder.release();
+    await sending;
+    expect(ending(conn)).toMatchObject({ type: 'done', replyId, stopReason: 'stopped' });
+    expect(em.brain.requests.length).toBe(calls);
+    expect(await storedReply(user, conversationId, replyId)).toMatchObject({ status: 'stopped', text: '' });
+  });
+
   test('a silent model: the lease is renewed every LEASE_RENEW_MS, the time checkpointed every IDLE_CHECKPOINT_MS, never near interrupted', async () => {
     const user = id('silent');
     const first = await startHeld(user);
