@@ -12,11 +12,12 @@ export const LEASE_MS = 30_000;
 export const LEASE_SAFETY_MS = 5_000;
 /**
  * The generator renews its lease once it was set (or last renewed) this long ago, timed from
- * when it was set, not from when the generator started: 20 s of the lease are still left then,
- * so a renewal delayed by a slow store (or a late first watch, after a slow history read) has
- * 15 s before LEASE_SAFETY_MS ends the reply. Must stay well below LEASE_MS − LEASE_SAFETY_MS.
+ * when it was set, not from when the generator started: 25 s of the lease are still left then,
+ * so a renewal delayed by a slow store or a starved process has 20 s before LEASE_SAFETY_MS
+ * ends the reply (10 s, tried first, left too little under the load suite on a busy 2-core
+ * machine). Must stay well below LEASE_MS − LEASE_SAFETY_MS.
  */
-export const LEASE_RENEW_MS = 10_000;
+export const LEASE_RENEW_MS = 5_000;
 /** A streaming reply with no checkpoint for this long reads back as `interrupted`. */
 export const INTERRUPTED_AFTER_MS = 2 * LEASE_MS;
 /** The generator reads the stop flag this often. */
