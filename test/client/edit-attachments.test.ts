@@ -6,7 +6,7 @@
  * removes a file sends and shows only the other, and the older versions keep their files.
  */
 import type { Locator, Page } from 'playwright-core';
-import { messageBox, signIn, waitForAnswer } from './lib/browser';
+import { messageBox, screenshot, signIn, waitForAnswer } from './lib/browser';
 import { useRecordedStack } from './lib/recorded-stack';
 import { pdf, png } from '../support/files';
 
@@ -87,6 +87,7 @@ test('edit a message with an image and a document: kept, both are sent again; on
   expect(await page.getByRole('button', { name: `Remove ${IMAGE_NAME}` }).locator('svg').count()).toBe(1);
   expect(await page.getByRole('button', { name: `Remove ${DOC_NAME}` }).count()).toBe(1);
   expect(await first.locator(':scope > .attachments').isVisible()).toBe(false);
+  await screenshot(page, 'edit-attachments.png');
 
   // Kept: the new version carries both ids in the same order, the model gets both blocks with
   // their bytes, and the new version shows both files.
@@ -135,9 +136,9 @@ test('edit a message with an image and a document: kept, both are sent again; on
   const conversationId = /#\/c\/([\w-]+)/.exec(page.url())![1];
   await context.close();
 
-  // In Korean (after the page's language is applied), the remove buttons are named in Korean;
-  // Escape puts the message and its own files back.
-  const ko = await rig.browser.newContext({ locale: 'ko-KR', viewport: { width: 1200, height: 800 } });
+  // In Korean (after the page's language is applied) at phone width, the remove buttons are named
+  // in Korean and the editor does not overflow; Escape puts the message and its own files back.
+  const ko = await rig.browser.newContext({ locale: 'ko-KR', viewport: { width: 360, height: 740 } });
   const kpage = await ko.newPage();
   await kpage.goto(rig.stack.url);
   await signIn(kpage, user);
@@ -147,6 +148,12 @@ test('edit a message with an image and a document: kept, both are sent again; on
   await message.locator('.user-text', { hasText: 'first question' }).waitFor();
   await message.getByRole('button', { name: '메시지 편집' }).click();
   await kpage.getByRole('button', { name: `${IMAGE_NAME} 빼기` }).waitFor();
+  await screenshot(kpage, 'edit-attachments-phone-ko.png');
+  expect(await kpage.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+  expect(await kpage.locator('.msg-editor .edit-file').evaluateAll((els) => els.every((e) => {
+    const box = e.closest('.msg-editor')!.getBoundingClientRect();
+    return [e, ...e.querySelectorAll('*')].every((x) => x.getBoundingClientRect().right <= box.right);
+  }))).toBe(true);
   expect(await kpage.getByRole('button', { name: `${DOC_NAME} 빼기` }).count()).toBe(1);
   await kpage.getByRole('textbox', { name: '메시지 편집' }).press('Escape');
   await kpage.locator('.msg-editor').waitFor({ state: 'detached' });
