@@ -126,3 +126,18 @@ function documentRow(a: MessageAttachment, deps: AttachmentViewDeps): HTMLElemen
   });
   return row;
 }
+
+/**
+ * lucide's `x` (ISC) as an SVG, for a file's remove button (the composer's strip, the message
+ * editor): the page's icons are drawn, never text glyphs.
+ */
+export function closeIcon(): SVGElement {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  const attrs = { 'class': 'icon', 'width': '16', 'height': '16', 'viewBox': '0 0 24 24', 'fill': 'none', 'stroke': 'currentColor', 'stroke-width': '2', 'stroke-linecap': 'round', 'aria-hidden': 'true', 'focusable': 'false' };
+  for (const [k, v] of Object.entries(attrs)) svg.setAttribute(k, v);
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', 'M18 6 6 18M6 6l12 12');
+  svg.append(path);
+  return svg;
+}

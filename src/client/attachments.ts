@@ -11,7 +11,7 @@
  * so the first load carries none of them.
  */
 import type { HistoryApi } from './api';
-import { sizeVars } from './attachment-view';
+import { closeIcon, sizeVars } from './attachment-view';
 import type { Composer } from './composer';
 import type { h as H } from './dom';
 import type { Lang, localize as Localize } from './i18n';
@@ -324,18 +324,6 @@ export class Attachments {
     }
     return el;
   }
-}
-
-/** lucide's `x` (ISC) as an SVG: the page's icons are drawn, never text glyphs. */
-function closeIcon(): SVGElement {
-  const ns = 'http://www.w3.org/2000/svg';
-  const svg = document.createElementNS(ns, 'svg');
-  const attrs = { 'class': 'icon', 'width': '16', 'height': '16', 'viewBox': '0 0 24 24', 'fill': 'none', 'stroke': 'currentColor', 'stroke-width': '2', 'stroke-linecap': 'round', 'aria-hidden': 'true', 'focusable': 'false' };
-  for (const [k, v] of Object.entries(attrs)) svg.setAttribute(k, v);
-  const path = document.createElementNS(ns, 'path');
-  path.setAttribute('d', 'M18 6 6 18M6 6l12 12');
-  svg.append(path);
-  return svg;
 }
 
 /** A small data: URL of an image file, or undefined when the browser cannot decode it. */

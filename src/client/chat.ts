@@ -47,6 +47,8 @@ export class ChatController {
   private readonly title = byId('chat-title');
   private readonly list = new MessageList(() => void this.loadOlder());
   private readonly follower: HttpFollower;
+  /** The files of the user messages shown (an edit keeps them, PROTOCOL §15). */
+  private readonly files = new WeakMap<Element, MessageAttachment[]>();
   /** Titles read for conversations the sidebar has not loaded (yet). */
   private readonly titles = new Map<string, string>();
   private readonly acceptTimeoutMs = acceptTimeoutFrom(localStorage);
@@ -115,7 +117,7 @@ export class ChatController {
     if (replace) this.cut(replace);
     const view = new AssistantMessage(() => this.list.followIfAtEnd(), undefined, messageId);
     // The files show in the bubble at once, as history will show them.
-    const user = userMessage(text, messageId, parentId, versions, files && attachmentsSlot(files, this.deps.api));
+    const user = this.userItem(text, messageId, parentId, versions, files);
     this.start({
       messageId,
       conversationId,
@@ -244,13 +246,16 @@ export class ChatController {
     }
   }
 
-  /** Edit: the inline editor (its own chunk), which sends the new text as a sibling of user message `li`. */
+  /**
+   * Edit: the inline editor (its own chunk), which sends the new text as a sibling of user message
+   * `li`, with the files of `li` the editor kept.
+   */
   private edit(li: HTMLElement): void {
-    import('./edit-message.js').then((m) => m.openEditor(li, this.deps.config.limits.maxInputChars, (text) => {
+    import('./edit-message.js').then((m) => m.openEditor(li, this.deps.config.limits.maxInputChars, (text, files) => {
       if (this.busy) return false;
-      this.send(text, this.parentOf(li), li);
+      this.send(text, this.parentOf(li), li, files);
       return true;
-    }, this.deps.editor), () => this.deps.toast('loadFailed'));
+    }, this.deps.editor, this.files.get(li)), () => this.deps.toast('loadFailed'));
   }
 
   /** The message user message `li` follows: as stored, else the answer above it, else the root. */
@@ -419,10 +424,16 @@ export class ChatController {
     this.follower.follow(r);
   }
 
+  /** A user message with its files, which are kept for an edit of it. */
+  private userItem(text: string, messageId: string, parentId?: string, versions?: MessageItem['versions'], files?: MessageAttachment[]): HTMLElement {
+    const li = userMessage(text, messageId, parentId, versions, files?.length ? attachmentsSlot(files, this.deps.api) : undefined);
+    if (files?.length) this.files.set(li, files);
+    return li;
+  }
+
   private itemElement(m: MessageItem): HTMLElement {
     if (m.role === 'user') {
-      const files = m.attachments?.length ? attachmentsSlot(m.attachments, this.deps.api) : undefined;
-      return userMessage(m.text, m.messageId, m.parentId, m.versions, files);
+      return this.userItem(m.text, m.messageId, m.parentId, m.versions, m.attachments);
     }
     const live = this.replies.get(m.messageId);
     if (live) return live.view.element;

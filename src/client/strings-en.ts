@@ -96,4 +96,5 @@ export const en: Strings = {
   attachSize: '{n} {unit}',
   attachDownload: 'Download',
   attachGone: 'This file is no longer available.',
+  removeFile: 'Remove {name}',
 };

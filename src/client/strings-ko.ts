@@ -95,4 +95,5 @@ export const ko = {
   attachSize: '{n}{unit}',
   attachDownload: '다운로드',
   attachGone: '이 파일은 더 이상 볼 수 없습니다.',
+  removeFile: '{name} 빼기',
 };

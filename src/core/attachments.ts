@@ -134,9 +134,12 @@ export class AttachmentService {
 
   /**
    * The checks of a message's `attachmentIds` without reading bytes: every id the user's own and
-   * ready, not used by another message, within the per-message counts.
+   * ready, not used by another conversation, within the per-message counts. A file already used in
+   * conversation `conversationId` may be used again there (an edit is a new version of its message,
+   * PROTOCOL §13, and keeps its files); `conversationId` undefined is a new conversation, which
+   * only unused files may join. (A resend of a message finds its files in its own conversation.)
    */
-  public async check(user: string, attachmentIds: readonly string[], messageId: string): Promise<CheckedAttachments> {
+  public async check(user: string, attachmentIds: readonly string[], conversationId?: string): Promise<CheckedAttachments> {
     const unique = [...new Set(attachmentIds)];
     if (unique.length !== attachmentIds.length || unique.length > MAX_ATTACHMENTS_PER_MESSAGE) return { error: ATTACHMENT_ERRORS.count() };
     if (!unique.every(isId)) return { error: ATTACHMENT_ERRORS.notFound() };
@@ -145,7 +148,7 @@ export class AttachmentService {
     const records: AttachmentRecord[] = [];
     for (const id of unique) {
       const r = byId.get(id);
-      if (!r || (r.messageId !== undefined && r.messageId !== messageId)) return { error: ATTACHMENT_ERRORS.notFound() };
+      if (!r || (r.conversationId !== undefined && r.conversationId !== conversationId)) return { error: ATTACHMENT_ERRORS.notFound() };
       if (r.status !== 'ready') return { error: ATTACHMENT_ERRORS.notUploaded() };
       records.push(r);
     }
@@ -154,7 +157,10 @@ export class AttachmentService {
     return { records };
   }
 
-  /** Binds checked attachments to a stored user message: they are kept, and deleted with its conversation. */
+  /**
+   * Binds checked attachments to a stored user message: they are kept, and deleted with its
+   * conversation. A file of another message of the same conversation stays that conversation's.
+   */
   public async use(user: string, records: readonly AttachmentRecord[], conversationId: string, messageId: string): Promise<boolean> {
     const ids = records.map((r) => r.attachmentId);
     if (!(await this.records.use(user, ids, conversationId, messageId))) return false;

@@ -129,7 +129,7 @@ export class ChatService {
     // refused set is answered once.
     if (frame.attachmentIds) {
       const a = this.deps.attachments;
-      const checked = a ? await a.check(user, frame.attachmentIds, frame.messageId) : { error: ATTACHMENT_ERRORS.disabled() };
+      const checked = a ? await a.check(user, frame.attachmentIds, frame.conversationId) : { error: ATTACHMENT_ERRORS.disabled() };
       if ('error' in checked) return refuseBeforeStoring(checked.error.code, checked.error.message);
     }
 
@@ -393,11 +393,11 @@ export class ChatService {
     return typeof place === 'string' ? place : { place };
   }
 
-  /** A claimed message's files, checked again (still the user's, ready, this message's) and bound to it. */
+  /** A claimed message's files, checked again (still the user's, ready, of no other conversation) and bound to it. */
   private async bindFiles(user: string, claim: Claim, messageId: string): Promise<{ records: AttachmentRecord[] } | { error: AttachmentProblem }> {
     const a = this.deps.attachments;
     if (!a) return { error: ATTACHMENT_ERRORS.disabled() };
-    const checked = await a.check(user, claim.attachmentIds!, messageId);
+    const checked = await a.check(user, claim.attachmentIds!, claim.conversationId);
     if ('error' in checked) return checked;
     return (await a.use(user, checked.records, claim.conversationId, messageId)) ? checked : { error: ATTACHMENT_ERRORS.notFound() };
   }

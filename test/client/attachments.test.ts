@@ -5,27 +5,13 @@
  * after a reload; each refused file (too large by one byte, wrong type, a renamed executable) shows
  * its error and is not sent; remove before sending; send waits for an upload; phone width.
  */
-import type { Browser, BrowserContextOptions, Page, Route } from 'playwright-core';
-import { launch, messageBox, screenshot, signIn, waitForAnswer } from './lib/browser';
+import type { BrowserContextOptions, Page, Route } from 'playwright-core';
+import { messageBox, screenshot, signIn, waitForAnswer } from './lib/browser';
+import { useRecordedStack } from './lib/recorded-stack';
 import { MAX_IMAGE_BYTES } from '../../src/contract/attachments';
-import type { BrainRequest } from '../../src/local/model/brain';
-import { LocalStack, startLocalStack } from '../../src/local/stack';
 import { exe, pdf, png, pngOfSize } from '../support/files';
 
-let stack: LocalStack;
-let browser: Browser;
-/** Every request the local model server got, as it decoded them (title calls included). */
-const modelRequests: BrainRequest[] = [];
-beforeAll(async () => {
-  [stack, browser] = await Promise.all([
-    startLocalStack({ port: 0, inMemory: true, model: 'offline', offlineCps: 4000, log: () => undefined, onModelRequest: (r) => modelRequests.push(r) }),
-    launch(),
-  ]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
+const rig = useRecordedStack();
 
 interface Opened {
   page: Page;
@@ -39,7 +25,7 @@ interface Opened {
 
 /** A signed-in page of the local stack (its config.json offers attachments). */
 async function open(user: string, options: BrowserContextOptions = {}): Promise<Opened> {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 800 }, ...options });
+  const context = await rig.browser.newContext({ locale: 'en-US', viewport: { width: 1200, height: 800 }, ...options });
   const page = await context.newPage();
   const errors: string[] = [];
   const sent: any[] = [];
@@ -55,7 +41,7 @@ async function open(user: string, options: BrowserContextOptions = {}): Promise<
   page.on('request', (r) => {
     if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/attachments') slots.push(r.postDataJSON());
   });
-  await page.goto(stack.url);
+  await page.goto(rig.stack.url);
   await signIn(page, user);
   return { page, errors, sent, slots, close: () => context.close() };
 }
@@ -151,7 +137,7 @@ test('paste a PNG and pick a PDF: previews, progress to done, sent with the mess
   ]);
   // The request the local model server received: the turn's user message holds one image block
   // and one document block, in the order shown, with exactly the uploaded bytes.
-  const turn = modelRequests.filter((r) => r.streaming && r.messages.at(-1)?.content.some((c) => c.text?.includes('이 사진과 보고서를 요약해 주세요')));
+  const turn = rig.modelRequests.filter((r) => r.streaming && r.messages.at(-1)?.content.some((c) => c.text?.includes('이 사진과 보고서를 요약해 주세요')));
   expect(turn).toHaveLength(1);
   const files = turn[0].messages.at(-1)!.files ?? [];
   expect(files.map((f) => [f.kind, f.format])).toEqual([['image', 'png'], ['document', 'pdf']]);
@@ -266,7 +252,7 @@ test('edges: a name of 200 characters goes and 201 is refused; 5 documents go an
 
 test('send waits while a file uploads (its PUT held until checked), then sends it; a removed upload is not sent', async () => {
   const { page, sent, close } = await open('waiter');
-  const s3 = new URL(stack.environment.history.attachments!.s3Endpoint!);
+  const s3 = new URL(rig.stack.environment.history.attachments!.s3Endpoint!);
   /** Holds each PUT to the bucket until `release` (set per file below). */
   let gate: { held: Promise<void>; arrived(): void } | undefined;
   const hold = () => {

@@ -226,14 +226,28 @@ test('deleting a conversation deletes the objects and records of the attachments
 
   const s3Client = createS3Client(awsFromEnv(em.env), s3.endpoint);
   const service = attachmentService(em.doc, em.env.TABLE_NAME, s3Client, { bucket: BUCKET });
-  const checked = await service.check(user, [a.id, b.id], 'm-using-them');
+  const checked = await service.check(user, [a.id, b.id], conversationId);
   if (!('records' in checked)) throw new Error(checked.error.message);
   expect(await service.use(user, checked.records, conversationId, 'm-using-them')).toBe(true);
-  // Used: kept by the lifecycle rule (no pending tag), and taken by that message only.
+  // Used: kept by the lifecycle rule (no pending tag), and that conversation's only.
   expect(s3.object(BUCKET, attachmentKey(user, a.id))?.tagging).toBeUndefined();
   expect(s3.object(BUCKET, attachmentKey(user, unused.id))?.tagging).toBe(`${PENDING_TAG.key}=${PENDING_TAG.value}`);
-  expect(await service.check(user, [a.id], 'another-message')).toEqual({ error: expect.objectContaining({ code: 'NOT_FOUND' }) });
-  expect(await service.check(id('eve'), [a.id], 'm-using-them')).toEqual({ error: expect.objectContaining({ code: 'NOT_FOUND' }) });
+  const notFound = { error: expect.objectContaining({ code: 'NOT_FOUND' }) };
+  expect(await service.check(user, [a.id])).toEqual(notFound); // a new conversation
+  expect(await service.check(user, [a.id], id('conv'))).toEqual(notFound);
+  expect(await service.check(id('eve'), [a.id], conversationId)).toEqual(notFound);
+  // Another message of the same conversation (an edit's new version) uses it again; the record
+  // keeps the first message and the conversation has one link per file.
+  const again = await service.check(user, [a.id], conversationId);
+  if (!('records' in again)) throw new Error(again.error.message);
+  expect(await service.use(user, again.records, conversationId, 'm-edited')).toBe(true);
+  // Another conversation's message may not take it, even past the check (nothing of it is written).
+  const before = await attachmentItems(user);
+  expect(await service.use(user, again.records, id('conv'), 'm-elsewhere')).toBe(false);
+  expect(await attachmentItems(user)).toEqual(before);
+  expect((await attachmentItems(user)).filter((i) => i.sk === `A#${a.id}`)).toEqual([expect.objectContaining({ conversationId, messageId: 'm-using-them' })]);
+  expect((await attachmentItems(user)).map((i) => String(i.sk)).filter((sk) => sk.startsWith('AC#')).sort())
+    .toEqual([`AC#${conversationId}#${a.id}`, `AC#${conversationId}#${b.id}`].sort());
 
   expect((await req(user, 'DELETE', `/conversations/${conversationId}`)).status).toBe(204);
   expect(objectsOf(user)).toEqual([attachmentKey(user, unused.id)]);

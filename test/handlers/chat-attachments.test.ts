@@ -89,18 +89,64 @@ describe('a message with an image and a document', () => {
     expect(Buffer.from(messages[0].files![0].bytes).equals(image)).toBe(true);
   });
 
-  test('files used by one message are NOT_FOUND for another, which stores nothing; the conversation delete removes them', async () => {
+  test('an edit (a new version of the first message, PROTOCOL §13) keeps its files: the model gets both blocks, its stored message lists them', async () => {
+    em.brain.script = { tokens: ['편집본도 봤어요'] };
+    const before = streamed().length;
+    const frames = await send(user, { conversationId, parentId: conversationId, messageId: 'msg-files-edit', text: '순서를 바꿔서 다시', attachmentIds: [docId, imageId] });
+    expect(frames[0]).toMatchObject({ type: 'accepted', messageId: 'msg-files-edit', conversationId });
+    expect(frames.map((f) => f.type)).toContain('done');
+    expect(streamed().length).toBe(before + 1);
+    // The new version's window is that version alone (the old one is a sibling, off the path).
+    expect(lastStreamed().messages.map((m) => m.role)).toEqual(['user']);
+    const files = lastUser().files!;
+    expect(files.map((f) => f.kind)).toEqual(['document', 'image']);
+    expect(Buffer.from(files[0].bytes).equals(doc)).toBe(true);
+    expect(Buffer.from(files[1].bytes).equals(image)).toBe(true);
+
+    const page = await req(user, 'GET', `/conversations/${conversationId}/messages`);
+    const edited = page.body.items.find((m: any) => m.messageId === 'msg-files-edit');
+    expect(edited.attachments.map((a: any) => a.attachmentId)).toEqual([docId, imageId]);
+    expect(edited.versions).toEqual({ ids: ['msg-files-1', 'msg-files-edit'], index: 1 });
+    // The old version still lists its files, and the records stay the conversation's.
+    expect((await req(user, 'PUT', `/conversations/${conversationId}/active`, { messageId: 'msg-files-1' })).status).toBe(200);
+    const old = (await req(user, 'GET', `/conversations/${conversationId}/messages`)).body.items.find((m: any) => m.messageId === 'msg-files-1');
+    expect(old.attachments.map((a: any) => a.attachmentId)).toEqual([imageId, docId]);
+    expect((await req(user, 'GET', `/attachments/${imageId}`)).body).toMatchObject({ conversationId, status: 'ready' });
+    expect((await req(user, 'GET', `/attachments/${docId}/content`, undefined, { redirect: 'false' })).status).toBe(200);
+  });
+
+  test('a resend of the edit answers the same accepted and stores nothing twice', async () => {
     const kept = await itemsOf(user);
-    const turns = (await em.store.messages.newestFirst(user, conversationId, 100)).items;
     const calls = streamed().length;
-    const frames = await send(user, { conversationId, messageId: 'msg-files-reuse', attachmentIds: [imageId] });
-    expect(frames).toEqual([expect.objectContaining({ type: 'error', code: 'NOT_FOUND', messageId: 'msg-files-reuse' })]);
-    // No claim, rate token, lease or message of it; the files still the first message's.
+    const frames = await send(user, { conversationId, parentId: conversationId, messageId: 'msg-files-edit', text: '순서를 바꿔서 다시', attachmentIds: [docId, imageId] });
+    const claim = (await em.store.claims.get(user, 'msg-files-edit'))!;
+    expect(frames).toEqual([expect.objectContaining({ type: 'accepted', messageId: 'msg-files-edit', conversationId, replyId: claim.replyId })]);
     expect(await itemsOf(user)).toEqual(kept);
-    expect((await em.store.messages.newestFirst(user, conversationId, 100)).items).toEqual(turns);
     expect(streamed().length).toBe(calls);
+  });
+
+  test('another conversation\'s message may not use them: NOT_FOUND, nothing stored; the conversation delete removes them', async () => {
+    em.brain.script = { tokens: ['네'] };
+    const other = (await send(user, { messageId: 'msg-other-conv', text: '다른 대화' }))[0].conversationId as string;
+    expect(other).not.toBe(conversationId);
+    const kept = await itemsOf(user);
+    const turns = (await em.store.messages.newestFirst(user, other, 100)).items;
+    const calls = streamed().length;
+    const frames = await send(user, { conversationId: other, messageId: 'msg-files-reuse', attachmentIds: [imageId] });
+    expect(frames).toEqual([expect.objectContaining({ type: 'error', code: 'NOT_FOUND', messageId: 'msg-files-reuse', message: 'There is no such attachment.' })]);
+    // A new conversation may not take them either.
+    expect(await send(user, { messageId: 'msg-files-new', attachmentIds: [docId] }))
+      .toEqual([expect.objectContaining({ type: 'error', code: 'NOT_FOUND', messageId: 'msg-files-new' })]);
+    // No claim, rate token, lease, conversation or message of either; the files still the first conversation's.
+    expect(await itemsOf(user)).toEqual(kept);
+    expect((await em.store.messages.newestFirst(user, other, 100)).items).toEqual(turns);
+    expect(streamed().length).toBe(calls);
+
+    // One link item per file, whatever the number of its messages: the delete removes each once.
+    expect((await itemsOf(user, `AC#${conversationId}#`)).map((i) => i.attachmentId).sort()).toEqual([imageId, docId].sort());
     expect((await req(user, 'DELETE', `/conversations/${conversationId}`)).status).toBe(204);
-    expect((await req(user, 'GET', `/attachments/${imageId}`)).status).toBe(404);
+    for (const a of [imageId, docId]) expect((await req(user, 'GET', `/attachments/${a}`)).status).toBe(404);
+    expect(await itemsOf(user, 'A')).toEqual([]);
     expect(s3.keys(BUCKET).filter((k) => k.startsWith(`u/${user}/`))).toEqual([]);
   });
 });

@@ -301,7 +301,7 @@ describe('a split message whose files are refused is answered once, and nothing 
   });
 });
 
-test('a file taken by another message after the set\'s last check, before its turn binds it: NOT_FOUND once, no conversation, claim or part', async () => {
+test('a file taken by another conversation\'s message after the set\'s last check, before its turn binds it: NOT_FOUND once, no conversation, claim or part', async () => {
   const user = id('late');
   const file = await ready(user, 'late.png', 'image/png', png(7, 7));
   const messageId = id('msg');
@@ -314,13 +314,13 @@ test('a file taken by another message after the set\'s last check, before its tu
     // of the claimed turn) first lets another message take the file.
     let checks = 0;
     const racing: typeof real = Object.create(real);
-    racing.check = async (u, ids, m) => {
-      if (m === messageId && ++checks === 3) {
-        const other = await real.check(u, ids, 'other-message');
+    racing.check = async (u, ids, conversationId) => {
+      if (++checks === 3) {
+        const other = await real.check(u, ids);
         if (!('records' in other)) throw new Error(other.error.message);
         expect(await real.use(u, other.records, 'other-conversation', 'other-message')).toBe(true);
       }
-      return real.check(u, ids, m);
+      return real.check(u, ids, conversationId);
     };
     const service = new ChatService({ config: chatConfigFromEnv(em.env), store: em.store, model: new BedrockModel(bedrock), attachments: racing });
     const handler = createChatHandler({ service, telemetry: silentTelemetry, outbox: (t) => new ConnectionOutbox(em.connections, t.connectionId) });

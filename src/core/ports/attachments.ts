@@ -7,7 +7,10 @@ import type { AttachmentInfo, AttachmentType } from '../../contract/attachments'
 /** An attachment as stored. */
 export interface AttachmentRecord extends AttachmentInfo {
   contentType: AttachmentType;
-  /** The message that used it (with {@link AttachmentInfo.conversationId}). */
+  /**
+   * The first message that used it (with {@link AttachmentInfo.conversationId}); other messages of
+   * that conversation (an edit's new versions) may use it too, and their stored messages list it.
+   */
   messageId?: string;
 }
 
@@ -22,9 +25,9 @@ export interface AttachmentRecords {
   /** Marks a pending attachment ready with what its bytes showed; false when it is gone or not pending. */
   markReady(user: string, attachmentId: string, found: Pick<AttachmentInfo, 'width' | 'height' | 'pages'>): Promise<AttachmentRecord | undefined>;
   /**
-   * Binds ready attachments to a message: keeps them (no expiry), records the conversation and
-   * message, and lists them under the conversation for its delete. False for one that is not ready
-   * or already used by another message.
+   * Binds ready attachments to a message: keeps them (no expiry), records the conversation (and
+   * the first message), and lists them under the conversation for its delete. False for one that is
+   * not ready or already used in another conversation.
    */
   use(user: string, attachmentIds: readonly string[], conversationId: string, messageId: string): Promise<boolean>;
   /** The attachments a conversation's messages used. */

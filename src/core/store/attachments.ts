@@ -75,9 +75,11 @@ export class DynamoAttachments implements AttachmentRecords {
       const ok = await conditional(this.table.doc.send(new UpdateCommand({
         TableName: this.table.name,
         Key: this.key(user, id),
-        UpdateExpression: 'SET conversationId = :c, messageId = :m REMOVE #ttl',
-        // A resend of the same message binds again; another message may not take it.
-        ConditionExpression: '#status = :ready AND (attribute_not_exists(messageId) OR messageId = :m)',
+        // `messageId` stays the first message that used it; a resend, or another message of the same
+        // conversation (an edit's new version), binds again; another conversation may not take it.
+        // Its link item has one key per conversation and file, so a conversation's delete finds it once.
+        UpdateExpression: 'SET conversationId = :c, messageId = if_not_exists(messageId, :m) REMOVE #ttl',
+        ConditionExpression: '#status = :ready AND (attribute_not_exists(conversationId) OR conversationId = :c)',
         ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL },
         ExpressionAttributeValues: { ':c': conversationId, ':m': messageId, ':ready': 'ready' },
       })));
