@@ -194,7 +194,9 @@ async function start(): Promise<void> {
   socket.start();
   // The title of a conversation opened by its address is known once the sidebar has loaded.
   await Promise.all([sidebar.reload().then(() => chat.updateTitle()), chat.open(routeId())]);
-  composer.focus();
+  // Back to the message box only if the loading left the focus nowhere: a person who focused
+  // something meanwhile (the settings menu, the sidebar) keeps it.
+  if (!document.activeElement || document.activeElement === document.body) composer.focus();
 }
 
 /**

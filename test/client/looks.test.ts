@@ -11,6 +11,33 @@ const env = useStackAndBrowser(['--offline-cps', '120']);
 
 const GLYPHS = /[✎✕☰＋✓×]/;
 
+test('a conversation list that loads late does not take the focus from the settings menu opened meanwhile', async () => {
+  const { context, page } = await openApp(env.browser, env.stack.url);
+  let reached!: () => void;
+  const arrived = new Promise<void>((r) => { reached = r; });
+  let release!: () => void;
+  const held = new Promise<void>((r) => { release = r; });
+  await page.route((url) => url.pathname.endsWith('/conversations'), async (route) => {
+    reached();
+    await held;
+    await route.continue();
+  });
+  await signIn(page, 'late-list');
+  await arrived;
+  await page.getByRole('button', { name: 'Settings' }).focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('menu').waitFor();
+  const focused = () => page.evaluate(() => document.activeElement?.getAttribute('role'));
+  expect(await focused()).toBe('menuitemradio');
+  release();
+  // The list has rendered (this user has none), so the start that awaited it has ended.
+  await page.locator('#no-conversations').waitFor();
+  expect(await focused()).toBe('menuitemradio');
+  await page.keyboard.press('Escape');
+  await page.getByRole('menu').waitFor({ state: 'hidden' });
+  await context.close();
+});
+
 test('icons are SVG (no text glyphs); the settings menu sets theme and language by keyboard and remembers them', async () => {
   const { context, page } = await openApp(env.browser, env.stack.url);
   await signIn(page, 'settings');
