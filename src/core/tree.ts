@@ -159,16 +159,24 @@ export async function placeReply(tree: TreeNodes, user: string, conversationId: 
 }
 
 /**
+ * The link a tree turn adds: its new message (a regenerate's reply, else its user message) as a
+ * child of its holder (the regenerated user message, else the parent; `holderSk` undefined is the
+ * root, the conversation item).
+ */
+function turnLink(turn: TurnRef): { holderSk: string | undefined; childSk: string } {
+  const place = turn.tree!;
+  return place.userT !== undefined ? { holderSk: userSkOf(turn), childSk: replySkOf(turn) } : { holderSk: place.parentSk, childSk: userSkOf(turn) };
+}
+
+/**
  * After a tree turn is stored: its new message joins its parent's children (a regenerated reply,
  * its user message's) as the active one, and its reply becomes the active leaf. `setLeaf` is
  * conditional on the turn's lease, like the lease renewal that checks the turn (turn.ts).
  */
 export async function attachTurn(tree: TreeNodes, user: string, turn: TurnRef): Promise<void> {
-  const place = turn.tree!;
-  const reply = replySkOf(turn);
-  if (place.userT !== undefined) await tree.link(user, turn.conversationId, userSkOf(turn), reply, place.init);
-  else await tree.link(user, turn.conversationId, place.parentSk, userSkOf(turn), place.init);
-  await tree.setLeaf(user, turn.conversationId, turn.replyId, reply, false);
+  const { holderSk, childSk } = turnLink(turn);
+  await tree.link(user, turn.conversationId, holderSk, childSk, turn.tree!.init);
+  await tree.setLeaf(user, turn.conversationId, turn.replyId, replySkOf(turn), false);
 }
 
 /**
@@ -179,27 +187,20 @@ export async function attachTurn(tree: TreeNodes, user: string, turn: TurnRef): 
  * was written to the conversation item; a parent message may have been linked).
  */
 export async function holdNewTurn(tree: TreeNodes, user: string, turn: TurnRef, until: number): Promise<boolean> {
-  const place = turn.tree!;
-  const reply = replySkOf(turn);
-  const conversationId = turn.conversationId;
+  const { init } = turn.tree!;
+  const { holderSk, childSk } = turnLink(turn);
   const hold = (rootChild?: { childSk: string; init: readonly string[] }) =>
-    tree.holdTurn(user, conversationId, turn.replyId, until, turn.modelId, reply, rootChild);
-  // A regenerate links its user message, a message item; a first message, the root.
-  if (place.userT === undefined && place.parentSk === undefined) return hold({ childSk: userSkOf(turn), init: place.init });
-  const [held] = await Promise.all([
-    hold(),
-    place.userT !== undefined
-      ? tree.link(user, conversationId, userSkOf(turn), reply, place.init)
-      : tree.link(user, conversationId, place.parentSk, userSkOf(turn), place.init),
-  ]);
+    tree.holdTurn(user, turn.conversationId, turn.replyId, until, turn.modelId, replySkOf(turn), rootChild);
+  // A child of the root is listed by the conversation item's own write; any other, by its holder message's.
+  if (holderSk === undefined) return hold({ childSk, init });
+  const [held] = await Promise.all([hold(), tree.link(user, turn.conversationId, holderSk, childSk, init)]);
   return held;
 }
 
 /** Undoes {@link attachTurn}'s link of a turn removed again (the leaf is the conversation's next turn's to set). */
 export async function detachTurn(tree: TreeNodes, user: string, turn: TurnRef): Promise<void> {
-  const place = turn.tree!;
-  if (place.userT !== undefined) await tree.unlink(user, turn.conversationId, userSkOf(turn), replySkOf(turn));
-  else await tree.unlink(user, turn.conversationId, place.parentSk, userSkOf(turn));
+  const { holderSk, childSk } = turnLink(turn);
+  await tree.unlink(user, turn.conversationId, holderSk, childSk);
 }
 
 /** A message of a page with what the tree says about it. */

@@ -8,6 +8,17 @@ import type { TreeNode, TreeNodes, TreeRoot } from '../ports/tree';
 /** Items a legacy message lookup reads per query page (keys and ids only). */
 const FIND_PAGE = 500;
 
+/**
+ * Adding a child to a holder's `kids` as the active one, once (a resend storing the same turn
+ * again finds it listed): the clauses link and holdTurn share. `init` is what the list starts as
+ * when the holder has none yet (a legacy item's implicit children).
+ */
+const LINK = {
+  set: 'kids = list_append(if_not_exists(kids, :init), :new), kidActive = :c',
+  once: 'NOT contains(kids, :c)',
+  values: (childSk: string, init: readonly string[]) => ({ ':init': init.filter((k) => k !== childSk), ':new': [childSk], ':c': childSk }),
+};
+
 /** A message item as a tree node. */
 export function toNode(item: Record<string, any>): TreeNode {
   const node: TreeNode = { ...toMessage(item), sk: item[SK] };
@@ -101,10 +112,10 @@ export class DynamoTree implements TreeNodes {
     await conditional(this.table.doc.send(new UpdateCommand({
       TableName: this.table.name,
       Key: this.holderKey(user, conversationId, parentSk),
-      UpdateExpression: 'SET kids = list_append(if_not_exists(kids, :init), :new), kidActive = :c',
-      ConditionExpression: 'attribute_exists(#pk) AND NOT contains(kids, :c)',
+      UpdateExpression: `SET ${LINK.set}`,
+      ConditionExpression: `attribute_exists(#pk) AND ${LINK.once}`,
       ExpressionAttributeNames: { '#pk': PK },
-      ExpressionAttributeValues: { ':init': init.filter((k) => k !== childSk), ':new': [childSk], ':c': childSk },
+      ExpressionAttributeValues: LINK.values(childSk, init),
     })));
   }
 
@@ -146,9 +157,9 @@ export class DynamoTree implements TreeNodes {
     }
     if (rootChild) {
       // As link: once, so a child is never listed twice.
-      set += ', kids = list_append(if_not_exists(kids, :init), :new), kidActive = :c';
-      condition += ' AND NOT contains(kids, :c)';
-      Object.assign(values, { ':init': rootChild.init.filter((k) => k !== rootChild.childSk), ':new': [rootChild.childSk], ':c': rootChild.childSk });
+      set += `, ${LINK.set}`;
+      condition += ` AND ${LINK.once}`;
+      Object.assign(values, LINK.values(rootChild.childSk, rootChild.init));
     }
     return conditional(this.table.doc.send(new UpdateCommand({
       TableName: this.table.name,
