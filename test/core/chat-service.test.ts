@@ -1,4 +1,4 @@
-import { realClock, scaledClock } from '../../src/core/adapters/clock';
+import { realClock } from '../../src/core/adapters/clock';
 import { effectiveStatus } from '../../src/core/domain/reply';
 import { INTERRUPTED_AFTER_MS, LEASE_MS, MODEL_ATTEMPTS } from '../../src/core/domain/runtime-limits';
 import { estimateTokens } from '../../src/core/domain/window';
@@ -6,6 +6,7 @@ import { loadWindow } from '../../src/core/generate';
 import type { Clock } from '../../src/core/ports/clock';
 import { id } from '../support/ids';
 import { chatService, MemoryRuntime, memoryRuntime, outbox } from '../support/memory/runtime';
+import { VirtualClock } from '../support/virtual-clock';
 
 let em: MemoryRuntime;
 beforeAll(() => { em = memoryRuntime(); });
@@ -20,49 +21,42 @@ function shiftedClock(): Clock & { offset: number } {
 
 describe('chat service with model time', () => {
   test('29 s is no limit: a reply taking 60 s of model time completes, checkpointed and holding its lease throughout', async () => {
-    const clock = scaledClock(50);
+    const clock = new VirtualClock();
     const all = tokens(600);
-    em.brain.script = { tokens: all, intervalMs: 100, clock }; // 60 s of model time, 1.2 s of wall time
+    em.brain.script = { tokens: all, intervalMs: 100, clock }; // 60 s of model time
     const { service, close } = chatService(em, clock);
     const conn = id('conn');
     const started = clock.now();
     const running = service.handleFrame('long', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '아주 길게' }), outbox(em, conn));
-    const accepted = await em.sink.waitFor((f, c) => c === conn && f.type === 'accepted');
-    // Past 30 s of model time (the lease length) the conversation is still leased: checkpoints renewed it.
-    let midText = '';
-    let busyAt = 0;
-    while (!busyAt) {
-      await new Promise((r) => setTimeout(r, 20));
-      if (clock.now() - started < LEASE_MS + 2_000) continue;
-      const reply = (await em.store.messages.newestFirst('long', accepted.conversationId, 1)).items[0];
-      midText = reply.text;
-      const c2 = id('conn');
-      await service.handleFrame('long', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '끼어들기', conversationId: accepted.conversationId }), outbox(em, c2));
-      expect(em.sink.frames(c2)[0]).toMatchObject({ type: 'error', code: 'BUSY' });
-      expect(reply.status).toBe('streaming');
-      busyAt = clock.now() - started;
-    }
-    await running;
-    const elapsed = clock.now() - started;
-    expect(elapsed).toBeGreaterThan(29_000);
+    // Past 30 s of model time (the lease length) the conversation is still leased: renewals kept it.
+    await clock.advanceTo(started + LEASE_MS + 2_000);
+    const accepted = em.sink.frames(conn)[0];
+    expect(accepted).toMatchObject({ type: 'accepted' });
+    const mid = (await em.store.messages.newestFirst('long', accepted.conversationId, 1)).items[0];
+    expect(mid.status).toBe('streaming');
+    const c2 = id('conn');
+    await clock.run(service.handleFrame('long', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '끼어들기', conversationId: accepted.conversationId }), outbox(em, c2)));
+    expect(em.sink.frames(c2)[0]).toMatchObject({ type: 'error', code: 'BUSY' });
+    await clock.run(running);
+    expect(clock.now() - started).toBeGreaterThanOrEqual(59_900);
     const done = em.sink.frames(conn).find((f) => f.type === 'done');
     expect(done).toMatchObject({ stopReason: 'end_turn' });
     const reply = (await em.store.messages.newestFirst('long', accepted.conversationId, 1)).items[0];
     expect(reply).toMatchObject({ status: 'complete', text: all.join('') });
     // The checkpoint seen mid-way was a non-empty prefix of the final text.
-    expect(midText.length).toBeGreaterThan(0);
-    expect(all.join('').startsWith(midText)).toBe(true);
-    expect(midText.length).toBeLessThan(reply.text.length);
+    expect(mid.text.length).toBeGreaterThan(0);
+    expect(all.join('').startsWith(mid.text)).toBe(true);
+    expect(mid.text.length).toBeLessThan(reply.text.length);
     close();
   });
 
   test(`throttling on every attempt gives MODEL_THROTTLED after ${MODEL_ATTEMPTS} attempts, and frees the conversation`, async () => {
-    const clock = scaledClock(100);
+    const clock = new VirtualClock();
     em.brain.script = { throttleFirst: 100, clock };
     const before = em.brain.requests.length;
     const { service, close } = chatService(em, clock);
     const conn = id('conn');
-    await service.handleFrame('thr', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '바쁜 모델' }), outbox(em, conn));
+    await clock.run(service.handleFrame('thr', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '바쁜 모델' }), outbox(em, conn)));
     const frames = em.sink.frames(conn);
     expect(frames.at(-1)).toMatchObject({ type: 'error', code: 'MODEL_THROTTLED', retryable: true, replyId: frames[0].replyId });
     expect(em.brain.requests.length - before).toBe(MODEL_ATTEMPTS);
@@ -116,11 +110,11 @@ describe('chat service with model time', () => {
   });
 
   test('a generator near its invocation deadline stores what it has as interrupted and says so', async () => {
-    const clock = scaledClock(100);
+    const clock = new VirtualClock();
     em.brain.script = { tokens: tokens(1000), intervalMs: 100, clock };
     const { service, close } = chatService(em, clock);
     const conn = id('conn');
-    await service.handleFrame('dl', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '끝없이' }), outbox(em, conn), { deadline: clock.now() + 15_000 });
+    await clock.run(service.handleFrame('dl', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '끝없이' }), outbox(em, conn), { deadline: clock.now() + 15_000 }));
     const frames = em.sink.frames(conn);
     expect(frames.at(-1)).toMatchObject({ type: 'done', stopReason: 'interrupted' });
     const reply = (await em.store.messages.newestFirst('dl', frames[0].conversationId, 1)).items[0];
@@ -131,19 +125,18 @@ describe('chat service with model time', () => {
   });
 
   test('a live generator whose model is silent for longer than the interrupted threshold still reads as streaming', async () => {
-    const clock = scaledClock(100);
-    // 120 s of model time before the first token: well past INTERRUPTED_AFTER_MS with nothing new to
-    // store, and read at 65 s, far from the first token so a slow machine reads the same.
+    const clock = new VirtualClock();
+    // 120 s of model time before the first token: well past INTERRUPTED_AFTER_MS with nothing new to store.
     em.brain.script = { tokens: ['늦은 ', '답'], firstTokenDelayMs: INTERRUPTED_AFTER_MS + 60_000, clock };
     const { service, close } = chatService(em, clock);
     const conn = id('conn');
     const started = clock.now();
     const running = service.handleFrame('quiet', JSON.stringify({ action: 'sendMessage', messageId: id('msg'), text: '천천히' }), outbox(em, conn));
-    const accepted = await em.sink.waitFor((f, c) => c === conn && f.type === 'accepted');
-    while (clock.now() - started < INTERRUPTED_AFTER_MS + 5_000) await new Promise((r) => setTimeout(r, 20));
+    await clock.advanceTo(started + INTERRUPTED_AFTER_MS + 5_000);
+    const accepted = em.sink.frames(conn)[0];
     const mid = (await em.store.messages.newestFirst('quiet', accepted.conversationId, 1)).items[0];
     expect([mid.text, effectiveStatus(mid, clock.now())]).toEqual(['', 'streaming']);
-    await running;
+    await clock.run(running);
     const reply = (await em.store.messages.newestFirst('quiet', accepted.conversationId, 1)).items[0];
     expect([reply.text, reply.status]).toEqual(['늦은 답', 'complete']);
     close();
