@@ -151,6 +151,40 @@ describe('a message with an image and a document', () => {
   });
 });
 
+test('an edit may add a fresh, never-used ready file after the kept one: the model gets both blocks in that order, the file becomes the conversation\'s, and the delete removes it', async () => {
+  const user = id('editadd');
+  const image = png(12, 8);
+  const doc = pdf(1, '새 문서');
+  const imageId = await ready(user, 'kept.png', 'image/png', image);
+  em.brain.script = { tokens: ['사진이네요'] };
+  const [first] = await send(user, { messageId: 'msg-add-1', text: '이 사진은?', attachmentIds: [imageId] });
+  const conversationId = first.conversationId as string;
+  // Uploaded after the first message: no conversation yet, unused.
+  const docId = await ready(user, 'added.pdf', 'application/pdf', doc);
+  expect((await req(user, 'GET', `/attachments/${docId}`)).body.conversationId).toBeUndefined();
+
+  em.brain.script = { tokens: ['둘 다 봤어요'] };
+  const frames = await send(user, { conversationId, parentId: conversationId, messageId: 'msg-add-edit', text: '문서도 같이', attachmentIds: [imageId, docId] });
+  expect(frames[0]).toMatchObject({ type: 'accepted', messageId: 'msg-add-edit', conversationId });
+  expect(frames.map((f) => f.type)).toContain('done');
+  const files = lastUser().files!;
+  expect(files.map((f) => [f.kind, f.format])).toEqual([['image', 'png'], ['document', 'pdf']]);
+  expect(Buffer.from(files[0].bytes).equals(image)).toBe(true);
+  expect(Buffer.from(files[1].bytes).equals(doc)).toBe(true);
+  const page = await req(user, 'GET', `/conversations/${conversationId}/messages`);
+  const edited = page.body.items.find((m: any) => m.messageId === 'msg-add-edit');
+  expect(edited.attachments.map((a: any) => a.attachmentId)).toEqual([imageId, docId]);
+  expect((await req(user, 'GET', `/attachments/${docId}`)).body).toMatchObject({ conversationId, status: 'ready' });
+  expect(s3.object(BUCKET, attachmentKey(user, docId))?.tagging).toBeUndefined();
+
+  // Now the conversation's: a new conversation may not take it; deleting this one removes it.
+  expect(await send(user, { messageId: 'msg-add-other', attachmentIds: [docId] }))
+    .toEqual([expect.objectContaining({ type: 'error', code: 'NOT_FOUND', messageId: 'msg-add-other' })]);
+  expect((await req(user, 'DELETE', `/conversations/${conversationId}`)).status).toBe(204);
+  for (const a of [imageId, docId]) expect((await req(user, 'GET', `/attachments/${a}`)).status).toBe(404);
+  expect(s3.keys(BUCKET).filter((k) => k.startsWith(`u/${user}/`))).toEqual([]);
+});
+
 test('another user\'s attachment (or a missing one) is NOT_FOUND with the messageId, and nothing is stored', async () => {
   const owner = id('own');
   const other = id('oth');
