@@ -1,6 +1,7 @@
 /**
- * The composer's attachments (PROTOCOL §15), its own chunk, fetched with the first file or drag
- * (attach-hook.ts wires the button, drop and paste): a strip above the message box with each file
+ * The attachments of a message being written (PROTOCOL §15), its own chunk, fetched with the first
+ * file or drag: the composer's (attach-hook.ts wires the button, drop and paste) and the message
+ * editor's (edit-message.ts, which has its own strip and send). A strip with each file
  * (a thumbnail or a document icon, its name and size, a remove button), uploaded as soon as it is
  * added — a slot from the API, the presigned PUT with exactly its headers (XMLHttpRequest, for the
  * upload progress), the check — and an error per file in the page's language (limits checked here
@@ -29,7 +30,13 @@ export interface AttachDeps {
   localize: typeof Localize;
   /** Its send waits while a file uploads (`hold`). */
   composer: Pick<Composer, 'hold' | 'refresh'>;
+  /** Where the files show; default the composer's `#attach-strip`. */
+  strip?: HTMLElement;
+  /** Where the focus goes when the last file is removed; default the message box. */
+  input?: HTMLElement;
   lang(): Lang;
+  /** Files the message carries besides these (an edit's kept ones): they count toward the per-message limits. */
+  kept?(): readonly MessageAttachment[];
 }
 
 const TEXT = {
@@ -121,24 +128,24 @@ export class Attachments {
   private pastedCount = 0;
   private dragDepth = 0;
   private readonly strip: HTMLElement;
-  private readonly overlay: HTMLElement;
+  /** The page's drop target, made with the first drag. */
+  private overlay?: HTMLElement;
+  private readonly observer: MutationObserver;
 
   constructor(private readonly deps: AttachDeps) {
-    this.strip = document.getElementById('attach-strip')!;
+    this.strip = deps.strip ?? document.getElementById('attach-strip')!;
     this.say(this.strip, 'files', undefined, 'aria-label');
-    this.overlay = deps.h('div', { 'class': 'drop-target', 'hidden': true, 'aria-hidden': 'true' });
-    this.overlay.append(this.say(deps.h('p'), 'drop'));
-    document.body.append(this.overlay);
     // The page's language is on <html lang> (translateDom); a switch re-renders this chunk's text.
-    new MutationObserver(() => {
+    this.observer = new MutationObserver(() => {
       for (const el of [this.strip, this.overlay]) {
-        for (const e of [el, ...el.querySelectorAll<HTMLElement>('[data-a]')]) if (e.dataset.a) this.say(e, e.dataset.a as Key, e.dataset.av ? JSON.parse(e.dataset.av) as Vars : undefined, e.dataset.aAttr);
+        for (const e of el ? [el, ...el.querySelectorAll<HTMLElement>('[data-a]')] : []) if (e.dataset.a) this.say(e, e.dataset.a as Key, e.dataset.av ? JSON.parse(e.dataset.av) as Vars : undefined, e.dataset.aAttr);
       }
-    }).observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
+    });
+    this.observer.observe(document.documentElement, { attributes: true, attributeFilter: ['lang'] });
   }
 
   /** Adds files (pasted images are named "Pasted image n") and starts their uploads. */
-  private add(files: File[], pasted = false): void {
+  add(files: File[], pasted = false): void {
     for (const file of files) {
       const ext = /\.([^.]+)$/.exec(file.name)?.[1].toLowerCase() ?? '';
       const type = this.allowed(BY_EXTENSION[ext]) ? BY_EXTENSION[ext] : file.type.toLowerCase();
@@ -161,6 +168,11 @@ export class Attachments {
     if (type === 'dragenter') this.dragDepth++;
     else if (type === 'dragleave') this.dragDepth--;
     else if (type === 'drop') this.dragDepth = 0;
+    if (!this.overlay) {
+      this.overlay = this.deps.h('div', { 'class': 'drop-target', 'hidden': true, 'aria-hidden': 'true' });
+      this.overlay.append(this.say(this.deps.h('p'), 'drop'));
+      document.body.append(this.overlay);
+    }
     this.overlay.hidden = this.dragDepth <= 0;
     // Files of a drag are taken at the drop only (a real drag shows none before it anyway).
     if (files.length && !type.startsWith('drag')) this.add(files, type === 'paste');
@@ -168,11 +180,24 @@ export class Attachments {
 
   /** The ready files for the message being sent, in the order shown; clears the strip (failed files too). */
   take(): MessageAttachment[] | undefined {
-    const list = this.items.filter((i) => i.state === 'ready').map((i) => i.info!);
+    const list = this.ready();
     for (const i of this.items) i.li.remove();
     this.items = [];
     this.update();
     return list.length ? list : undefined;
+  }
+
+  /** The ready files, in the order shown (the strip stays as it is). */
+  ready(): MessageAttachment[] {
+    return this.items.filter((i) => i.state === 'ready').map((i) => i.info!);
+  }
+
+  /** Done with (the editor closed): uploads still running are cancelled, language switches no longer followed. */
+  close(): void {
+    const running = this.items;
+    this.items = [];
+    for (const i of running) i.xhr?.abort();
+    this.observer.disconnect();
   }
 
   private allowed(type: string | undefined): boolean {
@@ -187,7 +212,8 @@ export class Attachments {
     const max = item.image ? c.maxImageBytes : c.maxDocumentBytes;
     if (item.file.size > max) return new Refusal(item.image ? 'errImageSize' : 'errDocumentSize', { n: max / 1e6 });
     if ([...item.name].length > c.maxNameChars) return new Refusal('errName', { n: c.maxNameChars });
-    const same = this.items.filter((i) => i.state !== 'failed' && i !== item && i.image === item.image).length;
+    const kept = this.deps.kept?.().filter((a) => c.imageTypes.includes(a.contentType) === item.image).length ?? 0;
+    const same = kept + this.items.filter((i) => i.state !== 'failed' && i !== item && i.image === item.image).length;
     if (same >= (item.image ? c.maxImagesPerMessage : c.maxDocumentsPerMessage)) {
       return new Refusal('errCount', { images: c.maxImagesPerMessage, documents: c.maxDocumentsPerMessage });
     }
@@ -295,7 +321,7 @@ export class Attachments {
     this.update();
     // Focus stays in the strip (the next file's remove button), else goes back to the message box.
     const next = this.items[Math.min(at, this.items.length - 1)];
-    (next?.li.querySelector<HTMLElement>('.strip-remove') ?? document.getElementById('message-input'))?.focus();
+    (next?.li.querySelector<HTMLElement>('.strip-remove') ?? this.deps.input ?? document.getElementById('message-input'))?.focus();
   }
 
   private update(): void {

@@ -148,7 +148,7 @@ async function start(): Promise<void> {
     composer.setGenerating(g);
     modelButton.disabled = g;
   };
-  const editor = { Composer, h, labelled, localize, imeHandles, trackComposition, api };
+  const editor = { Composer, h, labelled, localize, imeHandles, trackComposition, api, attach: attach?.editor };
   const chat = new ChatController({ config, api, socket, sidebar, picker, editor, toast, sessionEnded, setGenerating });
 
   byId('user-name').textContent = session.userName;
