@@ -236,10 +236,19 @@ test('a file added by the editor\'s attach button (reached by keyboard) goes aft
   const attach = page.locator('.msg-editor').getByRole('button', { name: 'Attach files' });
   expect(await attach.count()).toBe(1);
   expect(await attach.locator('svg').count()).toBe(1);
-  // Tab from the text reaches it first; Enter opens the file picker.
+  // Tab from the text reaches it first; Enter opens the file picker: the editor's file input is
+  // clicked (recorded here and its dialog prevented: Playwright's filechooser event can miss a
+  // dialog opened right after it starts listening).
+  const picker = page.locator('.msg-editor input[type="file"]');
+  await picker.evaluate((el) => el.addEventListener('click', (e) => {
+    (window as any).__pickerOpened = true;
+    e.preventDefault();
+  }));
   await editor.focus();
   await page.keyboard.press('Tab');
   expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Attach files');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => (window as any).__pickerOpened === true);
 
   // Each PUT to the bucket is held until released: the upload is running for certain.
   const s3 = new URL(rig.stack.environment.history.attachments!.s3Endpoint!);
@@ -258,9 +267,7 @@ test('a file added by the editor\'s attach button (reached by keyboard) goes aft
     }
     await route.continue().catch(() => undefined);
   });
-  const chooser = page.waitForEvent('filechooser');
-  await page.keyboard.press('Enter');
-  await (await chooser).setFiles({ name: 'added.pdf', mimeType: 'application/pdf', buffer: doc });
+  await picker.setInputFiles({ name: 'added.pdf', mimeType: 'application/pdf', buffer: doc });
   await putArrived;
   // Uploading in the editor (not the composer): its send is disabled and Enter sends nothing.
   expect(await added(page, 'added.pdf').getAttribute('class')).toContain('uploading');
